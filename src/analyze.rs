@@ -1,0 +1,135 @@
+//! The `analyze` pipeline: input files → decoded text → traces → attribution → report. Pure
+//! apart from reading the files it is given; the CLI decides what to print and the exit code.
+
+use std::path::{Path, PathBuf};
+
+use crate::attribute::catalog::Catalog;
+use crate::attribute::source::SourceIndex;
+use crate::attribute::{self, InputFormat, Traced};
+use crate::config::SortKey;
+use crate::error::Error;
+use crate::input;
+use crate::report::{self, CatalogDiagnostics, Diagnostics, FileDiagnostics, Report};
+
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    /// Files, directories or globs.
+    pub paths: Vec<String>,
+    pub format: InputFormat,
+    /// Catalog files or directories.
+    pub catalog_paths: Vec<PathBuf>,
+    pub source_root: PathBuf,
+    pub sort: SortKey,
+    pub max_executions: usize,
+    /// Accept input in which nothing was recognized.
+    pub allow_empty: bool,
+}
+
+/// Runs the pipeline. Per-file problems (unreadable, nothing recognized, invalid frames JSON)
+/// become warnings in the diagnostics; the run fails (exit 2) only when nothing usable remains.
+pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
+    let files = input::expand(&opts.paths)?;
+    if files.is_empty() {
+        return Err(Error::NoInput(format!("{} matched no file", opts.paths.join(", "))));
+    }
+    let catalog = Catalog::load(&opts.catalog_paths)?;
+    let mut diagnostics = Diagnostics::default();
+    let mut traces: Vec<Traced> = Vec::new();
+    let mut names = Vec::new();
+    let mut first_read_error = None;
+    for (i, path) in files.iter().enumerate() {
+        let name = path.to_string_lossy().into_owned();
+        names.push(name.clone());
+        let file_idx = u32::try_from(i).map_err(|_| Error::Usage("too many input files".into()))?;
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                diagnostics.warnings.push(format!("{name}: cannot read: {e}"));
+                diagnostics.files.push(empty_file(name, Some(format!("cannot read: {e}"))));
+                first_read_error.get_or_insert(Error::Read { path: path.clone(), source: e });
+                continue;
+            }
+        };
+        let size = bytes.len() as u64;
+        let (text, encoding) = input::decode(bytes);
+        let ext = path.extension().and_then(|e| e.to_str());
+        let traced = attribute::trace_file(&text, ext, opts.format, file_idx);
+        let t = &traced.trace;
+        let samples = t.beats.iter().filter(|b| matches!(b.outcome, attribute::tracker::Outcome::Sample { .. })).count() as u64;
+        let failed = t.beats.iter().filter(|b| b.outcome == attribute::tracker::Outcome::Failed).count() as u64;
+        let incomplete = t.beats.iter().filter(|b| b.outcome == attribute::tracker::Outcome::Incomplete).count() as u64;
+        let mut problem = traced.problem.clone();
+        if problem.is_none() && t.recognized == 0 {
+            problem = Some(match encoding {
+                input::Encoding::Utf8 if text.contains(&0) => "nothing recognized (the file looks binary or UTF-16 without a byte-order mark)".to_owned(),
+                _ => format!("nothing recognized in {} line(s) read as {}", traced.lines, format_name(traced.format)),
+            });
+        }
+        if let Some(p) = &problem {
+            diagnostics.warnings.push(format!("{name}: {p}"));
+        }
+        diagnostics.lines += traced.lines;
+        diagnostics.recognized_lines += t.recognized;
+        diagnostics.timing_lines += t.timing_lines;
+        diagnostics.files.push(FileDiagnostics {
+            path: name,
+            encoding: Some(encoding),
+            format: Some(traced.format),
+            bytes: size,
+            lines: traced.lines,
+            recognized_lines: t.recognized,
+            timing_lines: t.timing_lines,
+            samples,
+            failed,
+            incomplete,
+            orphans: t.orphans.len() as u64,
+            problem,
+        });
+        traces.push(traced);
+    }
+    if traces.is_empty() {
+        return Err(first_read_error.unwrap_or_else(|| Error::NoInput("no readable file".into())));
+    }
+    if !opts.allow_empty && diagnostics.recognized_lines == 0 {
+        return Err(Error::NothingRecognized { files: files.len() });
+    }
+    let mut sources = SourceIndex::new(&opts.source_root);
+    let attribution = attribute::attribute(traces.iter().map(|t| &t.trace), &catalog, &mut sources);
+    diagnostics.catalog = CatalogDiagnostics {
+        files: catalog.files,
+        sequences: catalog.sequences.len(),
+        skipped_files: catalog.skipped,
+        duplicate_sequences: catalog.duplicates,
+    };
+    Ok(report::build(&attribution, &names, opts.sort, opts.max_executions, diagnostics))
+}
+
+fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
+    FileDiagnostics {
+        path,
+        encoding: None,
+        format: None,
+        bytes: 0,
+        lines: 0,
+        recognized_lines: 0,
+        timing_lines: 0,
+        samples: 0,
+        failed: 0,
+        incomplete: 0,
+        orphans: 0,
+        problem,
+    }
+}
+
+fn format_name(f: InputFormat) -> &'static str {
+    match f {
+        InputFormat::Auto | InputFormat::Console => "a console log",
+        InputFormat::Markdown => "markdown telemetry",
+        InputFormat::Frames => "a frames export",
+    }
+}
+
+/// The default catalog: every `json-sequences/**/*.json` under `root`.
+pub fn default_catalog(root: &Path) -> Vec<PathBuf> {
+    Catalog::discover(root)
+}

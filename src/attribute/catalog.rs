@@ -1,0 +1,231 @@
+//! Sequence catalogs (HANDLER-MAPPING.md §2–3): the `json-sequences/**/*.json` files that say
+//! which plugin's handler runs each beat. Loading is strict about JSON syntax (a malformed file
+//! is an error naming its line and column) and tolerant about shape: files that are not web
+//! runtime sequences (orchestration symphonies, configs) are skipped and counted; unknown keys
+//! are ignored; the top-level integer `beats` of HEAD files is not confused with
+//! `movements[].beats[]`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogBeat {
+    pub beat: u32,
+    pub event: String,
+    pub title: Option<String>,
+    pub handler: Option<String>,
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sequence {
+    pub id: String,
+    pub name: String,
+    pub plugin: String,
+    /// The catalog file that defined it.
+    pub path: PathBuf,
+    /// `handlersPath` from the sibling `index.json`, when listed there.
+    pub handlers_path: Option<String>,
+    pub beats: Vec<CatalogBeat>,
+}
+
+/// A beat of the catalog, by (sequence index, beat index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BeatRef {
+    pub sequence: usize,
+    pub beat: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub sequences: Vec<Sequence>,
+    by_id: HashMap<String, usize>,
+    by_name: HashMap<String, usize>,
+    by_event: HashMap<String, Vec<BeatRef>>,
+    /// JSON files read.
+    pub files: usize,
+    /// JSON files that were valid but not a runtime sequence (index files excluded).
+    pub skipped: usize,
+    /// Sequence ids defined twice (first definition kept).
+    pub duplicates: usize,
+}
+
+const SKIP_DIRS: [&str; 4] = ["node_modules", ".git", "target", ".perfgate"];
+
+impl Catalog {
+    /// Every `json-sequences/**/*.json` below `root` (the default catalog).
+    pub fn discover(root: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        walk_json(root, false, &mut out);
+        out.sort();
+        out
+    }
+
+    /// Loads catalog paths: files, or directories (every `*.json` below them).
+    pub fn load(paths: &[PathBuf]) -> Result<Catalog, Error> {
+        let mut files = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                let mut found = Vec::new();
+                walk_json(p, true, &mut found);
+                found.sort();
+                files.extend(found);
+            } else if p.is_file() {
+                files.push(p.clone());
+            } else {
+                return Err(Error::Catalog { path: p.clone(), message: "no such file or directory".into() });
+            }
+        }
+        let mut catalog = Catalog::default();
+        let mut handlers_paths: HashMap<PathBuf, String> = HashMap::new();
+        let mut sequences = Vec::new();
+        for file in files {
+            let bytes = std::fs::read(&file).map_err(|e| Error::Catalog { path: file.clone(), message: e.to_string() })?;
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+            let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::Catalog {
+                path: file.clone(),
+                message: format!("line {}, column {}: {e}", e.line(), e.column()),
+            })?;
+            catalog.files += 1;
+            if let Some(entries) = index_entries(&value) {
+                let dir = file.parent().unwrap_or(Path::new(""));
+                for (name, hp) in entries {
+                    handlers_paths.insert(dir.join(name), hp);
+                }
+            } else if let Some(seq) = sequence(&value, &file) {
+                sequences.push(seq);
+            } else {
+                catalog.skipped += 1;
+            }
+        }
+        for mut seq in sequences {
+            seq.handlers_path = handlers_paths.get(&seq.path).cloned();
+            catalog.add(seq);
+        }
+        Ok(catalog)
+    }
+
+    fn add(&mut self, seq: Sequence) {
+        if self.by_id.contains_key(&seq.id) {
+            self.duplicates += 1;
+            return;
+        }
+        let idx = self.sequences.len();
+        self.by_id.insert(seq.id.clone(), idx);
+        self.by_name.entry(seq.name.clone()).or_insert(idx);
+        for (b, beat) in seq.beats.iter().enumerate() {
+            self.by_event.entry(beat.event.clone()).or_default().push(BeatRef { sequence: idx, beat: b });
+        }
+        self.sequences.push(seq);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sequences.is_empty()
+    }
+
+    pub fn beat(&self, r: BeatRef) -> &CatalogBeat {
+        &self.sequences[r.sequence].beats[r.beat]
+    }
+
+    /// The sequence an execution ran: by id, else by display name.
+    pub fn sequence_of(&self, id: Option<&str>, name: Option<&str>) -> Option<usize> {
+        id.and_then(|i| self.by_id.get(i)).or_else(|| name.and_then(|n| self.by_name.get(n))).copied()
+    }
+
+    /// The catalog beat of (sequence, beat N, event): by (N, event); by event alone when the
+    /// numbers drifted (H23); by N alone when the event is unknown and N is unique (H3: two
+    /// beat 3s need the event).
+    pub fn beat_in(&self, sequence: usize, beat: u32, event: Option<&str>) -> Option<BeatRef> {
+        let beats = &self.sequences[sequence].beats;
+        let unique = |pred: &dyn Fn(&CatalogBeat) -> bool| {
+            let mut it = beats.iter().enumerate().filter(|(_, b)| pred(b));
+            match (it.next(), it.next()) {
+                (Some((i, _)), None) => Some(BeatRef { sequence, beat: i }),
+                _ => None,
+            }
+        };
+        match event {
+            Some(e) => unique(&|b| b.beat == beat && b.event == e).or_else(|| unique(&|b| b.event == e)),
+            None => unique(&|b| b.beat == beat),
+        }
+    }
+
+    /// A beat identified by its event alone, when every catalog beat with that event (and, if
+    /// given, that number) runs the same (plugin, handler) — H12: `control:panel:ui:init:*`
+    /// belong to two sequences with the same handlers.
+    pub fn beat_by_event(&self, event: &str, beat: Option<u32>) -> Option<BeatRef> {
+        let refs: Vec<BeatRef> = self
+            .by_event
+            .get(event)?
+            .iter()
+            .copied()
+            .filter(|r| beat.is_none_or(|n| self.beat(*r).beat == n))
+            .collect();
+        let identities: BTreeSet<(&str, Option<&str>)> = refs
+            .iter()
+            .map(|r| (self.sequences[r.sequence].plugin.as_str(), self.beat(*r).handler.as_deref()))
+            .collect();
+        (identities.len() == 1).then(|| refs[0])
+    }
+}
+
+fn walk_json(dir: &Path, all: bool, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        let name = entry.file_name();
+        if kind.is_dir() {
+            if SKIP_DIRS.iter().any(|s| name == *s) {
+                continue;
+            }
+            walk_json(&path, all || name == "json-sequences", out);
+        } else if all && path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+/// `{"version", "sequences":[{"file","handlersPath"}]}`.
+fn index_entries(v: &Value) -> Option<Vec<(String, String)>> {
+    let list = v.get("sequences")?.as_array()?;
+    if v.get("movements").is_some() {
+        return None;
+    }
+    Some(
+        list.iter()
+            .filter_map(|e| Some((e.get("file")?.as_str()?.to_owned(), e.get("handlersPath")?.as_str()?.to_owned())))
+            .collect(),
+    )
+}
+
+fn sequence(v: &Value, path: &Path) -> Option<Sequence> {
+    let id = v.get("id")?.as_str()?.to_owned();
+    let name = v.get("name").and_then(Value::as_str).unwrap_or(&id).to_owned();
+    let plugin = v.get("pluginId")?.as_str()?.to_owned();
+    let mut beats = Vec::new();
+    for movement in v.get("movements")?.as_array()? {
+        for b in movement.get("beats").and_then(Value::as_array).into_iter().flatten() {
+            let (Some(n), Some(event)) = (b.get("beat").and_then(Value::as_u64), b.get("event").and_then(Value::as_str)) else {
+                continue;
+            };
+            let handler = match b.get("handler") {
+                Some(Value::String(h)) => Some(h.clone()),
+                Some(Value::Object(o)) => o.get("name").and_then(Value::as_str).map(str::to_owned),
+                _ => None,
+            };
+            beats.push(CatalogBeat {
+                beat: u32::try_from(n).ok()?,
+                event: event.to_owned(),
+                title: b.get("title").and_then(Value::as_str).map(str::to_owned),
+                handler,
+                kind: b.get("kind").and_then(Value::as_str).map(str::to_owned),
+            });
+        }
+    }
+    (!beats.is_empty()).then(|| Sequence { id, name, plugin, path: path.to_path_buf(), handlers_path: None, beats })
+}

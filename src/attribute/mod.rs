@@ -1,0 +1,340 @@
+//! Attribution: from the bytes of each file to beat outcomes ([`tracker`]), then from beats to
+//! handlers (LOG-FORMATS.md §3 step 5): the sequence [`catalog`] first, the log's own
+//! handler-level DataBaton lines (or a report's `Handler:` field) second, and otherwise the beat
+//! is reported as *unmapped* under `sequence-id#N event` — never dropped.
+
+pub mod catalog;
+pub mod source;
+pub mod tracker;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use catalog::{BeatRef, Catalog};
+use source::{SourceIndex, SourceRef};
+use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, Outcome, Source, Tracker};
+
+use crate::parse::{self, Location, conductor, envelope, frames, markdown::MarkdownParser};
+
+/// How an input file is read (`--format-in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputFormat {
+    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames,
+    /// anything else → console.
+    Auto,
+    /// Console captures in any envelope (Chrome, DevTools, Cypress, Serilog, .NET console).
+    Console,
+    /// Markdown telemetry reports.
+    Markdown,
+    /// The frames JSON export.
+    Frames,
+}
+
+/// One file, read as its format.
+#[derive(Debug, Clone)]
+pub struct Traced {
+    pub format: InputFormat,
+    pub lines: u64,
+    pub trace: FileTrace,
+    /// A reason the file could not be read as its format (e.g. invalid JSON at line:column).
+    pub problem: Option<String>,
+}
+
+/// Reads one decoded file into beat outcomes.
+pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
+    let format = match format {
+        InputFormat::Auto => {
+            let ext = extension.map(str::to_ascii_lowercase);
+            if matches!(ext.as_deref(), Some("md" | "markdown")) {
+                InputFormat::Markdown
+            } else if frames::looks_like_frames(text) {
+                InputFormat::Frames
+            } else {
+                InputFormat::Console
+            }
+        }
+        f => f,
+    };
+    let mut tracker = Tracker::new();
+    let mut lines = 0u64;
+    let mut problem = None;
+    match format {
+        InputFormat::Console | InputFormat::Auto => {
+            for (no, line) in parse::lines(text) {
+                lines += 1;
+                let peeled = envelope::peel(line);
+                if let Some(event) = conductor::recognize(peeled.message) {
+                    tracker.feed(event, peeled.ts, Location { file, line: no });
+                }
+            }
+        }
+        InputFormat::Markdown => {
+            let mut md = MarkdownParser::default();
+            let mut feed = |e: parse::Event<'static>| {
+                let line = match &e {
+                    parse::Event::Reported(b) => b.line,
+                    _ => 0,
+                };
+                tracker.feed(e, None, Location { file, line });
+            };
+            for (no, line) in parse::lines(text) {
+                lines += 1;
+                md.line(no, line, &mut feed);
+            }
+            md.finish(&mut feed);
+        }
+        InputFormat::Frames => {
+            lines = parse::lines(text).count() as u64;
+            let result = frames::for_each_event(text, |ordinal, ts, event| {
+                tracker.feed(event, ts, Location { file, line: ordinal });
+            });
+            if let Err(e) = result {
+                problem = Some(format!("not a valid frames export: line {}, column {}: {e}", e.line(), e.column()));
+            }
+        }
+    }
+    Traced { format, lines, trace: tracker.finish(), problem }
+}
+
+/// A handler's identity: `(plugin, handler)`. Unmapped beats use an empty plugin unless the
+/// log named the plugin that played the sequence, and `sequence-id#N event` as the name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HandlerKey {
+    pub plugin: String,
+    pub name: String,
+}
+
+impl HandlerKey {
+    /// `Plugin.handler`, or the bare name when the plugin is unknown.
+    pub fn display(&self) -> String {
+        if self.plugin.is_empty() { self.name.clone() } else { format!("{}.{}", self.plugin, self.name) }
+    }
+}
+
+/// How a handler was named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mapping {
+    Catalog,
+    Log,
+    Report,
+    Unmapped,
+}
+
+/// One beat execution, for drill-down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Execution {
+    pub ts: Option<i64>,
+    pub sequence: Option<Arc<str>>,
+    pub beat: u32,
+    pub event: Option<Arc<str>>,
+    pub request: Option<Arc<str>>,
+    pub ms: f64,
+    pub source: Source,
+    pub at: Location,
+}
+
+/// A beat that produced no sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeatIssue {
+    pub failed: bool,
+    pub ts: Option<i64>,
+    pub sequence: Option<Arc<str>>,
+    pub beat: u32,
+    pub event: Option<Arc<str>>,
+    pub at: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct HandlerData {
+    pub mapping: Mapping,
+    pub source: Option<SourceRef>,
+    pub kinds: BTreeSet<String>,
+    pub sequences: BTreeSet<String>,
+    pub beats: BTreeSet<u32>,
+    pub events: BTreeSet<String>,
+    pub executions: Vec<Execution>,
+    pub issues: Vec<BeatIssue>,
+    pub orphans: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub beat: Option<u32>,
+    pub event: Option<Arc<str>>,
+    pub ms: f64,
+    pub source: Source,
+    pub ts: Option<i64>,
+    pub at: Location,
+    pub handler: Option<HandlerKey>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub samples: u64,
+    pub failed: u64,
+    pub incomplete: u64,
+    pub orphans: u64,
+    pub orphans_attributed: u64,
+    pub unmapped: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Attribution {
+    pub handlers: BTreeMap<HandlerKey, HandlerData>,
+    pub orphans: Vec<Orphan>,
+    pub counts: Counts,
+}
+
+struct Resolved {
+    key: HandlerKey,
+    mapping: Mapping,
+    catalog: Option<BeatRef>,
+}
+
+/// Attributes the beats of every file to handlers.
+pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &Catalog, sources: &mut SourceIndex) -> Attribution {
+    let mut out = Attribution::default();
+    let mut source_cache: HashMap<(usize, String), Option<SourceRef>> = HashMap::new();
+    for trace in traces {
+        let hints = index_hints(&trace.hints);
+        for record in &trace.beats {
+            let info = &trace.executions[record.execution as usize];
+            let resolved = resolve(record, info, catalog, &hints);
+            let sequence = info.id.clone().or_else(|| info.name.clone());
+            let data = out.handlers.entry(resolved.key.clone()).or_insert_with(|| HandlerData {
+                mapping: resolved.mapping,
+                source: None,
+                kinds: BTreeSet::new(),
+                sequences: BTreeSet::new(),
+                beats: BTreeSet::new(),
+                events: BTreeSet::new(),
+                executions: Vec::new(),
+                issues: Vec::new(),
+                orphans: 0,
+            });
+            if let Some(r) = resolved.catalog {
+                let beat = catalog.beat(r);
+                if data.source.is_none() {
+                    if let Some(handler) = &beat.handler {
+                        let cached = source_cache
+                            .entry((r.sequence, handler.clone()))
+                            .or_insert_with(|| sources.resolve(&catalog.sequences[r.sequence], handler));
+                        data.source = cached.clone();
+                    }
+                }
+                if let Some(k) = &beat.kind {
+                    data.kinds.insert(k.clone());
+                }
+            }
+            if resolved.mapping == Mapping::Unmapped {
+                out.counts.unmapped += 1;
+            }
+            if let Some(s) = &sequence {
+                data.sequences.insert(s.to_string());
+            }
+            data.beats.insert(record.beat);
+            if let Some(e) = &record.event {
+                data.events.insert(e.to_string());
+            }
+            match record.outcome {
+                Outcome::Sample { ms, source } => {
+                    out.counts.samples += 1;
+                    data.executions.push(Execution {
+                        ts: record.ts,
+                        sequence,
+                        beat: record.beat,
+                        event: record.event.clone(),
+                        request: info.request.clone(),
+                        ms,
+                        source,
+                        at: record.at,
+                    });
+                }
+                Outcome::Failed | Outcome::Incomplete => {
+                    let failed = record.outcome == Outcome::Failed;
+                    if failed {
+                        out.counts.failed += 1;
+                    } else {
+                        out.counts.incomplete += 1;
+                    }
+                    data.issues.push(BeatIssue { failed, ts: record.ts, sequence, beat: record.beat, event: record.event.clone(), at: record.at });
+                }
+            }
+        }
+        for o in &trace.orphans {
+            out.counts.orphans += 1;
+            let handler = o.event.as_deref().and_then(|e| {
+                if let Some(r) = catalog.beat_by_event(e, o.beat) {
+                    let beat = catalog.beat(r);
+                    let plugin = catalog.sequences[r.sequence].plugin.clone();
+                    return beat.handler.clone().map(|name| HandlerKey { plugin, name });
+                }
+                let (handler, plugin) = hinted(hints.get(e)?, None)?;
+                Some(HandlerKey { plugin: plugin.map(|p| p.to_string()).unwrap_or_default(), name: handler.to_string() })
+            });
+            if let Some(key) = &handler {
+                if let Some(data) = out.handlers.get_mut(key) {
+                    data.orphans += 1;
+                }
+                out.counts.orphans_attributed += 1;
+            }
+            out.orphans.push(Orphan { beat: o.beat, event: o.event.clone(), ms: o.ms, source: o.source, ts: o.ts, at: o.at, handler });
+        }
+    }
+    out
+}
+
+fn index_hints(hints: &[HandlerHint]) -> HashMap<&str, Vec<&HandlerHint>> {
+    let mut map: HashMap<&str, Vec<&HandlerHint>> = HashMap::new();
+    for h in hints {
+        map.entry(&h.event).or_default().push(h);
+    }
+    map
+}
+
+/// The one handler the hints name for an event (and request id, when both sides have one).
+fn hinted<'h>(hints: &[&'h HandlerHint], request: Option<&str>) -> Option<(&'h Arc<str>, Option<&'h Arc<str>>)> {
+    let matching: Vec<&&HandlerHint> = hints
+        .iter()
+        .filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request)
+        .collect();
+    let names: BTreeSet<&str> = matching.iter().map(|h| &*h.handler).collect();
+    if names.len() != 1 {
+        return None;
+    }
+    let plugin = matching.iter().find_map(|h| h.plugin.as_ref());
+    Some((&matching[0].handler, plugin))
+}
+
+fn resolve(record: &BeatRecord, info: &ExecutionInfo, catalog: &Catalog, hints: &HashMap<&str, Vec<&HandlerHint>>) -> Resolved {
+    let event = record.event.as_deref();
+    let sequence = catalog.sequence_of(info.id.as_deref(), info.name.as_deref());
+    let found = sequence
+        .and_then(|s| catalog.beat_in(s, record.beat, event))
+        .or_else(|| event.and_then(|e| catalog.beat_by_event(e, Some(record.beat)).or_else(|| catalog.beat_by_event(e, None))));
+    if let Some(r) = found {
+        if let Some(name) = &catalog.beat(r).handler {
+            let plugin = catalog.sequences[r.sequence].plugin.clone();
+            return Resolved { key: HandlerKey { plugin, name: name.clone() }, mapping: Mapping::Catalog, catalog: Some(r) };
+        }
+    }
+    let catalog_plugin = sequence.map(|s| catalog.sequences[s].plugin.as_str());
+    let plugin_of = |stated: Option<&Arc<str>>| {
+        stated.map(|p| p.to_string()).or_else(|| info.plugin.as_deref().map(str::to_owned)).or_else(|| catalog_plugin.map(str::to_owned)).unwrap_or_default()
+    };
+    if let Some((handler, plugin)) = &record.stated_handler {
+        return Resolved { key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping: Mapping::Report, catalog: None };
+    }
+    if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.get(e)?, info.request.as_deref())) {
+        return Resolved { key: HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, mapping: Mapping::Log, catalog: None };
+    }
+    let seq = info.id.as_deref().or(info.name.as_deref()).unwrap_or("?");
+    let what = event.or(record.title.as_deref()).unwrap_or("?");
+    Resolved {
+        key: HandlerKey { plugin: plugin_of(None), name: format!("{seq}#{} {what}", record.beat) },
+        mapping: Mapping::Unmapped,
+        catalog: None,
+    }
+}

@@ -1,0 +1,596 @@
+//! The execution tracker: a small state machine that turns the typed events of one file into
+//! beat outcomes (LOG-FORMATS.md §3 steps 3–4). One tracker per input file — beats never join
+//! across files.
+//!
+//! The rules, each a hard case of §5:
+//! - a beat opens on `Started timing beat N for SEQ` (T1) in the most recent open execution of
+//!   SEQ (H2: numbers restart per sequence, so beats are keyed by execution);
+//! - the first completion line (T2 float or T3 integer) closes it; the other one, and T4, are
+//!   copies of the same beat and only fill in what is missing (H1: one sample, T2 preferred);
+//! - a completion with no open beat is an *orphan* (H4); its T2/T3/T4 copies join it;
+//! - a beat still open when the next beat of its execution starts, its movement or sequence
+//!   ends, or the file ends is *incomplete*; one named by a failure line is *failed* (H6); neither
+//!   is ever a sample;
+//! - handler-level DataBaton lines are kept as hints, matched later by event and request id,
+//!   because they may arrive after the beat and under another sequence name (H10).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::parse::{Event, Location, ReportedBeat};
+
+/// Where a sample's duration was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// T2 `PerformanceTracker: Beat N completed in X.XXms` (or its T4 copy).
+    PerformanceTracker,
+    /// T3 `BeatExecutor: Beat N (event) completed in Nms` / the .NET `SequenceExecutor` line.
+    BeatExecutor,
+    /// A markdown telemetry report.
+    Report,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    Sample { ms: f64, source: Source },
+    Failed,
+    Incomplete,
+}
+
+/// What the log says about one sequence execution.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutionInfo {
+    pub name: Option<Arc<str>>,
+    pub id: Option<Arc<str>>,
+    pub plugin: Option<Arc<str>>,
+    pub request: Option<Arc<str>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeatRecord {
+    /// Index into [`FileTrace::executions`].
+    pub execution: u32,
+    pub beat: u32,
+    pub event: Option<Arc<str>>,
+    pub title: Option<Arc<str>>,
+    pub outcome: Outcome,
+    /// Timestamp of the beat's start (else of its completion).
+    pub ts: Option<i64>,
+    /// The line the duration was read from (else the beat's start).
+    pub at: Location,
+    /// A handler stated by the input itself (markdown `- **Handler**: name (Plugin)`).
+    pub stated_handler: Option<(Arc<str>, Option<Arc<str>>)>,
+}
+
+/// A completion with no open beat (H4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrphanRecord {
+    pub beat: Option<u32>,
+    pub event: Option<Arc<str>>,
+    pub ms: f64,
+    pub source: Source,
+    pub ts: Option<i64>,
+    pub at: Location,
+}
+
+/// A handler-level DataBaton line (C17/C18 with `beat=?`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerHint {
+    pub event: Arc<str>,
+    pub handler: Arc<str>,
+    pub plugin: Option<Arc<str>>,
+    pub request: Option<Arc<str>>,
+}
+
+/// Everything one file yields.
+#[derive(Debug, Default, Clone)]
+pub struct FileTrace {
+    pub executions: Vec<ExecutionInfo>,
+    pub beats: Vec<BeatRecord>,
+    pub orphans: Vec<OrphanRecord>,
+    pub hints: Vec<HandlerHint>,
+    /// Recognized events (lines that said something perfgate uses).
+    pub recognized: u64,
+    /// Recognized lines that carried a beat duration.
+    pub timing_lines: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Status {
+    Open,
+    Done,
+    Failed,
+    Incomplete,
+}
+
+#[derive(Debug)]
+struct BeatState {
+    execution: u32,
+    beat: u32,
+    event: Option<Arc<str>>,
+    title: Option<Arc<str>>,
+    status: Status,
+    perf: Option<(f64, Location)>,
+    exec: Option<(f64, Location)>,
+    report: Option<f64>,
+    ts: Option<i64>,
+    started: Location,
+    stated_handler: Option<(Arc<str>, Option<Arc<str>>)>,
+}
+
+#[derive(Debug)]
+struct OrphanState {
+    beat: Option<u32>,
+    event: Option<Arc<str>>,
+    perf: Option<(f64, Location)>,
+    exec: Option<(f64, Location)>,
+    ts: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Beat(usize),
+    Orphan(usize),
+}
+
+#[derive(Default)]
+pub struct Tracker {
+    strings: HashMap<Box<str>, Arc<str>>,
+    executions: Vec<ExecutionInfo>,
+    /// Reported (markdown) executions are never "open"; they are found by name + request.
+    reported: Vec<bool>,
+    open_execs: Vec<u32>,
+    pending_plays: VecDeque<(Arc<str>, Arc<str>)>,
+    name_to_id: HashMap<Arc<str>, Arc<str>>,
+    beats: Vec<BeatState>,
+    open_beats: Vec<usize>,
+    orphans: Vec<OrphanState>,
+    last_completed: Option<Slot>,
+    last_failed: Option<usize>,
+    hints: Vec<HandlerHint>,
+    recognized: u64,
+    timing_lines: u64,
+}
+
+impl Tracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.strings.insert(Box::from(s), a.clone());
+        a
+    }
+
+    fn new_execution(&mut self, info: ExecutionInfo, open: bool, reported: bool) -> u32 {
+        let idx = u32::try_from(self.executions.len()).expect("fewer than 2^32 executions per file");
+        self.executions.push(info);
+        self.reported.push(reported);
+        if open {
+            self.open_execs.push(idx);
+        }
+        idx
+    }
+
+    fn open_exec_named(&self, name: &str) -> Option<u32> {
+        self.open_execs
+            .iter()
+            .rev()
+            .copied()
+            .find(|&e| self.executions[e as usize].name.as_deref() == Some(name))
+    }
+
+    fn current_exec(&mut self) -> u32 {
+        match self.open_execs.last() {
+            Some(&e) => e,
+            None => self.new_execution(ExecutionInfo::default(), true, false),
+        }
+    }
+
+    fn exec_for_sequence(&mut self, name: &str) -> u32 {
+        if let Some(e) = self.open_exec_named(name) {
+            return e;
+        }
+        // Capture started inside the sequence, or a build that does not log `Now executing`.
+        let name = self.intern(name);
+        let id = self.name_to_id.get(&name).cloned();
+        self.new_execution(ExecutionInfo { name: Some(name), id, ..Default::default() }, true, false)
+    }
+
+    fn open_beat(&mut self, execution: u32, beat: u32, event: Option<Arc<str>>, ts: Option<i64>, at: Location) {
+        self.end_open_beats(|b| b.execution == execution, Status::Incomplete);
+        let idx = self.beats.len();
+        self.beats.push(BeatState {
+            execution,
+            beat,
+            event,
+            title: None,
+            status: Status::Open,
+            perf: None,
+            exec: None,
+            report: None,
+            ts,
+            started: at,
+            stated_handler: None,
+        });
+        self.open_beats.push(idx);
+        self.last_completed = None;
+    }
+
+    /// Ends the open beats selected by `which` with `status`.
+    fn end_open_beats(&mut self, which: impl Fn(&BeatState) -> bool, status: Status) {
+        let beats = &mut self.beats;
+        self.open_beats.retain(|&i| {
+            if which(&beats[i]) {
+                beats[i].status = status;
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    fn find_open_beat(&self, beat: u32, event: Option<&str>) -> Option<usize> {
+        self.open_beats.iter().rev().copied().find(|&i| {
+            let b = &self.beats[i];
+            b.beat == beat && (event.is_none() || b.event.is_none() || b.event.as_deref() == event)
+        })
+    }
+
+    fn complete(&mut self, idx: usize) {
+        self.open_beats.retain(|&i| i != idx);
+        self.beats[idx].status = Status::Done;
+        self.last_completed = Some(Slot::Beat(idx));
+    }
+
+    /// Feeds one event read at `at`, with the line's timestamp.
+    pub fn feed(&mut self, event: Event<'_>, ts: Option<i64>, at: Location) {
+        self.recognized += 1;
+        if event.is_timing() {
+            self.timing_lines += 1;
+        }
+        match event {
+            Event::PlayRequested { plugin, sequence_id } => {
+                let play = (self.intern(&plugin), self.intern(&sequence_id));
+                if self.pending_plays.len() == 8 {
+                    self.pending_plays.pop_front();
+                }
+                self.pending_plays.push_back(play);
+            }
+            Event::ExecutionStarted { name } => {
+                let name = self.intern(&name);
+                let (plugin, mut id) = match self.pending_plays.pop_front() {
+                    Some((p, i)) => (Some(p), Some(i)),
+                    None => (None, None),
+                };
+                if let Some(known) = self.name_to_id.get(&name) {
+                    id = Some(known.clone());
+                }
+                self.new_execution(ExecutionInfo { name: Some(name), id, plugin, request: None }, true, false);
+                self.last_completed = None;
+            }
+            Event::HostExecutionStarted { sequence_id, request, plugin } => {
+                let info = ExecutionInfo {
+                    name: None,
+                    id: Some(self.intern(&sequence_id)),
+                    plugin: plugin.map(|p| self.intern(&p)),
+                    request: request.map(|r| self.intern(&r)),
+                };
+                self.new_execution(info, true, false);
+                self.last_completed = None;
+            }
+            Event::ExecutionNamed { name } => {
+                let name = self.intern(&name);
+                let e = self.current_exec();
+                let info = &mut self.executions[e as usize];
+                if info.name.is_none() {
+                    info.name = Some(name);
+                }
+            }
+            Event::SequenceBound { name, id } => {
+                let (name, id) = (self.intern(&name), self.intern(&id));
+                self.name_to_id.insert(name.clone(), id.clone());
+                if let Some(e) = self.open_exec_named(&name) {
+                    let info = &mut self.executions[e as usize];
+                    if info.id.as_ref() != Some(&id) {
+                        // The play that was paired with this execution was another one.
+                        if info.id.is_some() {
+                            info.plugin = None;
+                        }
+                        info.id = Some(id);
+                    }
+                }
+            }
+            Event::RequestId { request } => {
+                let sequence_id = sequence_id_of_request(&request).map(|s| self.intern(s));
+                let request = self.intern(&request);
+                let target = self.open_execs.iter().rev().copied().find(|&e| {
+                    let info = &self.executions[e as usize];
+                    info.request.is_none() && (info.id.is_none() || info.id == sequence_id)
+                });
+                if let Some(e) = target {
+                    let info = &mut self.executions[e as usize];
+                    info.request = Some(request);
+                    if info.id.is_none() {
+                        info.id = sequence_id;
+                    }
+                }
+            }
+            Event::BeatStarted { sequence, beat } => {
+                let e = self.exec_for_sequence(&sequence);
+                self.open_beat(e, beat, None, ts, at);
+            }
+            Event::HostBeatStarted { beat, event } => {
+                let event = self.intern(&event);
+                let e = self.current_exec();
+                self.open_beat(e, beat, Some(event), ts, at);
+            }
+            Event::BeatDescribed { beat, title, event } => {
+                let target = self.find_open_beat(beat, None).or(match self.last_completed {
+                    Some(Slot::Beat(i)) if self.beats[i].beat == beat => Some(i),
+                    _ => None,
+                });
+                if let Some(i) = target {
+                    let (title, event) = (self.intern(&title), self.intern(&event));
+                    let b = &mut self.beats[i];
+                    b.title.get_or_insert(title);
+                    b.event.get_or_insert(event);
+                }
+            }
+            Event::BeatEvent { event } => {
+                if let Some(&i) = self.open_beats.last() {
+                    if self.beats[i].event.is_none() {
+                        self.beats[i].event = Some(self.intern(&event));
+                    }
+                }
+            }
+            Event::PerfCompleted { beat, ms } => self.perf_completed(Some(beat), ms, ts, at),
+            Event::CompletedCopy { ms } => self.perf_completed(None, ms, ts, at),
+            Event::ExecCompleted { beat, event, ms } => {
+                let event = self.intern(&event);
+                self.exec_completed(beat, event, ms, ts, at);
+            }
+            Event::BeatFailed { beat, event, sequence } => self.beat_failed(beat, event.as_deref(), sequence.as_deref(), ts, at),
+            Event::MovementEnded => {
+                if let Some(&e) = self.open_execs.last() {
+                    self.end_open_beats(|b| b.execution == e, Status::Incomplete);
+                }
+                self.last_completed = None;
+            }
+            Event::MovementFailed => {
+                if let Some(&e) = self.open_execs.last() {
+                    self.end_open_beats(|b| b.execution == e, Status::Failed);
+                }
+                self.last_completed = None;
+            }
+            Event::SequenceEnded { name } => self.end_execution(&name, Status::Incomplete),
+            Event::SequenceFailed { name } => self.end_execution(&name, Status::Failed),
+            Event::HandlerSeen { event, handler, plugin, request, .. } => {
+                let hint = HandlerHint {
+                    event: self.intern(&event),
+                    handler: self.intern(&handler),
+                    plugin: plugin.map(|p| self.intern(&p)),
+                    request: request.map(|r| self.intern(&r)),
+                };
+                self.hints.push(hint);
+            }
+            Event::Reported(beat) => self.reported(*beat, ts, at),
+        }
+    }
+
+    /// T2 (with its beat number) or T4 (a copy, without).
+    fn perf_completed(&mut self, beat: Option<u32>, ms: f64, ts: Option<i64>, at: Location) {
+        // A copy of the beat that just completed: fill in only what is missing.
+        match self.last_completed {
+            Some(Slot::Beat(i)) if beat.is_none_or(|n| n == self.beats[i].beat) => {
+                // T4 after T2, or T2 after the T3 that closed the beat.
+                let b = &mut self.beats[i];
+                if b.perf.is_none() {
+                    b.perf = Some((ms, at));
+                }
+                return;
+            }
+            Some(Slot::Orphan(i)) if beat.is_none_or(|n| self.orphans[i].beat.is_none_or(|o| o == n)) => {
+                let o = &mut self.orphans[i];
+                if o.perf.is_none() {
+                    o.perf = Some((ms, at));
+                    o.beat = o.beat.or(beat);
+                }
+                return;
+            }
+            _ => {}
+        }
+        let open = match beat {
+            Some(n) => self.find_open_beat(n, None),
+            None => self.open_beats.last().copied(),
+        };
+        if let Some(i) = open {
+            self.beats[i].perf = Some((ms, at));
+            self.complete(i);
+        } else {
+            self.new_orphan(OrphanState { beat, event: None, perf: Some((ms, at)), exec: None, ts });
+        }
+    }
+
+    fn exec_completed(&mut self, beat: u32, event: Arc<str>, ms: f64, ts: Option<i64>, at: Location) {
+        let compatible = |n: Option<u32>, e: &Option<Arc<str>>| n.is_none_or(|n| n == beat) && e.as_ref().is_none_or(|e| *e == event);
+        match self.last_completed {
+            Some(Slot::Beat(i)) if compatible(Some(self.beats[i].beat), &self.beats[i].event) && self.beats[i].exec.is_none() => {
+                let b = &mut self.beats[i];
+                b.exec = Some((ms, at));
+                b.event.get_or_insert(event);
+                return;
+            }
+            Some(Slot::Orphan(i)) if compatible(self.orphans[i].beat, &self.orphans[i].event) && self.orphans[i].exec.is_none() => {
+                let o = &mut self.orphans[i];
+                o.exec = Some((ms, at));
+                o.beat = Some(beat);
+                o.event = Some(event);
+                return;
+            }
+            _ => {}
+        }
+        if let Some(i) = self.find_open_beat(beat, Some(&event)) {
+            let b = &mut self.beats[i];
+            b.exec = Some((ms, at));
+            b.event.get_or_insert(event);
+            self.complete(i);
+        } else {
+            self.new_orphan(OrphanState { beat: Some(beat), event: Some(event), perf: None, exec: Some((ms, at)), ts });
+        }
+    }
+
+    fn new_orphan(&mut self, o: OrphanState) {
+        self.orphans.push(o);
+        self.last_completed = Some(Slot::Orphan(self.orphans.len() - 1));
+    }
+
+    fn beat_failed(&mut self, beat: Option<u32>, event: Option<&str>, sequence: Option<&str>, ts: Option<i64>, at: Location) {
+        let exec_ok = |execs: &[ExecutionInfo], b: &BeatState| sequence.is_none() || execs[b.execution as usize].name.as_deref() == sequence;
+        let found = self.open_beats.iter().rev().copied().find(|&i| {
+            let b = &self.beats[i];
+            beat.is_none_or(|n| n == b.beat) && exec_ok(&self.executions, b) && (event.is_none() || b.event.is_none() || b.event.as_deref() == event)
+        });
+        if let Some(i) = found {
+            self.open_beats.retain(|&j| j != i);
+            let b = &mut self.beats[i];
+            b.status = Status::Failed;
+            if let (None, Some(e)) = (&b.event, event) {
+                b.event = Some(Arc::from(e));
+            }
+            self.last_failed = Some(i);
+            return;
+        }
+        // A second line about a failure already recorded (e.g. the .NET tracker's
+        // `Beat state transitioned to FAILED` then `Cleaned up failed beat`).
+        if let Some(i) = self.last_failed {
+            if beat.is_none_or(|n| n == self.beats[i].beat) {
+                return;
+            }
+        }
+        let Some(n) = beat else { return };
+        let e = match sequence {
+            Some(s) => self.exec_for_sequence(s),
+            None => self.current_exec(),
+        };
+        let event = event.map(|e| self.intern(e));
+        self.open_beat(e, n, event, ts, at);
+        let i = self.beats.len() - 1;
+        self.open_beats.retain(|&j| j != i);
+        self.beats[i].status = Status::Failed;
+        self.last_failed = Some(i);
+    }
+
+    fn end_execution(&mut self, name: &str, status: Status) {
+        if let Some(e) = self.open_exec_named(name) {
+            self.end_open_beats(|b| b.execution == e, status);
+            self.open_execs.retain(|&x| x != e);
+        }
+        self.last_completed = None;
+    }
+
+    fn reported(&mut self, r: ReportedBeat, ts: Option<i64>, at: Location) {
+        let name = r.sequence.as_deref().map(|s| self.intern(s));
+        let request = r.request.as_deref().map(|s| self.intern(s));
+        let plugin = r.plugin.as_deref().map(|s| self.intern(s));
+        let existing = (0..self.executions.len()).rev().find(|&e| {
+            self.reported[e] && self.executions[e].name == name && self.executions[e].request == request
+        });
+        let e = match existing {
+            Some(e) => e as u32,
+            None => {
+                let id = request.as_deref().and_then(sequence_id_of_request).map(|s| self.intern(s));
+                self.new_execution(ExecutionInfo { name, id, plugin: None, request }, false, true)
+            }
+        };
+        let info = &mut self.executions[e as usize];
+        if info.plugin.is_none() {
+            info.plugin = plugin.clone();
+        }
+        let state = BeatState {
+            execution: e,
+            beat: r.beat,
+            event: r.event.as_deref().map(|s| self.intern(s)),
+            title: r.title.as_deref().map(|s| self.intern(s)),
+            status: if r.failed {
+                Status::Failed
+            } else if r.ms.is_some() {
+                Status::Done
+            } else {
+                Status::Incomplete
+            },
+            perf: None,
+            exec: None,
+            report: r.ms,
+            ts,
+            started: at,
+            stated_handler: r.handler.as_deref().map(|h| (self.intern(h), plugin)),
+        };
+        self.beats.push(state);
+    }
+
+    /// Ends the file: beats still open are incomplete (H4, capture ends mid-beat).
+    pub fn finish(mut self) -> FileTrace {
+        self.end_open_beats(|_| true, Status::Incomplete);
+        let beats = self
+            .beats
+            .into_iter()
+            .map(|b| {
+                let (outcome, at) = match b.status {
+                    Status::Done => match (b.perf, b.exec, b.report) {
+                        (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
+                        (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
+                        (None, None, Some(ms)) => (Outcome::Sample { ms, source: Source::Report }, b.started),
+                        (None, None, None) => (Outcome::Incomplete, b.started),
+                    },
+                    Status::Failed => (Outcome::Failed, b.started),
+                    Status::Open | Status::Incomplete => (Outcome::Incomplete, b.started),
+                };
+                BeatRecord {
+                    execution: b.execution,
+                    beat: b.beat,
+                    event: b.event,
+                    title: b.title,
+                    outcome,
+                    ts: b.ts,
+                    at,
+                    stated_handler: b.stated_handler,
+                }
+            })
+            .collect();
+        let orphans = self
+            .orphans
+            .into_iter()
+            .filter_map(|o| {
+                let ((ms, at), source) = match (o.perf, o.exec) {
+                    (Some(p), _) => (p, Source::PerformanceTracker),
+                    (None, Some(e)) => (e, Source::BeatExecutor),
+                    (None, None) => return None,
+                };
+                Some(OrphanRecord { beat: o.beat, event: o.event, ms, source, ts: o.ts, at })
+            })
+            .collect();
+        FileTrace {
+            executions: self.executions,
+            beats,
+            orphans,
+            hints: self.hints,
+            recognized: self.recognized,
+            timing_lines: self.timing_lines,
+        }
+    }
+}
+
+/// `library-load-symphony-1761945322362-xmn12t3tr` → `library-load-symphony` (C11: the request
+/// id is `<sequenceId>-<epochms>-<rand>`).
+pub fn sequence_id_of_request(request: &str) -> Option<&str> {
+    let (head, rand) = request.rsplit_once('-')?;
+    let (id, epoch) = head.rsplit_once('-')?;
+    let ok = epoch.len() == 13 && epoch.bytes().all(|b| b.is_ascii_digit()) && !rand.is_empty() && !id.is_empty();
+    ok.then_some(id)
+}

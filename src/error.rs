@@ -1,0 +1,52 @@
+//! The one error type at the edge. Every variant is "not a verdict", so every variant exits 2;
+//! messages name the file and position (or the config key) that caused them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum Error {
+    /// A path given on the command line or in `[sources]` that does not exist / matched nothing.
+    InputNotFound(String),
+    /// An input file that could not be read.
+    Read { path: PathBuf, source: std::io::Error },
+    /// No input file at all.
+    NoInput(String),
+    /// Input files were read but nothing in them was recognized.
+    NothingRecognized { files: usize },
+    /// A sequence catalog file that is not valid JSON.
+    Catalog { path: PathBuf, message: String },
+    /// The configuration file is unreadable or invalid (message names key and line).
+    Config { path: PathBuf, message: String },
+    /// A bad option value.
+    Usage(String),
+    /// Writing a report failed.
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl Error {
+    /// Exit code: everything here is an error, not a verdict.
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InputNotFound(p) => write!(f, "input not found: {p} (no such file or directory, and no file matches it as a glob)"),
+            Error::Read { path, source } => write!(f, "{}: cannot read: {source}", path.display()),
+            Error::NoInput(what) => write!(f, "no input files: {what}"),
+            Error::NothingRecognized { files } => write!(
+                f,
+                "nothing recognized in {files} input file(s): no beat timing, markdown telemetry or frames export found (use --allow-empty to accept this)"
+            ),
+            Error::Catalog { path, message } => write!(f, "{}: invalid sequence catalog: {message}", path.display()),
+            Error::Config { path, message } => write!(f, "{}: {message}", path.display()),
+            Error::Usage(m) => write!(f, "{m}"),
+            Error::Write { path, source } => write!(f, "{}: cannot write: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,20 @@
+//! perfgate: turns Musical Conductor (RenderX) logs into per-handler performance statistics.
+//!
+//! The pipeline, one module per stage:
+//! [`input`] (paths, decoding) → [`parse`] (envelopes, messages, markdown, frames → events) →
+//! [`attribute`] (tracker: events → beats; catalog: beats → handlers) → [`stats`] →
+//! [`report`] (the view-model) → [`render`] (terminal, markdown, JSON). [`analyze`] wires them;
+//! [`cli`] is the command line; [`generate`] writes synthetic logs with their ground truth.
+
+pub mod analyze;
+pub mod attribute;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod input;
+pub mod parse;
+pub mod render;
+pub mod report;
+pub mod stats;
+pub mod timestamp;

@@ -1,0 +1,17 @@
+//! The `perfgate` binary: parses the command line, runs the library, maps the outcome to the
+//! exit code (0 success, 2 error).
+
+use clap::Parser;
+
+fn main() {
+    let cli = perfgate::cli::Cli::parse();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let code = match perfgate::cli::run(cli, &cwd) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("perfgate: error: {}", perfgate::render::escape::terminal(&e.to_string()));
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

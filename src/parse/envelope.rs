@@ -1,0 +1,297 @@
+//! Envelope removal (LOG-FORMATS.md §3 step 2): the producers wrap the conductor's messages in
+//! different prefixes — Chrome's source location, React DevTools' `installHook.js:1`, Cypress's
+//! `[ts] LOG`, the analyser's `+2.385s │`, Serilog's `[date time offset] [LVL] Ctx:` — and in
+//! the `%c` + CSS residue of `console.log` styling. This module owns only that peeling; what the
+//! remaining message means is decided in [`super::conductor`].
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::timestamp;
+
+/// A physical line with its envelope removed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Peeled<'a> {
+    /// Best timestamp of the line (inner > outer), epoch milliseconds UTC.
+    pub ts: Option<i64>,
+    /// The message, with leading glyphs (emoji, `?`, mojibake, `%c`) and trailing CSS residue
+    /// removed, so that recognition can anchor on ASCII keywords.
+    pub message: &'a [u8],
+}
+
+/// Removes every envelope of LOG-FORMATS.md §2 from `line` (which has no `\r\n`).
+pub fn peel(line: &[u8]) -> Peeled<'_> {
+    let mut rest = line;
+    let mut outer_ts = None;
+
+    rest = strip_analyser_prefix(rest);
+    if let Some(r) = rest.strip_prefix(b"Line ") {
+        let digits = count_digits(r);
+        if digits > 0 && r[digits..].starts_with(b": ") {
+            rest = &r[digits + 2..];
+        }
+    }
+    // Cypress: `[<ts>] (KIND )?` or `[KIND] `.
+    if rest.first() == Some(&b'[') {
+        if let Some((ms, len)) = timestamp::parse_iso(&rest[1..]) {
+            if rest.get(1 + len) == Some(&b']') && rest.get(2 + len) == Some(&b' ') {
+                outer_ts = Some(ms);
+                rest = strip_level(&rest[3 + len..]);
+            }
+        } else if let Some(r) = strip_bracketed_level(rest) {
+            rest = r;
+        } else if let Some((ms, r)) = strip_serilog(rest) {
+            outer_ts = ms;
+            rest = r;
+        }
+    }
+    rest = strip_source_location(rest);
+    if rest.first() == Some(&b' ') {
+        rest = &rest[1..];
+    }
+    let mut inner_ts = None;
+    if let Some((ms, len)) = timestamp::parse_iso(rest) {
+        if rest.get(len) == Some(&b' ') {
+            inner_ts = Some(ms);
+            rest = &rest[len + 1..];
+        }
+    } else if let Some(r) = rest.strip_prefix(b"... ") {
+        // Guides elide the inner timestamp as `...`: "no inner ts".
+        rest = r;
+    }
+    let message = strip_css_residue(skip_glyphs(rest));
+    Peeled {
+        ts: inner_ts.or(outer_ts),
+        message,
+    }
+}
+
+fn count_digits(s: &[u8]) -> usize {
+    s.iter().take_while(|b| b.is_ascii_digit()).count()
+}
+
+/// `     +2.385s │ ` (the telemetry workbench's analyser output).
+fn strip_analyser_prefix(line: &[u8]) -> &[u8] {
+    let t = trim_start(line);
+    if let Some(r) = t.strip_prefix(b"+") {
+        let n = r
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || **b == b'.')
+            .count();
+        if n > 0 {
+            if let Some(r) = r[n..].strip_prefix("s │ ".as_bytes()) {
+                return r;
+            }
+        }
+    }
+    line
+}
+
+fn strip_level(s: &[u8]) -> &[u8] {
+    for lvl in [&b"LOG "[..], b"INFO ", b"WARN ", b"ERROR ", b"DEBUG "] {
+        if let Some(r) = s.strip_prefix(lvl) {
+            return r;
+        }
+    }
+    s
+}
+
+fn strip_bracketed_level(s: &[u8]) -> Option<&[u8]> {
+    for lvl in [&b"[LOG] "[..], b"[INFO] ", b"[WARN] ", b"[ERROR] ", b"[DEBUG] "] {
+        if let Some(r) = s.strip_prefix(lvl) {
+            return Some(r);
+        }
+    }
+    None
+}
+
+/// Serilog file sink `[yyyy-MM-dd HH:mm:ss.fff zzz] [LVL] Ctx: ` and console sink
+/// `[HH:mm:ss LVL] Ctx: `. Returns the timestamp (when it is a real one) and the message.
+fn strip_serilog(s: &[u8]) -> Option<(Option<i64>, &[u8])> {
+    let close = memchr::memchr(b']', s)?;
+    let inside = &s[1..close];
+    let after = s.get(close + 1..)?;
+    let (ts, after_level) = if let Some(r) = after.strip_prefix(b" [") {
+        // File sink: a separate `[LVL]`.
+        let lvl = r.get(..4)?;
+        if !(lvl[..3].iter().all(u8::is_ascii_uppercase) && lvl[3] == b']') {
+            return None;
+        }
+        (timestamp::parse_serilog(inside), r.get(4..)?)
+    } else {
+        // Console sink: `[HH:mm:ss LVL]`.
+        let n = inside.len();
+        if n < 5 || inside[n - 4] != b' ' || !inside[n - 3..].iter().all(u8::is_ascii_uppercase) {
+            return None;
+        }
+        (None, after)
+    };
+    let r = after_level.strip_prefix(b" ")?;
+    // SourceContext is a dotted identifier followed by `: `.
+    let ctx = r
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'`' | b'+'))
+        .count();
+    let msg = r[ctx..].strip_prefix(b": ")?;
+    Some((ts, msg))
+}
+
+/// Chrome's `File.ts:NN ` caller location (`EventBus.ts:56`, `installHook.js:1`).
+fn strip_source_location(s: &[u8]) -> &[u8] {
+    let name = s
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        .count();
+    if name == 0 || s.get(name) != Some(&b':') {
+        return s;
+    }
+    let file = &s[..name];
+    let ext_ok = [&b".ts"[..], b".tsx", b".js", b".jsx", b".mjs", b".cjs"]
+        .iter()
+        .any(|e| file.ends_with(e) && file.len() > e.len());
+    if !ext_ok {
+        return s;
+    }
+    let digits = count_digits(&s[name + 1..]);
+    if digits == 0 {
+        return s;
+    }
+    match s.get(name + 1 + digits) {
+        Some(b' ') => &s[name + 2 + digits..],
+        None => &s[name + 1 + digits..],
+        _ => s,
+    }
+}
+
+fn trim_start(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    &s[n..]
+}
+
+/// Skips what precedes the ASCII keyword of a message: white space (the ConductorLogger indent),
+/// emoji (with or without variation selectors), their mojibake (`≡ƒÄ╝`, `Γ£à`), the `?`/`??`
+/// a .NET console prints for lost emoji, and `%c` format directives. LOG-FORMATS.md §4: "a robust
+/// parser should not depend on the emoji at all".
+pub fn skip_glyphs(mut s: &[u8]) -> &[u8] {
+    loop {
+        match s {
+            [b'%', b'c', rest @ ..] => s = rest,
+            [b, rest @ ..] if b.is_ascii_whitespace() || *b == b'?' || *b >= 0x80 => s = rest,
+            _ => return s,
+        }
+    }
+}
+
+/// Removes a trailing CSS residue `( (color|font-weight|background)[^;]*;)+$` and a final
+/// `font-weight:bold` without `;` (Cypress joins the `%c` arguments with spaces, H15).
+pub fn strip_css_residue(s: &[u8]) -> &[u8] {
+    static RESIDUE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?-u)(?: (?:color|font-weight|background)[^;]*;)+\s*$").expect("valid regex")
+    });
+    let mut m = trim_end(s);
+    for suffix in [&b" font-weight:bold"[..], b" font-weight: bold"] {
+        if m.len() > suffix.len() && m.ends_with(suffix) {
+            return trim_end(&m[..m.len() - suffix.len()]);
+        }
+    }
+    if m.ends_with(b";") {
+        if let Some(found) = RESIDUE.find(m) {
+            if found.start() > 0 {
+                m = trim_end(&m[..found.start()]);
+            }
+        }
+    }
+    m
+}
+
+fn trim_end(s: &[u8]) -> &[u8] {
+    let n = s.iter().rev().take_while(|b| b.is_ascii_whitespace()).count();
+    &s[..s.len() - n]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(line: &str) -> String {
+        String::from_utf8(peel(line.as_bytes()).message.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn chrome_prefix_with_inner_timestamp() {
+        let p = peel("EventBus.ts:56 2025-11-10T21:56:16.932Z 🎼 EventBus: Using internal conductor (legacy mode)".as_bytes());
+        assert_eq!(p.message, b"EventBus: Using internal conductor (legacy mode)");
+        assert_eq!(p.ts, Some(1_762_811_776_932));
+    }
+
+    #[test]
+    fn react_devtools_and_plain_space_and_no_prefix() {
+        assert_eq!(
+            msg("installHook.js:1 2025-11-13T13:19:34.329Z ⏱️ PerformanceTracker: Cleaned up failed movement Get Current Theme for Header UI Theme Get"),
+            "PerformanceTracker: Cleaned up failed movement Get Current Theme for Header UI Theme Get"
+        );
+        assert_eq!(msg(" ✅ Completed in 4.70ms"), "Completed in 4.70ms");
+        assert_eq!(msg("EventBus.ts:329 🎼 EventBus: x"), "EventBus: x");
+        assert_eq!(
+            msg("2025-11-10T21:56:19.998Z 🎼 MusicalConductor.play: preserved 1 callback(s) for correlationId=mc-1762811779997-avzo8c"),
+            "MusicalConductor.play: preserved 1 callback(s) for correlationId=mc-1762811779997-avzo8c"
+        );
+    }
+
+    #[test]
+    fn cypress_envelope_prefers_inner_timestamp_and_strips_css() {
+        let p = peel("[2025-11-17T16:40:45.055Z] LOG 2025-11-17T16:40:45.056Z %c✅ Completed in 8.90ms color: #28A745; font-weight: bold;".as_bytes());
+        assert_eq!(p.message, b"Completed in 8.90ms");
+        assert_eq!(p.ts, Some(timestamp::parse_iso(b"2025-11-17T16:40:45.056Z").unwrap().0));
+        assert_eq!(
+            msg("[2025-11-17T16:40:45.056Z] LOG 2025-11-17T16:40:45.056Z 🎼 Sequence: Control Panel UI Render color: #007BFF; font-weight: bold;"),
+            "Sequence: Control Panel UI Render"
+        );
+        assert_eq!(msg("[2025-11-16T15:48:33.776Z] 🎼 Initializing new conductor instance..."), "Initializing new conductor instance...");
+        assert_eq!(
+            msg("[INFO] %cDownload the React DevTools for a better development experience: https://react.dev/link/react-devtools font-weight:bold"),
+            "Download the React DevTools for a better development experience: https://react.dev/link/react-devtools"
+        );
+        assert_eq!(msg("[2025-11-17T16:40:45.063Z] LOG ... 🕐 Subscriber 0 sync execution took 6.80ms"), "Subscriber 0 sync execution took 6.80ms");
+    }
+
+    #[test]
+    fn analyser_and_quoted_line_prefixes() {
+        assert_eq!(
+            msg("     +2.385s │ EventBus.ts:56 2025-11-15T16:38:23.985Z ⏱️ PerformanceTracker: ✅ Beat 1: 15.20ms"),
+            "PerformanceTracker: ✅ Beat 1: 15.20ms"
+        );
+        assert_eq!(
+            msg("Line 49: EventBus.ts:56 2025-11-13T20:29:59.096Z ✅ SequenceExecutor: Sequence \"Canvas Component Create\" completed in 37ms"),
+            "SequenceExecutor: Sequence \"Canvas Component Create\" completed in 37ms"
+        );
+    }
+
+    #[test]
+    fn serilog_file_and_console_sinks() {
+        let p = peel("[2025-11-09 14:30:46.789 -05:00] [INF] MusicalConductor.Avalonia.Logging.ConductorLogger: 🎼 Sequence started: x".as_bytes());
+        assert_eq!(p.message, b"Sequence started: x");
+        assert_eq!(p.ts, timestamp::parse_iso(b"2025-11-09T19:30:46.789Z").map(|t| t.0));
+        // Placeholder timestamps never crash and give no timestamp (H18).
+        let p = peel("[2025-11-09 HH:mm:ss.fff -05:00] [INF] A.B: ✅ x".as_bytes());
+        assert_eq!((p.ts, p.message), (None, &b"x"[..]));
+        let p = peel("[timestamp] [INF] MusicalConductor.Avalonia.Logging.ConductorLogger: 🎼     Beat: H".as_bytes());
+        assert_eq!((p.ts, p.message), (None, &b"Beat: H"[..]));
+        assert_eq!(msg("[14:30:46 INF] RenderX.Shell: ✅ SequenceExecutor: x"), "SequenceExecutor: x");
+    }
+
+    #[test]
+    fn lost_emoji_and_mojibake_are_skipped() {
+        assert_eq!(msg("      ?? EventBus: Subscribed to \"a\" (1 total subscribers)"), "EventBus: Subscribed to \"a\" (1 total subscribers)");
+        assert_eq!(msg("Γ£à BeatExecutor: Beat 1 (a:b) completed in 3ms"), "BeatExecutor: Beat 1 (a:b) completed in 3ms");
+    }
+
+    #[test]
+    fn css_residue_only_at_the_end_and_only_css() {
+        assert_eq!(strip_css_residue(b"Sequence: A color: red;"), b"Sequence: A");
+        assert_eq!(strip_css_residue(b"Sequence: A;"), b"Sequence: A;");
+        assert_eq!(strip_css_residue(b"a; color: red; background: x;"), b"a;");
+        assert_eq!(strip_css_residue(b"color: red;"), b"color: red;");
+    }
+}

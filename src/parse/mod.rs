@@ -1,0 +1,179 @@
+//! Line recognition: turns the bytes of one input file into typed [`Event`]s, each with its
+//! location. It never decides what the events *mean* for a beat — that is the tracker's job
+//! (`crate::attribute::tracker`). One module per log family:
+//!
+//! - [`envelope`]: the prefixes wrapped around messages (Chrome, Cypress, Serilog, analysers);
+//! - [`conductor`]: the Musical Conductor's messages (LOG-FORMATS.md §1, TypeScript and C#);
+//! - [`markdown`]: markdown telemetry blocks (§2(d)), which carry whole beats;
+//! - [`frames`]: the frames JSON export (§2(e).1), whose `raw` messages are re-parsed.
+
+pub mod conductor;
+pub mod envelope;
+pub mod frames;
+pub mod markdown;
+
+use std::borrow::Cow;
+
+/// Text taken from a log line: borrowed when the bytes are valid UTF-8, repaired (U+FFFD) when not.
+pub type Txt<'a> = Cow<'a, str>;
+
+/// Reads log bytes as text, lossily (invalid bytes become U+FFFD, never an error).
+pub fn txt(b: &[u8]) -> Txt<'_> {
+    String::from_utf8_lossy(b)
+}
+
+/// One thing a log line says, borrowed from the line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<'a> {
+    /// C3 `PluginInterfaceFacade.play(): P -> ID` / C2 `play ENTRY: pluginId=P, sequenceId=ID`.
+    PlayRequested { plugin: Txt<'a>, sequence_id: Txt<'a> },
+    /// C5 `ExecutionQueue: Now executing "NAME"`.
+    ExecutionStarted { name: Txt<'a> },
+    /// .NET `SequenceExecutor: Starting sequence execution: ID (RequestId=R, PluginId=P)`.
+    HostExecutionStarted { sequence_id: Txt<'a>, request: Option<Txt<'a>>, plugin: Option<Txt<'a>> },
+    /// .NET `SequenceExecutor: Executing sequence "NAME" with N beats`: names the current execution.
+    ExecutionNamed { name: Txt<'a> },
+    /// C6 `SequenceOrchestrator: Sequence "NAME" (id: ID) queued successfully`.
+    SequenceBound { name: Txt<'a>, id: Txt<'a> },
+    /// C11 `Request ID: <id>-<13 digits>-<rand>`.
+    RequestId { request: Txt<'a> },
+    /// T1 `PerformanceTracker: Started timing beat N for NAME`.
+    BeatStarted { sequence: Txt<'a>, beat: u32 },
+    /// .NET `SequenceExecutor: Executing beat N (BeatId)`: a beat of the current execution.
+    HostBeatStarted { beat: u32, event: Txt<'a> },
+    /// C14 `Beat N Started: TITLE (EVENT)`.
+    BeatDescribed { beat: u32, title: Txt<'a>, event: Txt<'a> },
+    /// C15 `Event: EVENT` (repeats the current beat's event).
+    BeatEvent { event: Txt<'a> },
+    /// T2 `PerformanceTracker: Beat N completed in X.XXms` (float, preferred).
+    PerfCompleted { beat: u32, ms: f64 },
+    /// T3 `BeatExecutor: Beat N (EVENT) completed in Nms` (integer, fallback), or the .NET
+    /// `SequenceExecutor: Beat N (BeatId) completed in D ms`.
+    ExecCompleted { beat: u32, event: Txt<'a>, ms: f64 },
+    /// T4 `Completed in X.XXms`: EventLogger's copy of T2, never a sample of its own.
+    CompletedCopy { ms: f64 },
+    /// Failure of a beat: `❌ BeatExecutor: Beat N (EVENT) failed`, `Beat N failed after 3 retry
+    /// attempts`, .NET `Error executing beat N (ID)`, `Beat state transitioned to FAILED - SEQ:N`.
+    BeatFailed { beat: Option<u32>, event: Option<Txt<'a>>, sequence: Option<Txt<'a>> },
+    /// T5/T6/C19: a movement ended; beats still open in it never completed.
+    MovementEnded,
+    /// `❌ MovementExecutor: Movement "X" failed`: open beats of the movement failed.
+    MovementFailed,
+    /// T7 / C5 `Marked "NAME" as completed` / .NET `Sequence "NAME" completed in`.
+    SequenceEnded { name: Txt<'a> },
+    /// `❌ SequenceExecutor: Sequence "NAME" failed at movement M, beat B`.
+    SequenceFailed { name: Txt<'a> },
+    /// A whole beat stated by a report rather than by the conductor (markdown telemetry §2(d)):
+    /// its sequence section, beat number, event or title, duration, and the handler if named.
+    Reported(Box<ReportedBeat>),
+    /// C17/C18 handler-level DataBaton line (`beat=? … handler=<name>`).
+    HandlerSeen {
+        sequence: Txt<'a>,
+        event: Txt<'a>,
+        handler: Txt<'a>,
+        plugin: Option<Txt<'a>>,
+        request: Option<Txt<'a>>,
+    },
+}
+
+/// A beat as a telemetry report states it (owned: it is assembled from several lines).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReportedBeat {
+    /// Display name of the sequence section the beat belongs to.
+    pub sequence: Option<String>,
+    /// The section's request id (`- **Request ID**: …`).
+    pub request: Option<String>,
+    pub beat: u32,
+    pub event: Option<String>,
+    pub title: Option<String>,
+    /// `None`: the report names the beat but gives no duration (incomplete).
+    pub ms: Option<f64>,
+    pub failed: bool,
+    pub handler: Option<String>,
+    pub plugin: Option<String>,
+    /// The line that gave the duration (else the beat's header line).
+    pub line: u32,
+}
+
+impl Event<'_> {
+    /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
+    pub fn is_timing(&self) -> bool {
+        match self {
+            Event::PerfCompleted { .. } | Event::ExecCompleted { .. } | Event::CompletedCopy { .. } => true,
+            Event::Reported(r) => r.ms.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Where an event or sample came from: an input file (index into the run's file list) and a
+/// 1-based line number (for frames JSON: the 1-based ordinal of the event in the export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub file: u32,
+    pub line: u32,
+}
+
+/// Reads a duration: digits with an optional `.` or `,` decimal separator (H19: .NET renders
+/// `{Duration}` with the current culture's separator).
+pub fn parse_ms(s: &[u8]) -> Option<f64> {
+    let int = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if int == 0 {
+        return None;
+    }
+    let mut end = int;
+    if matches!(s.get(int), Some(b'.' | b',')) {
+        let frac = s[int + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if frac > 0 {
+            end = int + 1 + frac;
+        }
+    }
+    let mut buf = [0u8; 40];
+    if end > buf.len() {
+        return None;
+    }
+    buf[..end].copy_from_slice(&s[..end]);
+    if end > int {
+        buf[int] = b'.';
+    }
+    std::str::from_utf8(&buf[..end]).ok()?.parse().ok().filter(|v: &f64| v.is_finite())
+}
+
+/// Splits a physical buffer into lines: yields (1-based line number, line without `\n`/`\r\n`).
+pub fn lines(buf: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    let mut pos = 0;
+    let mut no = 0u32;
+    std::iter::from_fn(move || {
+        if pos >= buf.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+        let mut line = &buf[pos..end];
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        pos = end + 1;
+        no = no.saturating_add(1);
+        Some((no, line))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_with_point_or_comma() {
+        assert_eq!(parse_ms(b"4.20ms"), Some(4.2));
+        assert_eq!(parse_ms(b"12,3456ms"), Some(12.3456));
+        assert_eq!(parse_ms(b"5ms"), Some(5.0));
+        assert_eq!(parse_ms(b"5.ms"), Some(5.0));
+        assert_eq!(parse_ms(b"ms"), None);
+    }
+
+    #[test]
+    fn lines_strip_crlf_and_count() {
+        let v: Vec<_> = lines(b"a\r\nb\n\nc").collect();
+        assert_eq!(v, vec![(1, &b"a"[..]), (2, b"b"), (3, b""), (4, b"c")]);
+    }
+}

@@ -1,0 +1,59 @@
+//! Escaping of log-derived text, in one place. Handler, sequence and event names come from
+//! untrusted logs: they must not inject terminal control sequences, markdown, HTML, `@mentions`
+//! or a forged `<!-- perfgate:… -->` marker.
+
+/// For the terminal: control characters (C0, DEL, C1 — the start of ANSI escape sequences)
+/// become `�`.
+pub fn terminal(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
+}
+
+/// For markdown: the text as a code span, which GitHub renders literally (no emphasis, links,
+/// HTML, mentions or issue references). Inside tables `|` is escaped (GFM splits cells before
+/// parsing code spans), line breaks become spaces, the fence is longer than any backtick run
+/// inside, and `<!--` is broken so it can never read as the sticky-comment marker.
+pub fn markdown_code(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace("<!--", "<!-\u{200B}-")
+        .replace('|', "\\|");
+    let longest = clean.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if clean.starts_with('`') || clean.ends_with('`') || clean.is_empty() { " " } else { "" };
+    format!("{fence}{pad}{clean}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn hostile_names() {
+        assert_eq!(terminal("a\x1b[31mb"), "a\u{FFFD}[31mb");
+        assert_eq!(markdown_code("notifyUi"), "`notifyUi`");
+        assert_eq!(markdown_code("a|b"), "`a\\|b`");
+        assert_eq!(markdown_code("x`y"), "``x`y``");
+        assert_eq!(markdown_code("`"), "`` ` ``");
+        assert_eq!(markdown_code("<!-- perfgate:default -->"), "`<!-\u{200B}- perfgate:default -->`");
+        assert_eq!(markdown_code("a\nb"), "`a b`");
+    }
+
+    proptest! {
+        #[test]
+        fn markdown_never_leaks(s in ".*") {
+            let out = markdown_code(&s);
+            prop_assert!(!out.contains("<!--"));
+            prop_assert!(!out.contains('\n'));
+            // Every `|` is escaped.
+            let bytes = out.as_bytes();
+            for (i, b) in bytes.iter().enumerate() {
+                if *b == b'|' {
+                    prop_assert!(i > 0 && bytes[i - 1] == b'\\');
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Renderers of a [`crate::report::Report`]: each formats the same view-model. Escaping of
+//! log-derived text lives in [`escape`].
+
+pub mod escape;
+pub mod json;
+pub mod markdown;
+pub mod terminal;
+
+use crate::config::{Bands, SortKey};
+
+/// What the human-facing renderers show.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub top: usize,
+    pub sort: SortKey,
+    pub bands: Bands,
+}
+
+/// Severity of an average duration under the bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heat {
+    Slow,
+    Medium,
+    Fast,
+    VeryFast,
+    /// No sample at all.
+    None,
+}
+
+impl Heat {
+    pub fn of(avg: Option<f64>, bands: &Bands) -> Heat {
+        match avg {
+            None => Heat::None,
+            Some(v) if v > bands.slow_ms => Heat::Slow,
+            Some(v) if v > bands.medium_ms => Heat::Medium,
+            Some(v) if v >= bands.fast_ms => Heat::Fast,
+            Some(_) => Heat::VeryFast,
+        }
+    }
+
+    pub fn dot(self) -> &'static str {
+        match self {
+            Heat::Slow => "🔴",
+            Heat::Medium => "🟠",
+            Heat::Fast => "🟡",
+            Heat::VeryFast => "🟢",
+            Heat::None => "⚪",
+        }
+    }
+}
+
+/// `8.1ms` (one decimal from 1 ms up, two below).
+pub fn ms(v: f64) -> String {
+    if v.abs() >= 1.0 { format!("{v:.1}ms") } else { format!("{v:.2}ms") }
+}
+
+/// The legend lines, with the configured bands.
+pub fn legend(b: &Bands) -> [String; 4] {
+    let n = |v: f64| format!("{v}");
+    [
+        format!("{} Slow (>{}ms)", Heat::Slow.dot(), n(b.slow_ms)),
+        format!("{} Medium ({}-{}ms)", Heat::Medium.dot(), n(b.medium_ms), n(b.slow_ms)),
+        format!("{} Fast ({}-{}ms)", Heat::Fast.dot(), n(b.fast_ms), n(b.medium_ms)),
+        format!("{} Very Fast (<{}ms)", Heat::VeryFast.dot(), n(b.fast_ms)),
+    ]
+}

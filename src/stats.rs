@@ -1,0 +1,93 @@
+//! Per-handler statistics over the durations as logged.
+//!
+//! Percentiles are exact, by linear interpolation between closest ranks: for sorted values
+//! `x[0..n]` and quantile `q`, `h = (n−1)·q`, `Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])` —
+//! Hyndman & Fan type 7, numpy's default and k6's. The standard deviation is the sample one
+//! (divisor n−1; 0 for a single value).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    pub count: u64,
+    pub total: f64,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub stddev: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// Summarizes `values` (any order); `None` when empty. NaN values must not be passed.
+pub fn summarize(values: &[f64]) -> Option<Summary> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    // Kahan-free but order-independent: summing the sorted values makes the result depend only
+    // on the multiset of durations, not on file or thread order.
+    let total: f64 = sorted.iter().sum();
+    let mean = total / n as f64;
+    let var = if n > 1 { sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
+    Some(Summary {
+        count: n as u64,
+        total,
+        min: sorted[0],
+        max: sorted[n - 1],
+        mean,
+        stddev: var.sqrt(),
+        p50: quantile_sorted(&sorted, 0.50),
+        p90: quantile_sorted(&sorted, 0.90),
+        p95: quantile_sorted(&sorted, 0.95),
+        p99: quantile_sorted(&sorted, 0.99),
+    })
+}
+
+/// Type-7 quantile of sorted, non-empty `sorted`.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    let frac = h - lo as f64;
+    let v = sorted[lo] + frac * (sorted[hi] - sorted[lo]);
+    // Interpolation can overshoot by one ulp; a quantile never leaves its neighbours' range.
+    v.clamp(sorted[lo], sorted[hi])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn matches_numpy_linear() {
+        // numpy.percentile([1,2,3,4,5,6,7,8,9,10], [50,90,95,99]) = 5.5, 9.1, 9.55, 9.91
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        let s = summarize(&v).unwrap();
+        assert_eq!((s.p50, s.count, s.total, s.min, s.max, s.mean), (5.5, 10, 55.0, 1.0, 10.0, 5.5));
+        assert!((s.p90 - 9.1).abs() < 1e-12 && (s.p95 - 9.55).abs() < 1e-12 && (s.p99 - 9.91).abs() < 1e-12);
+        assert!((s.stddev - 3.0276503540974917).abs() < 1e-12);
+    }
+
+    #[test]
+    fn single_and_empty() {
+        assert_eq!(summarize(&[]), None);
+        let s = summarize(&[4.2]).unwrap();
+        assert_eq!((s.p50, s.p99, s.stddev), (4.2, 4.2, 0.0));
+    }
+
+    proptest! {
+        #[test]
+        fn ordered_and_order_independent(mut v in proptest::collection::vec(0.0f64..1e6, 1..200)) {
+            let s = summarize(&v).unwrap();
+            prop_assert!(s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.max);
+            v.reverse();
+            prop_assert_eq!(summarize(&v).unwrap(), s);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Timestamps of log lines, as epoch milliseconds UTC: ISO-8601 `…Z` (web conductor, Cypress)
+//! and Serilog's local time with offset. Anything else — placeholders such as `HH:mm:ss.fff`,
+//! `[timestamp]` (H18) — is "no timestamp", never an error.
+
+/// Parses `YYYY-MM-DDTHH:MM:SS.mmmZ` at the start of `s`; returns (epoch ms, length).
+pub fn parse_iso(s: &[u8]) -> Option<(i64, usize)> {
+    let b = s.get(..24)?;
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'.' || b[23] != b'Z' {
+        return None;
+    }
+    let ms = civil_ms(b, 11)?;
+    Some((ms, 24))
+}
+
+/// Parses Serilog's `yyyy-MM-dd HH:mm:ss.fff zzz` (zzz = `+HH:mm`/`-HH:mm`, optional).
+pub fn parse_serilog(s: &[u8]) -> Option<i64> {
+    let b = s.get(..23)?;
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' || b[19] != b'.' {
+        return None;
+    }
+    let local = civil_ms(b, 11)?;
+    match s.get(23..) {
+        None | Some([]) => Some(local),
+        Some([b' ', sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]) => {
+            let h = two(*h1, *h2)?;
+            let m = two(*m1, *m2)?;
+            let offset = (h * 60 + m) * 60_000;
+            Some(if *sign == b'+' { local - offset } else { local + offset })
+        }
+        _ => None,
+    }
+}
+
+fn two(a: u8, b: u8) -> Option<i64> {
+    if a.is_ascii_digit() && b.is_ascii_digit() {
+        Some(i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+    } else {
+        None
+    }
+}
+
+fn num(s: &[u8]) -> Option<i64> {
+    s.iter().try_fold(0i64, |acc, c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+}
+
+/// `b` holds `YYYY-MM-DD?HH:MM:SS.mmm` with the time at `time_at`.
+fn civil_ms(b: &[u8], time_at: usize) -> Option<i64> {
+    let y = num(&b[0..4])?;
+    let mo = num(&b[5..7])?;
+    let d = num(&b[8..10])?;
+    let h = num(&b[time_at..time_at + 2])?;
+    let mi = num(&b[time_at + 3..time_at + 5])?;
+    let sec = num(&b[time_at + 6..time_at + 8])?;
+    let ms = num(&b[time_at + 9..time_at + 12])?;
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    Some((((days * 24 + h) * 60 + mi) * 60 + sec) * 1000 + ms)
+}
+
+/// Howard Hinnant's `days_from_civil` (proleptic Gregorian, days since 1970-01-01).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Formats epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_iso(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    // civil_from_days (Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_round_trip() {
+        let (ms, len) = parse_iso(b"2025-11-10T21:56:16.932Z rest").unwrap();
+        assert_eq!((ms, len), (1_762_811_776_932, 24));
+        assert_eq!(format_iso(ms), "2025-11-10T21:56:16.932Z");
+        assert_eq!(format_iso(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_iso(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn serilog_offsets_and_placeholders() {
+        assert_eq!(parse_serilog(b"2025-11-09 14:30:45.123 -05:00"), parse_iso(b"2025-11-09T19:30:45.123Z").map(|t| t.0));
+        assert_eq!(parse_serilog(b"2025-11-09 14:30:45.123"), parse_iso(b"2025-11-09T14:30:45.123Z").map(|t| t.0));
+        assert_eq!(parse_serilog(b"2025-11-09 HH:mm:ss.fff -05:00"), None);
+        assert_eq!(parse_iso(b"HH:mm:ss"), None);
+        assert_eq!(parse_iso(b"2025-13-09T14:30:45.123Z"), None);
+    }
+}
