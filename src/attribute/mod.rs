@@ -338,3 +338,6 @@ fn resolve(record: &BeatRecord, info: &ExecutionInfo, catalog: &Catalog, hints: 
         catalog: None,
     }
 }
+
+#[cfg(test)]
+mod tests;
