@@ -91,7 +91,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         return Err(first_read_error.unwrap_or_else(|| Error::NoInput("no readable file".into())));
     }
     if !opts.allow_empty && diagnostics.recognized_lines == 0 {
-        return Err(Error::NothingRecognized { files: files.len() });
+        let files = diagnostics.files.iter().map(|f| (f.path.clone(), f.problem.clone().unwrap_or_default())).collect();
+        return Err(Error::NothingRecognized { files });
     }
     let mut sources = SourceIndex::new(&opts.source_root);
     let attribution = attribute::attribute(traces.iter().map(|t| &t.trace), &catalog, &mut sources);
@@ -125,7 +126,7 @@ fn format_name(f: InputFormat) -> &'static str {
     match f {
         InputFormat::Auto | InputFormat::Console => "a console log",
         InputFormat::Markdown => "markdown telemetry",
-        InputFormat::Frames => "a frames export",
+        InputFormat::Frames | InputFormat::OtherJson => "a frames export",
     }
 }
 

@@ -12,8 +12,8 @@ pub enum Error {
     Read { path: PathBuf, source: std::io::Error },
     /// No input file at all.
     NoInput(String),
-    /// Input files were read but nothing in them was recognized.
-    NothingRecognized { files: usize },
+    /// Input files were read but nothing in them was recognized: (file, why) for each.
+    NothingRecognized { files: Vec<(String, String)> },
     /// A sequence catalog file that is not valid JSON.
     Catalog { path: PathBuf, message: String },
     /// The configuration file is unreadable or invalid (message names key and line).
@@ -37,10 +37,17 @@ impl fmt::Display for Error {
             Error::InputNotFound(p) => write!(f, "input not found: {p} (no such file or directory, and no file matches it as a glob)"),
             Error::Read { path, source } => write!(f, "{}: cannot read: {source}", path.display()),
             Error::NoInput(what) => write!(f, "no input files: {what}"),
-            Error::NothingRecognized { files } => write!(
-                f,
-                "nothing recognized in {files} input file(s): no beat timing, markdown telemetry or frames export found (use --allow-empty to accept this)"
-            ),
+            Error::NothingRecognized { files } => {
+                write!(
+                    f,
+                    "nothing recognized in {} input file(s): no beat timing, markdown telemetry or frames export found (use --allow-empty to accept this)",
+                    files.len()
+                )?;
+                for (path, why) in files {
+                    write!(f, "\n  {path}: {why}")?;
+                }
+                Ok(())
+            }
             Error::Catalog { path, message } => write!(f, "{}: invalid sequence catalog: {message}", path.display()),
             Error::Config { path, message } => write!(f, "{}: {message}", path.display()),
             Error::Usage(m) => write!(f, "{m}"),

@@ -1,4 +1,408 @@
-//! Seeded generator of realistic logs with ground truth (placeholder replaced below).
-#[derive(Debug, clap::Args)]
-pub struct GenerateArgs {}
-pub fn run(_a: &GenerateArgs) -> Result<(), crate::error::Error> { Ok(()) }
+//! A seeded generator of realistic Musical Conductor console logs, with their ground truth —
+//! for the tests (analyze must recover the truth exactly) and the benchmarks (gigabyte logs).
+//!
+//! It writes `logs/run-NN.log` (envelopes mixed per execution: Chrome `EventBus.ts:56 <ts>`,
+//! React DevTools `installHook.js:1 <ts>`, plain one-space lines, Cypress `[ts] LOG ts` with `%c`
+//! + CSS residue; every other file CRLF), `json-sequences/demo/*.json` (the catalog of its demo
+//! app) and `truth.json` (every sample per handler, and the failed / incomplete / orphan counts).
+//! Hard cases are mixed in: an orphan completion at the start of a file, T3 before T2, beats with
+//! only the integer T3, failed and incomplete beats, duplicate beat numbers, subscription lines
+//! naming `beat:started`, handler lines after completion under a `(Batched)` name, stack traces,
+//! and a capture that ends mid-beat.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateArgs {
+    /// Output directory (created).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed: the same seed gives byte-identical output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of log files.
+    #[arg(long, default_value_t = 1)]
+    pub files: usize,
+    /// Sequence executions per file (ignored when --bytes is given).
+    #[arg(long, default_value_t = 100)]
+    pub executions: usize,
+    /// Write each file up to at least this many bytes instead of a fixed number of executions.
+    #[arg(long)]
+    pub bytes: Option<u64>,
+    /// Unrelated lines per beat (React, Vite, EventBus subscriber timings…).
+    #[arg(long, default_value_t = 4)]
+    pub noise: usize,
+    /// Leave out the hard cases (only clean, complete beats).
+    #[arg(long)]
+    pub clean: bool,
+}
+
+struct BeatDef {
+    beat: u32,
+    event: &'static str,
+    title: &'static str,
+    handler: &'static str,
+    mean_ms: f64,
+}
+
+struct SequenceDef {
+    id: &'static str,
+    name: &'static str,
+    plugin: &'static str,
+    movement: &'static str,
+    beats: &'static [BeatDef],
+}
+
+const fn b(beat: u32, event: &'static str, title: &'static str, handler: &'static str, mean_ms: f64) -> BeatDef {
+    BeatDef { beat, event, title, handler, mean_ms }
+}
+
+/// The demo app: RenderX-like sequences, including `notifyUi` in three plugins (H11) and two
+/// beat 3s in one movement (H3).
+const APP: &[SequenceDef] = &[
+    SequenceDef {
+        id: "library-load-symphony",
+        name: "Library Load",
+        plugin: "LibraryPlugin",
+        movement: "Load",
+        beats: &[
+            b(1, "library:components:load", "Load Components", "loadComponents", 4.0),
+            b(2, "library:components:notify-ui", "Notify UI", "notifyUi", 2.5),
+        ],
+    },
+    SequenceDef {
+        id: "canvas-component-create-symphony",
+        name: "Canvas Component Create",
+        plugin: "CanvasComponentPlugin",
+        movement: "Create",
+        beats: &[
+            b(1, "canvas:component:resolve-template", "Resolve Template", "resolveTemplate", 5.0),
+            b(2, "canvas:component:register-instance", "Register Instance", "registerInstance", 3.0),
+            b(3, "canvas:component:create", "Create Node", "createNode", 7.0),
+            b(4, "canvas:component:render-react", "Render React", "renderReact", 9.0),
+            b(5, "canvas:component:notify-ui", "Notify UI", "notifyUi", 2.0),
+        ],
+    },
+    SequenceDef {
+        id: "canvas-component-export-symphony",
+        name: "Canvas Component Export",
+        plugin: "CanvasComponentExportPlugin",
+        movement: "Export",
+        beats: &[
+            b(1, "canvas:component:query-all", "Query All", "queryAllComponents", 2.0),
+            b(2, "canvas:component:discover-components", "Discover", "discoverComponentsFromDom", 3.5),
+            b(3, "canvas:component:collect-css", "Collect CSS", "collectCssClasses", 4.0),
+            b(3, "canvas:component:collect-layout", "Collect Layout", "collectLayoutData", 6.0),
+            b(4, "canvas:component:build-ui-file", "Build UI File", "buildUiFileContent", 3.0),
+        ],
+    },
+    SequenceDef {
+        id: "control-panel-ui-init-symphony",
+        name: "Control Panel UI Init",
+        plugin: "ControlPanelPlugin",
+        movement: "Init",
+        beats: &[
+            b(1, "control:panel:ui:init:config", "Init Config", "initConfig", 6.0),
+            b(2, "control:panel:ui:init:resolver", "Init Resolver", "initResolver", 7.0),
+            b(3, "control:panel:ui:init:schemas", "Load Schemas", "loadSchemas", 5.0),
+        ],
+    },
+    SequenceDef {
+        id: "header-ui-theme-get-symphony",
+        name: "Header UI Theme Get",
+        plugin: "HeaderThemePlugin",
+        movement: "Get Current Theme",
+        beats: &[b(1, "app:ui:theme:get", "Get Theme", "getCurrentTheme", 3.0), b(2, "app:ui:theme:notify", "Notify UI", "notifyUi", 1.5)],
+    },
+];
+
+/// SplitMix64: small, fast, and good enough for test data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = self.unit().max(f64::MIN_POSITIVE);
+        let u2 = self.unit();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+    fn token(&mut self, len: usize) -> String {
+        const ABC: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len).map(|_| ABC[self.below(ABC.len())] as char).collect()
+    }
+}
+
+/// What analyze must find.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Truth {
+    /// `Plugin.handler` → every sample, in log order.
+    pub samples: BTreeMap<String, Vec<f64>>,
+    pub failed: u64,
+    pub incomplete: u64,
+    pub orphans: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Envelope {
+    Chrome,
+    DevTools,
+    Plain,
+    Cypress,
+}
+
+struct Writer<W: Write> {
+    out: W,
+    clock_ms: i64,
+    envelope: Envelope,
+    crlf: bool,
+    bytes: u64,
+    line: String,
+}
+
+impl<W: Write> Writer<W> {
+    /// Writes one conductor message in the current envelope. `ts` false for `console.group`
+    /// labels, which carry no inner timestamp.
+    fn msg(&mut self, message: &str, ts: bool, css: Option<&str>) -> std::io::Result<()> {
+        let stamp = crate::timestamp::format_iso(self.clock_ms);
+        let mut l = std::mem::take(&mut self.line);
+        l.clear();
+        match self.envelope {
+            Envelope::Chrome => {
+                l.push_str("EventBus.ts:56 ");
+                if ts {
+                    let _ = write!(l, "{stamp} ");
+                }
+            }
+            Envelope::DevTools => {
+                l.push_str("installHook.js:1 ");
+                if ts {
+                    let _ = write!(l, "{stamp} ");
+                }
+            }
+            Envelope::Plain => l.push(' '),
+            Envelope::Cypress => {
+                let _ = write!(l, "[{stamp}] LOG ");
+                if ts {
+                    let _ = write!(l, "{stamp} ");
+                }
+            }
+        }
+        if let (Envelope::Cypress, Some(css)) = (self.envelope, css) {
+            let _ = write!(l, "%c{message} {css}");
+        } else {
+            l.push_str(message);
+        }
+        l.push_str(if self.crlf { "\r\n" } else { "\n" });
+        self.bytes += l.len() as u64;
+        let r = self.out.write_all(l.as_bytes());
+        self.line = l;
+        r
+    }
+
+    fn raw(&mut self, text: &str) -> std::io::Result<()> {
+        self.bytes += text.len() as u64 + if self.crlf { 2 } else { 1 };
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(if self.crlf { b"\r\n" } else { b"\n" })
+    }
+}
+
+pub fn run(args: &GenerateArgs) -> Result<(), Error> {
+    let werr = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path: path.clone(), source }
+    };
+    let logs = args.out.join("logs");
+    let catalog = args.out.join("json-sequences").join("demo");
+    std::fs::create_dir_all(&logs).map_err(werr(&logs))?;
+    std::fs::create_dir_all(&catalog).map_err(werr(&catalog))?;
+    for seq in APP {
+        let json = serde_json::json!({
+            "pluginId": seq.plugin,
+            "id": seq.id,
+            "name": seq.name,
+            "movements": [{
+                "id": seq.movement.to_lowercase().replace(' ', "-"),
+                "name": seq.movement,
+                "beats": seq.beats.iter().map(|b| serde_json::json!({
+                    "beat": b.beat, "event": b.event, "title": b.title, "dynamics": "mf",
+                    "handler": b.handler, "timing": "immediate", "kind": "pure"
+                })).collect::<Vec<_>>()
+            }]
+        });
+        let path = catalog.join(format!("{}.json", seq.id.trim_end_matches("-symphony")));
+        std::fs::write(&path, serde_json::to_string_pretty(&json).expect("json") + "\n").map_err(werr(&path))?;
+    }
+    let mut truth = Truth::default();
+    let mut rng = Rng::new(args.seed);
+    for f in 0..args.files {
+        let path = logs.join(format!("run-{f:02}.log"));
+        let file = std::fs::File::create(&path).map_err(werr(&path))?;
+        let mut w = Writer {
+            out: BufWriter::with_capacity(1 << 20, file),
+            clock_ms: 1_762_811_776_932 + f as i64 * 3_600_000,
+            envelope: Envelope::Chrome,
+            crlf: f % 2 == 1,
+            bytes: 0,
+            line: String::new(),
+        };
+        write_file(&mut w, &mut rng, args, &mut truth).map_err(werr(&path))?;
+        w.out.flush().map_err(werr(&path))?;
+    }
+    let path = args.out.join("truth.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&truth).expect("json") + "\n").map_err(werr(&path))?;
+    Ok(())
+}
+
+fn write_file<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, truth: &mut Truth) -> std::io::Result<()> {
+    w.raw("")?;
+    if !args.clean {
+        // H4: the capture starts after a beat's T2 — its T4 and T3 are an orphan.
+        w.msg("✅ Completed in 4.70ms", true, Some("color: #28A745; font-weight: bold;"))?;
+        w.msg("✅ BeatExecutor: Beat 2 (library:components:notify-ui) completed in 5ms", true, None)?;
+        truth.orphans += 1;
+        for topic in ["musical-conductor:beat:started", "musical-conductor:beat:completed", "beat-started"] {
+            w.msg(&format!("📡 EventBus: Subscribed to \"{topic}\" (1 total subscribers)"), true, None)?;
+        }
+    }
+    let mut completed = 0u64;
+    let mut executions = 0usize;
+    loop {
+        let done = match args.bytes {
+            Some(target) => w.bytes >= target,
+            None => executions >= args.executions,
+        };
+        if done {
+            break;
+        }
+        executions += 1;
+        w.envelope = match rng.below(4) {
+            0 => Envelope::Chrome,
+            1 => Envelope::DevTools,
+            2 => Envelope::Plain,
+            _ => Envelope::Cypress,
+        };
+        let seq = &APP[rng.below(APP.len())];
+        completed += 1;
+        write_execution(w, rng, args, seq, completed, truth)?;
+        w.clock_ms += 5 + rng.below(200) as i64;
+    }
+    if !args.clean {
+        // The capture ends mid-beat.
+        let seq = &APP[0];
+        w.msg(&format!("🎼 ExecutionQueue: Now executing \"{}\"", seq.name), true, None)?;
+        w.msg(&format!("⏱️ PerformanceTracker: Started timing beat 1 for {}", seq.name), true, None)?;
+        truth.incomplete += 1;
+    }
+    Ok(())
+}
+
+fn write_execution<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, seq: &SequenceDef, n: u64, truth: &mut Truth) -> std::io::Result<()> {
+    let epoch = w.clock_ms;
+    let request = format!("{}-{epoch}-{}", seq.id, rng.token(9));
+    let k = seq.beats.len();
+    w.msg(&format!("🎼 MusicalConductor.play: preserved 1 callback(s) for correlationId=mc-{epoch}-{}", rng.token(6)), true, None)?;
+    w.msg(&format!("🎼 PluginInterfaceFacade.play(): {} -> {}", seq.plugin, seq.id), true, None)?;
+    w.msg(&format!("🎼 ExecutionQueue: Enqueued \"{}\" with priority NORMAL (Queue size: 1)", seq.name), true, None)?;
+    w.msg(&format!("🎼 ExecutionQueue: Now executing \"{}\"", seq.name), true, None)?;
+    w.msg(&format!("🎼 SequenceExecutor: Executing movement \"{}\" (1/1)", seq.movement), true, None)?;
+    w.msg(&format!("🎵 MovementExecutor: Starting movement \"{}\" with {k} beats", seq.movement), true, None)?;
+    w.msg(&format!("🎵 Movement Started: {} ({k} beats)", seq.movement), false, None)?;
+    w.msg(&format!("🎼 Sequence: {}", seq.name), true, Some("color: #007BFF; font-weight: bold;"))?;
+    w.msg(&format!("🆔 Request ID: {request}"), true, Some("color: #6C757D;"))?;
+    w.msg(&format!("🥁 Beats Count: {k}"), true, None)?;
+    w.msg(&format!("🎼 SequenceOrchestrator: Sequence \"{}\" (id: {}) queued successfully", seq.name, seq.id), true, None)?;
+    let start = w.clock_ms;
+    for (i, beat) in seq.beats.iter().enumerate() {
+        w.msg(&format!("🥁 MovementExecutor: Executing beat {} ({}/{k})", beat.beat, i + 1), true, None)?;
+        w.msg(&format!("⏱️ PerformanceTracker: Started timing beat {} for {}", beat.beat, seq.name), true, None)?;
+        w.msg(&format!("🎵 Beat {} Started: {} ({})", beat.beat, beat.title, beat.event), false, None)?;
+        w.msg(&format!("🎵 Movement: Movement {}", beat.beat.div_ceil(4)), true, Some("color: #6F42C1; font-weight: bold;"))?;
+        w.msg(&format!("🎯 Event: {}", beat.event), true, Some("color: #20C997; font-weight: bold;"))?;
+        w.msg(&format!("{{sequence: '{}', movement: 'Movement 1', beat: {}, type: 'UNKNOWN', timing: 'immediate', …}}", seq.name, beat.beat), true, None)?;
+        for j in 0..args.noise {
+            match (j + rng.below(3)) % 4 {
+                0 => w.msg(&format!("🕐 [EVENTBUS] Subscriber 0 sync execution took {:.2}ms", rng.unit() * 9.0), true, None)?,
+                1 => w.msg("Object", false, None)?,
+                2 => w.msg("[vite] hot updated: /src/components/Canvas.tsx", false, None)?,
+                _ => w.msg(&format!("🎼 PluginManager: rehydrated 2 callback(s) for event {}", beat.event), true, None)?,
+            }
+        }
+        w.msg(&format!("🎽 DataBaton: No changes | seq={} beat={} event={} handler=?", seq.name, beat.beat, beat.event), true, None)?;
+        let perf = (beat.mean_ms * (0.3 * rng.normal()).exp() * 100.0).round() / 100.0;
+        w.clock_ms += perf.ceil() as i64;
+        let exec = (perf + rng.unit() * 1.6 - 0.8).round().max(0.0);
+        let key = format!("{}.{}", seq.plugin, beat.handler);
+        let hard = !args.clean;
+        let roll = rng.unit();
+        if hard && roll < 0.01 {
+            // A failed beat: no completion line, the sequence aborts (H6).
+            w.msg(&format!("❌ BeatExecutor: Beat {} ({}) failed:", beat.beat, beat.event), true, None)?;
+            w.raw("TypeError: Cannot read properties of undefined (reading 'id')")?;
+            w.raw(&format!("    at {} (stage-crew.ts:42:17)", beat.handler))?;
+            w.msg(&format!("❌ SequenceExecutor: Sequence \"{}\" failed at movement 0, beat {}:", seq.name, beat.beat), true, None)?;
+            truth.failed += 1;
+            return Ok(());
+        } else if hard && roll < 0.02 {
+            // Started, never completed; the next beat starts (incomplete).
+            truth.incomplete += 1;
+            continue;
+        } else if hard && roll < 0.07 {
+            // Only the BeatExecutor integer (T2 lost): the fallback.
+            w.msg(&format!("✅ BeatExecutor: Beat {} ({}) completed in {exec}ms", beat.beat, beat.event), true, None)?;
+            truth.samples.entry(key).or_default().push(exec);
+        } else if hard && roll < 0.12 {
+            // T3 before T2.
+            w.msg(&format!("✅ BeatExecutor: Beat {} ({}) completed in {exec}ms", beat.beat, beat.event), true, None)?;
+            w.msg(&format!("⏱️ PerformanceTracker: Beat {} completed in {perf:.2}ms", beat.beat), true, None)?;
+            truth.samples.entry(key).or_default().push(perf);
+        } else {
+            w.msg(&format!("⏱️ PerformanceTracker: Beat {} completed in {perf:.2}ms", beat.beat), true, None)?;
+            w.msg(&format!("✅ Completed in {perf:.2}ms"), true, Some("color: #28A745; font-weight: bold;"))?;
+            w.msg(&format!("✅ BeatExecutor: Beat {} ({}) completed in {exec}ms", beat.beat, beat.event), true, None)?;
+            truth.samples.entry(key).or_default().push(perf);
+        }
+        if hard && rng.chance(0.2) {
+            // A handler-level line after completion, under the batched sequence's name (H10).
+            w.msg(
+                &format!(
+                    "🎽 DataBaton: +result | seq={} (Batched) beat=? event={} handler={} plugin={} req={request} preview={{\"result\":\"a | seq=x\"}}",
+                    seq.name, beat.event, beat.handler, seq.plugin
+                ),
+                true,
+                None,
+            )?;
+        }
+    }
+    let total = (w.clock_ms - start) as f64;
+    w.msg(&format!("⏱️ PerformanceTracker: Movement {} completed in {total:.2}ms", seq.movement), true, None)?;
+    w.msg(&format!("✅ Movement completed in {total:.2}ms"), true, Some("color: #28A745;"))?;
+    w.msg(&format!("✅ MovementExecutor: Movement \"{}\" completed successfully", seq.movement), true, None)?;
+    w.msg(&format!("🎼 ExecutionQueue: Marked \"{}\" as completed (Total completed: {n})", seq.name), true, None)?;
+    w.msg(&format!("✅ SequenceExecutor: Sequence \"{}\" completed in {}ms", seq.name, total.round()), true, None)?;
+    Ok(())
+}

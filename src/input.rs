@@ -51,6 +51,9 @@ pub fn expand(paths: &[String]) -> Result<Vec<PathBuf>, Error> {
         } else if p.is_dir() {
             walk_logs(p, &mut found);
             found.sort();
+            if found.is_empty() {
+                return Err(Error::NoInput(format!("{arg} contains no *.log file (name other files explicitly)")));
+            }
         } else if arg.contains(['*', '?', '[']) {
             let pattern = glob::glob(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
             found.extend(pattern.flatten().filter(|p| p.is_file()));

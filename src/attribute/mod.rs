@@ -29,6 +29,9 @@ pub enum InputFormat {
     Markdown,
     /// The frames JSON export.
     Frames,
+    /// A JSON file that is not a frames export: nothing to read (reported, not parsed).
+    #[value(skip)]
+    OtherJson,
 }
 
 /// One file, read as its format.
@@ -50,6 +53,8 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
                 InputFormat::Markdown
             } else if frames::looks_like_frames(text) {
                 InputFormat::Frames
+            } else if ext.as_deref() == Some("json") {
+                InputFormat::OtherJson
             } else {
                 InputFormat::Console
             }
@@ -83,6 +88,10 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
                 md.line(no, line, &mut feed);
             }
             md.finish(&mut feed);
+        }
+        InputFormat::OtherJson => {
+            lines = parse::lines(text).count() as u64;
+            problem = Some("a JSON file that is not a frames export (`{\"frames\":[…]}`): it has no beat durations to read".to_owned());
         }
         InputFormat::Frames => {
             lines = parse::lines(text).count() as u64;

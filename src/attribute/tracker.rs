@@ -57,7 +57,8 @@ pub struct BeatRecord {
     pub outcome: Outcome,
     /// Timestamp of the beat's start (else of its completion).
     pub ts: Option<i64>,
-    /// The line the duration was read from (else the beat's start).
+    /// The line the duration was read from; for a failed beat the failure line; else the
+    /// beat's start.
     pub at: Location,
     /// A handler stated by the input itself (markdown `- **Handler**: name (Plugin)`).
     pub stated_handler: Option<(Arc<str>, Option<Arc<str>>)>,
@@ -116,6 +117,8 @@ struct BeatState {
     report: Option<f64>,
     ts: Option<i64>,
     started: Location,
+    /// The failure line, for a failed beat.
+    failed_at: Option<Location>,
     stated_handler: Option<(Arc<str>, Option<Arc<str>>)>,
 }
 
@@ -203,7 +206,7 @@ impl Tracker {
     }
 
     fn open_beat(&mut self, execution: u32, beat: u32, event: Option<Arc<str>>, ts: Option<i64>, at: Location) {
-        self.end_open_beats(|b| b.execution == execution, Status::Incomplete);
+        self.end_open_beats(|b| b.execution == execution, Status::Incomplete, at);
         let idx = self.beats.len();
         self.beats.push(BeatState {
             execution,
@@ -216,6 +219,7 @@ impl Tracker {
             report: None,
             ts,
             started: at,
+            failed_at: None,
             stated_handler: None,
         });
         self.open_beats.push(idx);
@@ -223,11 +227,14 @@ impl Tracker {
     }
 
     /// Ends the open beats selected by `which` with `status`.
-    fn end_open_beats(&mut self, which: impl Fn(&BeatState) -> bool, status: Status) {
+    fn end_open_beats(&mut self, which: impl Fn(&BeatState) -> bool, status: Status, at: Location) {
         let beats = &mut self.beats;
         self.open_beats.retain(|&i| {
             if which(&beats[i]) {
                 beats[i].status = status;
+                if status == Status::Failed {
+                    beats[i].failed_at = Some(at);
+                }
                 false
             } else {
                 true
@@ -358,18 +365,18 @@ impl Tracker {
             Event::BeatFailed { beat, event, sequence } => self.beat_failed(beat, event.as_deref(), sequence.as_deref(), ts, at),
             Event::MovementEnded => {
                 if let Some(&e) = self.open_execs.last() {
-                    self.end_open_beats(|b| b.execution == e, Status::Incomplete);
+                    self.end_open_beats(|b| b.execution == e, Status::Incomplete, at);
                 }
                 self.last_completed = None;
             }
             Event::MovementFailed => {
                 if let Some(&e) = self.open_execs.last() {
-                    self.end_open_beats(|b| b.execution == e, Status::Failed);
+                    self.end_open_beats(|b| b.execution == e, Status::Failed, at);
                 }
                 self.last_completed = None;
             }
-            Event::SequenceEnded { name } => self.end_execution(&name, Status::Incomplete),
-            Event::SequenceFailed { name } => self.end_execution(&name, Status::Failed),
+            Event::SequenceEnded { name } => self.end_execution(&name, Status::Incomplete, at),
+            Event::SequenceFailed { name } => self.end_execution(&name, Status::Failed, at),
             Event::HandlerSeen { event, handler, plugin, request, .. } => {
                 let hint = HandlerHint {
                     event: self.intern(&event),
@@ -460,6 +467,7 @@ impl Tracker {
             self.open_beats.retain(|&j| j != i);
             let b = &mut self.beats[i];
             b.status = Status::Failed;
+            b.failed_at = Some(at);
             if let (None, Some(e)) = (&b.event, event) {
                 b.event = Some(Arc::from(e));
             }
@@ -483,12 +491,13 @@ impl Tracker {
         let i = self.beats.len() - 1;
         self.open_beats.retain(|&j| j != i);
         self.beats[i].status = Status::Failed;
+        self.beats[i].failed_at = Some(at);
         self.last_failed = Some(i);
     }
 
-    fn end_execution(&mut self, name: &str, status: Status) {
+    fn end_execution(&mut self, name: &str, status: Status, at: Location) {
         if let Some(e) = self.open_exec_named(name) {
-            self.end_open_beats(|b| b.execution == e, status);
+            self.end_open_beats(|b| b.execution == e, status, at);
             self.open_execs.retain(|&x| x != e);
         }
         self.last_completed = None;
@@ -529,6 +538,7 @@ impl Tracker {
             report: r.ms,
             ts,
             started: at,
+            failed_at: None,
             stated_handler: r.handler.as_deref().map(|h| (self.intern(h), plugin)),
         };
         self.beats.push(state);
@@ -536,7 +546,7 @@ impl Tracker {
 
     /// Ends the file: beats still open are incomplete (H4, capture ends mid-beat).
     pub fn finish(mut self) -> FileTrace {
-        self.end_open_beats(|_| true, Status::Incomplete);
+        self.end_open_beats(|_| true, Status::Incomplete, Location { file: 0, line: 0 });
         let beats = self
             .beats
             .into_iter()
@@ -548,7 +558,7 @@ impl Tracker {
                         (None, None, Some(ms)) => (Outcome::Sample { ms, source: Source::Report }, b.started),
                         (None, None, None) => (Outcome::Incomplete, b.started),
                     },
-                    Status::Failed => (Outcome::Failed, b.started),
+                    Status::Failed => (Outcome::Failed, b.failed_at.unwrap_or(b.started)),
                     Status::Open | Status::Incomplete => (Outcome::Incomplete, b.started),
                 };
                 BeatRecord {

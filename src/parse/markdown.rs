@@ -12,6 +12,8 @@ pub struct MarkdownParser {
     section: Option<(usize, String)>,
     request: Option<String>,
     block: Option<ReportedBeat>,
+    /// Inside a ``` or ~~~ fence: quoted material (H20), not telemetry.
+    fence: Option<&'static str>,
 }
 
 impl MarkdownParser {
@@ -19,6 +21,23 @@ impl MarkdownParser {
     pub fn line(&mut self, no: u32, line: &[u8], emit: &mut impl FnMut(Event<'static>)) {
         let text = String::from_utf8_lossy(line);
         let t = text.trim_end();
+        let fence = t.trim_start();
+        for marker in ["```", "~~~"] {
+            if fence.starts_with(marker) {
+                match self.fence {
+                    None => {
+                        self.flush(emit);
+                        self.fence = Some(marker);
+                    }
+                    Some(open) if open == marker => self.fence = None,
+                    Some(_) => {}
+                }
+                return;
+            }
+        }
+        if self.fence.is_some() {
+            return;
+        }
         if let Some(level) = heading_level(t) {
             self.flush(emit);
             let title = t[level..].trim();
@@ -222,6 +241,13 @@ mod tests {
         assert_eq!((beats[1].beat, beats[1].ms, beats[1].handler.as_deref(), beats[1].plugin.as_deref()), (4, Some(6.8), Some("renderReact"), None));
         assert_eq!((beats[2].handler.as_deref(), beats[2].plugin.as_deref()), (Some("resolveTemplate"), Some("CanvasComponentPlugin")));
         assert_eq!((beats[3].sequence.as_deref(), beats[3].title.as_deref(), beats[3].ms), (None, Some("Resolve Template"), Some(8.0)));
+    }
+
+    #[test]
+    fn fenced_quotes_are_not_telemetry() {
+        let beats = parse("```\n**Beat 1: a:b**\n- **Duration**: 8.00ms\n```\n**Beat 2: a:c**\n- **Duration**: 1.00ms\n");
+        assert_eq!(beats.len(), 1);
+        assert_eq!(beats[0].beat, 2);
     }
 
     #[test]

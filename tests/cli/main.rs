@@ -1,0 +1,7 @@
+//! Integration tests of the `perfgate` binary: real files on disk, the real corpus.
+
+mod corpus;
+mod errors;
+mod fixtures;
+mod generated;
+mod support;

@@ -1,0 +1,58 @@
+//! Helpers for the integration tests: run the real binary, find the shared corpus.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn perfgate(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run perfgate")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/corpus`, or `None` (with a note) when this checkout has no corpus beside it.
+pub fn corpus(test: &str) -> Option<PathBuf> {
+    let p = repo().join("../shared/corpus");
+    if p.is_dir() {
+        Some(p.canonicalize().unwrap())
+    } else {
+        println!("{test}: skipped: ../shared/corpus is absent");
+        None
+    }
+}
+
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("report written")).expect("valid JSON")
+}
+
+/// (display name, durations in log order) of every handler.
+pub fn handler_samples(report: &serde_json::Value) -> Vec<(String, Vec<f64>)> {
+    let mut v: Vec<(String, Vec<f64>)> = report["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let plugin = h["plugin"].as_str().unwrap();
+            let name = h["name"].as_str().unwrap();
+            let display = if plugin.is_empty() { name.to_owned() } else { format!("{plugin}.{name}") };
+            let ms = h["executionList"].as_array().unwrap().iter().map(|e| e["durationMs"].as_f64().unwrap()).collect();
+            (display, ms)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
