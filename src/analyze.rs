@@ -61,7 +61,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         let mut problem = traced.problem.clone();
         if problem.is_none() && t.recognized == 0 {
             problem = Some(match encoding {
-                input::Encoding::Utf8 if text.contains(&0) => "nothing recognized (the file looks binary or UTF-16 without a byte-order mark)".to_owned(),
+                input::Encoding::Utf8 if text.contains(&0) => {
+                    "nothing recognized (the file looks binary or UTF-16 without a byte-order mark)".to_owned()
+                }
                 _ => format!("nothing recognized in {} line(s) read as {}", traced.lines, format_name(traced.format)),
             });
         }

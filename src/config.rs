@@ -122,7 +122,8 @@ impl Config {
                 p
             }
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::Config { path: path.clone(), message: format!("cannot read: {e}") })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| Error::Config { path: path.clone(), message: format!("cannot read: {e}") })?;
         Config::parse(&text, &path)
     }
 
@@ -148,7 +149,11 @@ impl Config {
             return Err(err("report.top: must be at least 1".into()));
         }
         let rel = |p: &str| -> String {
-            if Path::new(p).is_absolute() || base.as_os_str().is_empty() { p.to_owned() } else { base.join(p).to_string_lossy().into_owned() }
+            if Path::new(p).is_absolute() || base.as_os_str().is_empty() {
+                p.to_owned()
+            } else {
+                base.join(p).to_string_lossy().into_owned()
+            }
         };
         Ok(Config {
             path: Some(path.to_path_buf()),

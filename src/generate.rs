@@ -1,14 +1,14 @@
 //! A seeded generator of realistic Musical Conductor console logs, with their ground truth —
 //! for the tests (analyze must recover the truth exactly) and the benchmarks (gigabyte logs).
 //!
-//! It writes `logs/run-NN.log` (envelopes mixed per execution: Chrome `EventBus.ts:56 <ts>`,
-//! React DevTools `installHook.js:1 <ts>`, plain one-space lines, Cypress `[ts] LOG ts` with `%c`
-//! + CSS residue; every other file CRLF), `json-sequences/demo/*.json` (the catalog of its demo
-//! app) and `truth.json` (every sample per handler, and the failed / incomplete / orphan counts).
-//! Hard cases are mixed in: an orphan completion at the start of a file, T3 before T2, beats with
-//! only the integer T3, failed and incomplete beats, duplicate beat numbers, subscription lines
-//! naming `beat:started`, handler lines after completion under a `(Batched)` name, stack traces,
-//! and a capture that ends mid-beat.
+//! It writes `logs/run-NN.log`, `json-sequences/demo/*.json` (the catalog of its demo app) and
+//! `truth.json` (every sample per handler, and the failed / incomplete / orphan counts). Envelopes
+//! are mixed per execution: Chrome `EventBus.ts:56 <ts>`, React DevTools `installHook.js:1 <ts>`,
+//! plain one-space lines, Cypress `[ts] LOG ts` with the `%c` directive and its CSS residue; every
+//! other file is CRLF. Hard cases are mixed in: an orphan completion at the start of a file, T3
+//! before T2, beats with only the integer T3, failed and incomplete beats, duplicate beat numbers,
+//! subscription lines naming `beat:started`, handler lines after completion under a `(Batched)`
+//! name, stack traces, and a capture that ends mid-beat.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -321,7 +321,14 @@ fn write_file<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, t
     Ok(())
 }
 
-fn write_execution<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, seq: &SequenceDef, n: u64, truth: &mut Truth) -> std::io::Result<()> {
+fn write_execution<W: Write>(
+    w: &mut Writer<W>,
+    rng: &mut Rng,
+    args: &GenerateArgs,
+    seq: &SequenceDef,
+    n: u64,
+    truth: &mut Truth,
+) -> std::io::Result<()> {
     let epoch = w.clock_ms;
     let request = format!("{}-{epoch}-{}", seq.id, rng.token(9));
     let k = seq.beats.len();
@@ -343,7 +350,11 @@ fn write_execution<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateAr
         w.msg(&format!("🎵 Beat {} Started: {} ({})", beat.beat, beat.title, beat.event), false, None)?;
         w.msg(&format!("🎵 Movement: Movement {}", beat.beat.div_ceil(4)), true, Some("color: #6F42C1; font-weight: bold;"))?;
         w.msg(&format!("🎯 Event: {}", beat.event), true, Some("color: #20C997; font-weight: bold;"))?;
-        w.msg(&format!("{{sequence: '{}', movement: 'Movement 1', beat: {}, type: 'UNKNOWN', timing: 'immediate', …}}", seq.name, beat.beat), true, None)?;
+        w.msg(
+            &format!("{{sequence: '{}', movement: 'Movement 1', beat: {}, type: 'UNKNOWN', timing: 'immediate', …}}", seq.name, beat.beat),
+            true,
+            None,
+        )?;
         for j in 0..args.noise {
             match (j + rng.below(3)) % 4 {
                 0 => w.msg(&format!("🕐 [EVENTBUS] Subscriber 0 sync execution took {:.2}ms", rng.unit() * 9.0), true, None)?,

@@ -187,7 +187,8 @@ pub fn round3(x: f64) -> f64 {
 /// `max_executions` bounds each handler's execution list.
 pub fn build(attribution: &Attribution, files: &[String], sort: SortKey, max_executions: usize, mut diagnostics: Diagnostics) -> Report {
     let file = |i: u32| files.get(i as usize).cloned().unwrap_or_default();
-    let mut handlers: Vec<HandlerReport> = attribution.handlers.iter().map(|(key, data)| handler_report(key, data, &file, max_executions)).collect();
+    let mut handlers: Vec<HandlerReport> =
+        attribution.handlers.iter().map(|(key, data)| handler_report(key, data, &file, max_executions)).collect();
     handlers.sort_by(|a, b| b.sort_value(sort).total_cmp(&a.sort_value(sort)).then_with(|| a.display_name().cmp(&b.display_name())));
 
     let timed: Vec<&HandlerReport> = handlers.iter().filter(|h| h.timing.is_some()).collect();

@@ -32,11 +32,7 @@ pub fn parse_serilog(s: &[u8]) -> Option<i64> {
 }
 
 fn two(a: u8, b: u8) -> Option<i64> {
-    if a.is_ascii_digit() && b.is_ascii_digit() {
-        Some(i64::from(a - b'0') * 10 + i64::from(b - b'0'))
-    } else {
-        None
-    }
+    if a.is_ascii_digit() && b.is_ascii_digit() { Some(i64::from(a - b'0') * 10 + i64::from(b - b'0')) } else { None }
 }
 
 fn num(s: &[u8]) -> Option<i64> {
@@ -84,13 +80,7 @@ pub fn format_iso(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000)
 }
 
 #[cfg(test)]

@@ -86,10 +86,8 @@ impl Catalog {
         for file in files {
             let bytes = std::fs::read(&file).map_err(|e| Error::Catalog { path: file.clone(), message: e.to_string() })?;
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-            let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::Catalog {
-                path: file.clone(),
-                message: format!("line {}, column {}: {e}", e.line(), e.column()),
-            })?;
+            let value: Value = serde_json::from_slice(bytes)
+                .map_err(|e| Error::Catalog { path: file.clone(), message: format!("line {}, column {}: {e}", e.line(), e.column()) })?;
             catalog.files += 1;
             if let Some(entries) = index_entries(&value) {
                 let dir = file.parent().unwrap_or(Path::new(""));
@@ -158,17 +156,10 @@ impl Catalog {
     /// given, that number) runs the same (plugin, handler) — H12: `control:panel:ui:init:*`
     /// belong to two sequences with the same handlers.
     pub fn beat_by_event(&self, event: &str, beat: Option<u32>) -> Option<BeatRef> {
-        let refs: Vec<BeatRef> = self
-            .by_event
-            .get(event)?
-            .iter()
-            .copied()
-            .filter(|r| beat.is_none_or(|n| self.beat(*r).beat == n))
-            .collect();
-        let identities: BTreeSet<(&str, Option<&str>)> = refs
-            .iter()
-            .map(|r| (self.sequences[r.sequence].plugin.as_str(), self.beat(*r).handler.as_deref()))
-            .collect();
+        let refs: Vec<BeatRef> =
+            self.by_event.get(event)?.iter().copied().filter(|r| beat.is_none_or(|n| self.beat(*r).beat == n)).collect();
+        let identities: BTreeSet<(&str, Option<&str>)> =
+            refs.iter().map(|r| (self.sequences[r.sequence].plugin.as_str(), self.beat(*r).handler.as_deref())).collect();
         (identities.len() == 1).then(|| refs[0])
     }
 }
@@ -196,11 +187,7 @@ fn index_entries(v: &Value) -> Option<Vec<(String, String)>> {
     if v.get("movements").is_some() {
         return None;
     }
-    Some(
-        list.iter()
-            .filter_map(|e| Some((e.get("file")?.as_str()?.to_owned(), e.get("handlersPath")?.as_str()?.to_owned())))
-            .collect(),
-    )
+    Some(list.iter().filter_map(|e| Some((e.get("file")?.as_str()?.to_owned(), e.get("handlersPath")?.as_str()?.to_owned()))).collect())
 }
 
 fn sequence(v: &Value, path: &Path) -> Option<Sequence> {

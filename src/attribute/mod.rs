@@ -268,7 +268,14 @@ pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &
                     } else {
                         out.counts.incomplete += 1;
                     }
-                    data.issues.push(BeatIssue { failed, ts: record.ts, sequence, beat: record.beat, event: record.event.clone(), at: record.at });
+                    data.issues.push(BeatIssue {
+                        failed,
+                        ts: record.ts,
+                        sequence,
+                        beat: record.beat,
+                        event: record.event.clone(),
+                        at: record.at,
+                    });
                 }
             }
         }
@@ -305,10 +312,8 @@ fn index_hints(hints: &[HandlerHint]) -> HashMap<&str, Vec<&HandlerHint>> {
 
 /// The one handler the hints name for an event (and request id, when both sides have one).
 fn hinted<'h>(hints: &[&'h HandlerHint], request: Option<&str>) -> Option<(&'h Arc<str>, Option<&'h Arc<str>>)> {
-    let matching: Vec<&&HandlerHint> = hints
-        .iter()
-        .filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request)
-        .collect();
+    let matching: Vec<&&HandlerHint> =
+        hints.iter().filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request).collect();
     let names: BTreeSet<&str> = matching.iter().map(|h| &*h.handler).collect();
     if names.len() != 1 {
         return None;
@@ -331,10 +336,18 @@ fn resolve(record: &BeatRecord, info: &ExecutionInfo, catalog: &Catalog, hints: 
     }
     let catalog_plugin = sequence.map(|s| catalog.sequences[s].plugin.as_str());
     let plugin_of = |stated: Option<&Arc<str>>| {
-        stated.map(|p| p.to_string()).or_else(|| info.plugin.as_deref().map(str::to_owned)).or_else(|| catalog_plugin.map(str::to_owned)).unwrap_or_default()
+        stated
+            .map(|p| p.to_string())
+            .or_else(|| info.plugin.as_deref().map(str::to_owned))
+            .or_else(|| catalog_plugin.map(str::to_owned))
+            .unwrap_or_default()
     };
     if let Some((handler, plugin)) = &record.stated_handler {
-        return Resolved { key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping: Mapping::Report, catalog: None };
+        return Resolved {
+            key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() },
+            mapping: Mapping::Report,
+            catalog: None,
+        };
     }
     if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.get(e)?, info.request.as_deref())) {
         return Resolved { key: HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, mapping: Mapping::Log, catalog: None };

@@ -37,9 +37,7 @@ impl SourceIndex {
             let mut out = Vec::new();
             collect_sources(&src, &mut out);
             out.sort();
-            out.into_iter()
-                .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, String::from_utf8_lossy(&b).into_owned())))
-                .collect()
+            out.into_iter().filter_map(|p| std::fs::read(&p).ok().map(|b| (p, String::from_utf8_lossy(&b).into_owned()))).collect()
         });
         let name = regex::escape(handler);
         let def = Regex::new(&format!(
@@ -93,11 +91,7 @@ fn prefer<'a>(found: &[(&'a Path, u32)], src: &Path, seq: &Sequence) -> Option<(
 }
 
 fn package_root(catalog_file: &Path) -> Option<PathBuf> {
-    catalog_file
-        .ancestors()
-        .find(|a| a.file_name().is_some_and(|n| n == "json-sequences"))
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
+    catalog_file.ancestors().find(|a| a.file_name().is_some_and(|n| n == "json-sequences")).and_then(Path::parent).map(Path::to_path_buf)
 }
 
 fn collect_sources(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -109,10 +109,14 @@ fn h4_capture_starts_and_ends_mid_beat() {
     assert!(samples(&t).is_empty());
     assert_eq!(t.orphans.len(), 1, "T4 and T3 of one beat make one orphan");
     let o = &t.orphans[0];
-    assert_eq!((o.beat, o.event.as_deref(), o.ms, o.source), (Some(2), Some("library:components:notify-ui"), 4.7, Source::PerformanceTracker));
+    assert_eq!(
+        (o.beat, o.event.as_deref(), o.ms, o.source),
+        (Some(2), Some("library:components:notify-ui"), 4.7, Source::PerformanceTracker)
+    );
     assert_eq!(outcomes(&t), vec![Outcome::Incomplete]);
     // The orphan is attributed only because the catalog makes its event unambiguous.
-    let mut catalog = catalog_of(&[("library-load-symphony", "Library Load", "LibraryPlugin", &[(2, "library:components:notify-ui", "notifyUi")])]);
+    let mut catalog =
+        catalog_of(&[("library-load-symphony", "Library Load", "LibraryPlugin", &[(2, "library:components:notify-ui", "notifyUi")])]);
     let a = run(&t, &mut catalog);
     assert_eq!(a.orphans[0].handler.as_ref().map(HandlerKey::display).as_deref(), Some("LibraryPlugin.notifyUi"));
     assert_eq!((a.counts.samples, a.counts.orphans, a.counts.incomplete), (0, 1, 1));
@@ -185,8 +189,18 @@ fn h11_h12_same_handler_in_many_plugins_and_same_event_in_two_sequences() {
     let mut catalog = catalog_of(&[
         ("library-load-symphony", "Library Load", "LibraryPlugin", &[(2, "library:components:notify-ui", "notifyUi")]),
         ("header-ui-theme-get-symphony", "Header UI Theme Get", "HeaderThemePlugin", &[(2, "app:ui:theme:notify", "notifyUi")]),
-        ("control-panel-ui-init-symphony", "Control Panel UI Init", "ControlPanelPlugin", &[(1, "control:panel:ui:init:config", "initConfig")]),
-        ("control-panel-ui-init-batched-symphony", "Control Panel UI Init (Batched)", "ControlPanelPlugin", &[(1, "control:panel:ui:init:config", "initConfig")]),
+        (
+            "control-panel-ui-init-symphony",
+            "Control Panel UI Init",
+            "ControlPanelPlugin",
+            &[(1, "control:panel:ui:init:config", "initConfig")],
+        ),
+        (
+            "control-panel-ui-init-batched-symphony",
+            "Control Panel UI Init (Batched)",
+            "ControlPanelPlugin",
+            &[(1, "control:panel:ui:init:config", "initConfig")],
+        ),
     ]);
     let t = trace(
         "⏱️ PerformanceTracker: Started timing beat 2 for Library Load
@@ -250,7 +264,10 @@ System.InvalidOperationException: boom
     assert_eq!((info.name.as_deref(), info.plugin.as_deref()), (Some("Control Panel CSS Create"), Some("ControlPanelPlugin")));
 }
 
-fn catalog_of(seqs: &[(&str, &str, &str, &[(u32, &str, &str)])]) -> Catalog {
+/// (id, name, plugin, beats as (number, event, handler)).
+type SequenceSpec<'a> = (&'a str, &'a str, &'a str, &'a [(u32, &'a str, &'a str)]);
+
+fn catalog_of(seqs: &[SequenceSpec<'_>]) -> Catalog {
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for (id, name, plugin, beats) in seqs {
@@ -278,4 +295,62 @@ fn catalog_of(seqs: &[(&str, &str, &str, &[(u32, &str, &str)])]) -> Catalog {
 fn run(t: &FileTrace, catalog: &mut Catalog) -> Attribution {
     let mut sources = SourceIndex::new(std::path::Path::new("."));
     attribute([t], catalog, &mut sources)
+}
+
+mod any_bytes {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fragments() -> impl Strategy<Value = Vec<u8>> {
+        // Real line shapes cut and recombined with arbitrary bytes, so the parser's interesting
+        // paths are reached, not only its early exits.
+        let pieces = prop::sample::select(vec![
+            "⏱️ PerformanceTracker: Started timing beat ",
+            "⏱️ PerformanceTracker: Beat ",
+            " completed in ",
+            "✅ BeatExecutor: Beat ",
+            "✅ Completed in ",
+            "🎼 ExecutionQueue: Now executing \"",
+            "🎽 DataBaton: x | seq=",
+            " beat=? event=",
+            " handler=",
+            "**Beat ",
+            "- **Duration**: ",
+            "EventBus.ts:56 ",
+            "[2025-11-17T16:40:45.055Z] LOG ",
+            "[2025-11-09 14:30:46.789 -05:00] [INF] A.B: ",
+            "SequenceExecutor: Beat ",
+            "\n",
+            "\r\n",
+            "1",
+            "12,5ms",
+            "(",
+            ")",
+            "\"",
+            "{\"frames\":[{\"ts\":\"x\",\"events\":[{\"raw\":\"",
+        ]);
+        prop::collection::vec(prop_oneof![pieces.prop_map(|s| s.as_bytes().to_vec()), prop::collection::vec(any::<u8>(), 0..8)], 0..60)
+            .prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn never_panics_on_any_bytes(bytes in fragments(), raw in prop::collection::vec(any::<u8>(), 0..256)) {
+            for input in [&bytes, &raw] {
+                let (text, _) = crate::input::decode(input.clone());
+                for format in [InputFormat::Auto, InputFormat::Console, InputFormat::Markdown, InputFormat::Frames] {
+                    let traced = trace_file(&text, Some("log"), format, 0);
+                    let a = run(&traced.trace, &mut Catalog::default());
+                    let total = a.counts.samples + a.counts.failed + a.counts.incomplete;
+                    prop_assert_eq!(total, traced.trace.beats.len() as u64);
+                    for d in a.handlers.values() {
+                        for e in &d.executions {
+                            prop_assert!(e.ms.is_finite() && e.ms >= 0.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

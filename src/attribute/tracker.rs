@@ -181,11 +181,7 @@ impl Tracker {
     }
 
     fn open_exec_named(&self, name: &str) -> Option<u32> {
-        self.open_execs
-            .iter()
-            .rev()
-            .copied()
-            .find(|&e| self.executions[e as usize].name.as_deref() == Some(name))
+        self.open_execs.iter().rev().copied().find(|&e| self.executions[e as usize].name.as_deref() == Some(name))
     }
 
     fn current_exec(&mut self) -> u32 {
@@ -458,10 +454,13 @@ impl Tracker {
     }
 
     fn beat_failed(&mut self, beat: Option<u32>, event: Option<&str>, sequence: Option<&str>, ts: Option<i64>, at: Location) {
-        let exec_ok = |execs: &[ExecutionInfo], b: &BeatState| sequence.is_none() || execs[b.execution as usize].name.as_deref() == sequence;
+        let exec_ok =
+            |execs: &[ExecutionInfo], b: &BeatState| sequence.is_none() || execs[b.execution as usize].name.as_deref() == sequence;
         let found = self.open_beats.iter().rev().copied().find(|&i| {
             let b = &self.beats[i];
-            beat.is_none_or(|n| n == b.beat) && exec_ok(&self.executions, b) && (event.is_none() || b.event.is_none() || b.event.as_deref() == event)
+            beat.is_none_or(|n| n == b.beat)
+                && exec_ok(&self.executions, b)
+                && (event.is_none() || b.event.is_none() || b.event.as_deref() == event)
         });
         if let Some(i) = found {
             self.open_beats.retain(|&j| j != i);
@@ -507,9 +506,9 @@ impl Tracker {
         let name = r.sequence.as_deref().map(|s| self.intern(s));
         let request = r.request.as_deref().map(|s| self.intern(s));
         let plugin = r.plugin.as_deref().map(|s| self.intern(s));
-        let existing = (0..self.executions.len()).rev().find(|&e| {
-            self.reported[e] && self.executions[e].name == name && self.executions[e].request == request
-        });
+        let existing = (0..self.executions.len())
+            .rev()
+            .find(|&e| self.reported[e] && self.executions[e].name == name && self.executions[e].request == request);
         let e = match existing {
             Some(e) => e as u32,
             None => {

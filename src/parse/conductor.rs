@@ -279,8 +279,13 @@ mod tests {
         );
         assert_eq!(ev(" 🎼 ExecutionQueue: Now executing \"Library Load\""), Some(Event::ExecutionStarted { name: "Library Load".into() }));
         assert_eq!(
-            ev(" 🎼 SequenceOrchestrator: Sequence \"Control Panel UI Init (Batched)\" (id: control-panel-ui-init-batched-symphony) queued successfully"),
-            Some(Event::SequenceBound { name: "Control Panel UI Init (Batched)".into(), id: "control-panel-ui-init-batched-symphony".into() })
+            ev(
+                " 🎼 SequenceOrchestrator: Sequence \"Control Panel UI Init (Batched)\" (id: control-panel-ui-init-batched-symphony) queued successfully"
+            ),
+            Some(Event::SequenceBound {
+                name: "Control Panel UI Init (Batched)".into(),
+                id: "control-panel-ui-init-batched-symphony".into()
+            })
         );
         assert_eq!(
             ev(" 🆔 Request ID: library-load-symphony-1761945322362-xmn12t3tr"),
@@ -291,10 +296,15 @@ mod tests {
             Some(Event::BeatDescribed { beat: 1, title: "Load Components".into(), event: "library:components:load".into() })
         );
         assert_eq!(
-            ev("EventBus.ts:56 2025-11-15T21:59:20.793Z 🎼 MusicalConductor.play ENTRY: pluginId=LibraryComponentPlugin, sequenceId=library-component-drop-symphony at 2025-11-15T21:59:20.793Z (perf=23444.10ms)"),
+            ev(
+                "EventBus.ts:56 2025-11-15T21:59:20.793Z 🎼 MusicalConductor.play ENTRY: pluginId=LibraryComponentPlugin, sequenceId=library-component-drop-symphony at 2025-11-15T21:59:20.793Z (perf=23444.10ms)"
+            ),
             Some(Event::PlayRequested { plugin: "LibraryComponentPlugin".into(), sequence_id: "library-component-drop-symphony".into() })
         );
-        assert_eq!(ev(" ✅ SequenceExecutor: Sequence \"Library Load\" completed in 13ms"), Some(Event::SequenceEnded { name: "Library Load".into() }));
+        assert_eq!(
+            ev(" ✅ SequenceExecutor: Sequence \"Library Load\" completed in 13ms"),
+            Some(Event::SequenceEnded { name: "Library Load".into() })
+        );
         assert_eq!(
             ev(" 🎼 ExecutionQueue: Marked \"Library Load\" as completed (Total completed: 2)"),
             Some(Event::SequenceEnded { name: "Library Load".into() })
@@ -304,7 +314,9 @@ mod tests {
     #[test]
     fn data_baton_handler_lines_only() {
         assert_eq!(
-            ev(" 🎽 DataBaton: +configLoaded | seq=Control Panel UI Init beat=? event=control:panel:ui:init:config handler=initConfig plugin=ControlPanelPlugin req=control-panel-ui-init-symphony-1761945322375-2h54kylvp preview={\"configLoaded\":true}"),
+            ev(
+                " 🎽 DataBaton: +configLoaded | seq=Control Panel UI Init beat=? event=control:panel:ui:init:config handler=initConfig plugin=ControlPanelPlugin req=control-panel-ui-init-symphony-1761945322375-2h54kylvp preview={\"configLoaded\":true}"
+            ),
             Some(Event::HandlerSeen {
                 sequence: "Control Panel UI Init".into(),
                 event: "control:panel:ui:init:config".into(),
@@ -347,7 +359,9 @@ mod tests {
     #[test]
     fn dotnet_templates_with_decimal_comma() {
         assert_eq!(
-            ev("[2025-11-09 14:30:46.789 -05:00] [INF] MusicalConductor.Core.SequenceExecutor: 🎼 SequenceExecutor: Starting sequence execution: control-panel-css-create-symphony (RequestId=control-panel-css-create-symphony-1762716646789-ab12cd, PluginId=ControlPanelPlugin)"),
+            ev(
+                "[2025-11-09 14:30:46.789 -05:00] [INF] MusicalConductor.Core.SequenceExecutor: 🎼 SequenceExecutor: Starting sequence execution: control-panel-css-create-symphony (RequestId=control-panel-css-create-symphony-1762716646789-ab12cd, PluginId=ControlPanelPlugin)"
+            ),
             Some(Event::HostExecutionStarted {
                 sequence_id: "control-panel-css-create-symphony".into(),
                 request: Some("control-panel-css-create-symphony-1762716646789-ab12cd".into()),
@@ -355,11 +369,15 @@ mod tests {
             })
         );
         assert_eq!(
-            ev("[2025-11-09 14:30:46.790 -05:00] [INF] X.SequenceExecutor: 🥁 SequenceExecutor: Executing beat 1 (control:panel:css:create)"),
+            ev(
+                "[2025-11-09 14:30:46.790 -05:00] [INF] X.SequenceExecutor: 🥁 SequenceExecutor: Executing beat 1 (control:panel:css:create)"
+            ),
             Some(Event::HostBeatStarted { beat: 1, event: "control:panel:css:create".into() })
         );
         assert_eq!(
-            ev("[2025-11-09 14:30:46.802 +01:00] [INF] X.SequenceExecutor: ✅ SequenceExecutor: Beat 1 (control:panel:css:create) completed in 12,3456ms"),
+            ev(
+                "[2025-11-09 14:30:46.802 +01:00] [INF] X.SequenceExecutor: ✅ SequenceExecutor: Beat 1 (control:panel:css:create) completed in 12,3456ms"
+            ),
             Some(Event::ExecCompleted { beat: 1, event: "control:panel:css:create".into(), ms: 12.3456 })
         );
         assert_eq!(

@@ -61,10 +61,7 @@ pub fn peel(line: &[u8]) -> Peeled<'_> {
         rest = r;
     }
     let message = strip_css_residue(skip_glyphs(rest));
-    Peeled {
-        ts: inner_ts.or(outer_ts),
-        message,
-    }
+    Peeled { ts: inner_ts.or(outer_ts), message }
 }
 
 fn count_digits(s: &[u8]) -> usize {
@@ -75,10 +72,7 @@ fn count_digits(s: &[u8]) -> usize {
 fn strip_analyser_prefix(line: &[u8]) -> &[u8] {
     let t = trim_start(line);
     if let Some(r) = t.strip_prefix(b"+") {
-        let n = r
-            .iter()
-            .take_while(|b| b.is_ascii_digit() || **b == b'.')
-            .count();
+        let n = r.iter().take_while(|b| b.is_ascii_digit() || **b == b'.').count();
         if n > 0 {
             if let Some(r) = r[n..].strip_prefix("s │ ".as_bytes()) {
                 return r;
@@ -129,27 +123,19 @@ fn strip_serilog(s: &[u8]) -> Option<(Option<i64>, &[u8])> {
     };
     let r = after_level.strip_prefix(b" ")?;
     // SourceContext is a dotted identifier followed by `: `.
-    let ctx = r
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'`' | b'+'))
-        .count();
+    let ctx = r.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'`' | b'+')).count();
     let msg = r[ctx..].strip_prefix(b": ")?;
     Some((ts, msg))
 }
 
 /// Chrome's `File.ts:NN ` caller location (`EventBus.ts:56`, `installHook.js:1`).
 fn strip_source_location(s: &[u8]) -> &[u8] {
-    let name = s
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        .count();
+    let name = s.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')).count();
     if name == 0 || s.get(name) != Some(&b':') {
         return s;
     }
     let file = &s[..name];
-    let ext_ok = [&b".ts"[..], b".tsx", b".js", b".jsx", b".mjs", b".cjs"]
-        .iter()
-        .any(|e| file.ends_with(e) && file.len() > e.len());
+    let ext_ok = [&b".ts"[..], b".tsx", b".js", b".jsx", b".mjs", b".cjs"].iter().any(|e| file.ends_with(e) && file.len() > e.len());
     if !ext_ok {
         return s;
     }
@@ -186,9 +172,8 @@ pub fn skip_glyphs(mut s: &[u8]) -> &[u8] {
 /// Removes a trailing CSS residue `( (color|font-weight|background)[^;]*;)+$` and a final
 /// `font-weight:bold` without `;` (Cypress joins the `%c` arguments with spaces, H15).
 pub fn strip_css_residue(s: &[u8]) -> &[u8] {
-    static RESIDUE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?-u)(?: (?:color|font-weight|background)[^;]*;)+\s*$").expect("valid regex")
-    });
+    static RESIDUE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?-u)(?: (?:color|font-weight|background)[^;]*;)+\s*$").expect("valid regex"));
     let mut m = trim_end(s);
     for suffix in [&b" font-weight:bold"[..], b" font-weight: bold"] {
         if m.len() > suffix.len() && m.ends_with(suffix) {
@@ -228,7 +213,9 @@ mod tests {
     #[test]
     fn react_devtools_and_plain_space_and_no_prefix() {
         assert_eq!(
-            msg("installHook.js:1 2025-11-13T13:19:34.329Z ⏱️ PerformanceTracker: Cleaned up failed movement Get Current Theme for Header UI Theme Get"),
+            msg(
+                "installHook.js:1 2025-11-13T13:19:34.329Z ⏱️ PerformanceTracker: Cleaned up failed movement Get Current Theme for Header UI Theme Get"
+            ),
             "PerformanceTracker: Cleaned up failed movement Get Current Theme for Header UI Theme Get"
         );
         assert_eq!(msg(" ✅ Completed in 4.70ms"), "Completed in 4.70ms");
@@ -241,19 +228,29 @@ mod tests {
 
     #[test]
     fn cypress_envelope_prefers_inner_timestamp_and_strips_css() {
-        let p = peel("[2025-11-17T16:40:45.055Z] LOG 2025-11-17T16:40:45.056Z %c✅ Completed in 8.90ms color: #28A745; font-weight: bold;".as_bytes());
+        let p = peel(
+            "[2025-11-17T16:40:45.055Z] LOG 2025-11-17T16:40:45.056Z %c✅ Completed in 8.90ms color: #28A745; font-weight: bold;"
+                .as_bytes(),
+        );
         assert_eq!(p.message, b"Completed in 8.90ms");
         assert_eq!(p.ts, Some(timestamp::parse_iso(b"2025-11-17T16:40:45.056Z").unwrap().0));
         assert_eq!(
-            msg("[2025-11-17T16:40:45.056Z] LOG 2025-11-17T16:40:45.056Z 🎼 Sequence: Control Panel UI Render color: #007BFF; font-weight: bold;"),
+            msg(
+                "[2025-11-17T16:40:45.056Z] LOG 2025-11-17T16:40:45.056Z 🎼 Sequence: Control Panel UI Render color: #007BFF; font-weight: bold;"
+            ),
             "Sequence: Control Panel UI Render"
         );
         assert_eq!(msg("[2025-11-16T15:48:33.776Z] 🎼 Initializing new conductor instance..."), "Initializing new conductor instance...");
         assert_eq!(
-            msg("[INFO] %cDownload the React DevTools for a better development experience: https://react.dev/link/react-devtools font-weight:bold"),
+            msg(
+                "[INFO] %cDownload the React DevTools for a better development experience: https://react.dev/link/react-devtools font-weight:bold"
+            ),
             "Download the React DevTools for a better development experience: https://react.dev/link/react-devtools"
         );
-        assert_eq!(msg("[2025-11-17T16:40:45.063Z] LOG ... 🕐 Subscriber 0 sync execution took 6.80ms"), "Subscriber 0 sync execution took 6.80ms");
+        assert_eq!(
+            msg("[2025-11-17T16:40:45.063Z] LOG ... 🕐 Subscriber 0 sync execution took 6.80ms"),
+            "Subscriber 0 sync execution took 6.80ms"
+        );
     }
 
     #[test]
@@ -263,14 +260,18 @@ mod tests {
             "PerformanceTracker: ✅ Beat 1: 15.20ms"
         );
         assert_eq!(
-            msg("Line 49: EventBus.ts:56 2025-11-13T20:29:59.096Z ✅ SequenceExecutor: Sequence \"Canvas Component Create\" completed in 37ms"),
+            msg(
+                "Line 49: EventBus.ts:56 2025-11-13T20:29:59.096Z ✅ SequenceExecutor: Sequence \"Canvas Component Create\" completed in 37ms"
+            ),
             "SequenceExecutor: Sequence \"Canvas Component Create\" completed in 37ms"
         );
     }
 
     #[test]
     fn serilog_file_and_console_sinks() {
-        let p = peel("[2025-11-09 14:30:46.789 -05:00] [INF] MusicalConductor.Avalonia.Logging.ConductorLogger: 🎼 Sequence started: x".as_bytes());
+        let p = peel(
+            "[2025-11-09 14:30:46.789 -05:00] [INF] MusicalConductor.Avalonia.Logging.ConductorLogger: 🎼 Sequence started: x".as_bytes(),
+        );
         assert_eq!(p.message, b"Sequence started: x");
         assert_eq!(p.ts, timestamp::parse_iso(b"2025-11-09T19:30:46.789Z").map(|t| t.0));
         // Placeholder timestamps never crash and give no timestamp (H18).
@@ -283,7 +284,10 @@ mod tests {
 
     #[test]
     fn lost_emoji_and_mojibake_are_skipped() {
-        assert_eq!(msg("      ?? EventBus: Subscribed to \"a\" (1 total subscribers)"), "EventBus: Subscribed to \"a\" (1 total subscribers)");
+        assert_eq!(
+            msg("      ?? EventBus: Subscribed to \"a\" (1 total subscribers)"),
+            "EventBus: Subscribed to \"a\" (1 total subscribers)"
+        );
         assert_eq!(msg("Γ£à BeatExecutor: Beat 1 (a:b) completed in 3ms"), "BeatExecutor: Beat 1 (a:b) completed in 3ms");
     }
 

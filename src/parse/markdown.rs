@@ -194,10 +194,8 @@ fn is_identifier(s: &str) -> bool {
 
 /// An event looks like `canvas:component:create` (`[a-z0-9:.-]+`); anything else is a title.
 fn set_event_or_title(beat: &mut ReportedBeat, name: &str) {
-    let is_event = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b':' | b'.' | b'-' | b'_'));
+    let is_event =
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b':' | b'.' | b'-' | b'_'));
     if is_event {
         beat.event = Some(name.to_owned());
     } else {
@@ -238,7 +236,10 @@ mod tests {
         assert_eq!((beats[0].beat, beats[0].event.as_deref(), beats[0].ms), (1, Some("library:component:drop"), Some(10.2)));
         assert_eq!(beats[1].sequence.as_deref(), Some("Canvas Component Create"));
         assert_eq!(beats[1].request.as_deref(), Some("canvas-component-create-symphony-1763013998567-xxohmk2no"));
-        assert_eq!((beats[1].beat, beats[1].ms, beats[1].handler.as_deref(), beats[1].plugin.as_deref()), (4, Some(6.8), Some("renderReact"), None));
+        assert_eq!(
+            (beats[1].beat, beats[1].ms, beats[1].handler.as_deref(), beats[1].plugin.as_deref()),
+            (4, Some(6.8), Some("renderReact"), None)
+        );
         assert_eq!((beats[2].handler.as_deref(), beats[2].plugin.as_deref()), (Some("resolveTemplate"), Some("CanvasComponentPlugin")));
         assert_eq!((beats[3].sequence.as_deref(), beats[3].title.as_deref(), beats[3].ms), (None, Some("Resolve Template"), Some(8.0)));
     }

@@ -67,13 +67,7 @@ pub enum Event<'a> {
     /// its sequence section, beat number, event or title, duration, and the handler if named.
     Reported(Box<ReportedBeat>),
     /// C17/C18 handler-level DataBaton line (`beat=? … handler=<name>`).
-    HandlerSeen {
-        sequence: Txt<'a>,
-        event: Txt<'a>,
-        handler: Txt<'a>,
-        plugin: Option<Txt<'a>>,
-        request: Option<Txt<'a>>,
-    },
+    HandlerSeen { sequence: Txt<'a>, event: Txt<'a>, handler: Txt<'a>, plugin: Option<Txt<'a>>, request: Option<Txt<'a>> },
 }
 
 /// A beat as a telemetry report states it (owned: it is assembled from several lines).

@@ -13,12 +13,8 @@ pub fn terminal(s: &str) -> String {
 /// parsing code spans), line breaks become spaces, the fence is longer than any backtick run
 /// inside, and `<!--` is broken so it can never read as the sticky-comment marker.
 pub fn markdown_code(s: &str) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .replace("<!--", "<!-\u{200B}-")
-        .replace('|', "\\|");
+    let clean: String =
+        s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace("<!--", "<!-\u{200B}-").replace('|', "\\|");
     let longest = clean.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if clean.starts_with('`') || clean.ends_with('`') || clean.is_empty() { " " } else { "" };

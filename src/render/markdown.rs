@@ -43,7 +43,9 @@ pub fn render(report: &Report, view: &View) -> String {
     out.push_str("<details><summary>Diagnostics</summary>\n\n");
     out.push_str(&super::terminal::diagnostics_line(d));
     out.push('\n');
-    out.push_str("| File | Lines | Recognized | Samples | Failed | Incomplete | Orphans | Note |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
+    out.push_str(
+        "| File | Lines | Recognized | Samples | Failed | Incomplete | Orphans | Note |\n|---|---:|---:|---:|---:|---:|---:|---|\n",
+    );
     for f in &d.files {
         let _ = writeln!(
             out,

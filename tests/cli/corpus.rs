@@ -34,7 +34,10 @@ fn sample_telemetry_log_with_catalog() {
         ])
     );
     let d = &r["diagnostics"];
-    assert_eq!((d["samples"].as_u64(), d["orphans"].as_u64(), d["failed"].as_u64(), d["incomplete"].as_u64()), (Some(8), Some(1), Some(0), Some(0)));
+    assert_eq!(
+        (d["samples"].as_u64(), d["orphans"].as_u64(), d["failed"].as_u64(), d["incomplete"].as_u64()),
+        (Some(8), Some(1), Some(0), Some(0))
+    );
     assert_eq!(d["unmappedBeats"].as_u64(), Some(0));
     // Lines 2–3: one orphan completion, attributed through the catalog (its event is unique).
     let orphan = &r["orphans"][0];
@@ -125,7 +128,10 @@ fn frames_export_yields_its_25_beats() {
         ])
     );
     let d = &r["diagnostics"];
-    assert_eq!((d["samples"].as_u64(), d["orphans"].as_u64(), d["failed"].as_u64(), d["incomplete"].as_u64()), (Some(25), Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (d["samples"].as_u64(), d["orphans"].as_u64(), d["failed"].as_u64(), d["incomplete"].as_u64()),
+        (Some(25), Some(0), Some(0), Some(0))
+    );
     let theme = r["handlers"].as_array().unwrap().iter().find(|h| h["name"] == "getCurrentTheme").unwrap();
     assert_eq!(theme["executionList"][0]["timestamp"].as_str(), Some("2025-11-10T21:56:20.014Z"));
     assert_eq!(theme["executionList"][0]["requestId"].as_str(), Some("header-ui-theme-get-symphony-1762811779999-dk1n41nz7"));
@@ -171,7 +177,10 @@ fn every_corpus_file_is_read_without_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.json");
     let pattern = format!("{}/*/*.*", corpus.display());
-    let o = perfgate(dir.path(), &["analyze", &pattern, "--catalog", corpus.join("sequences").to_str().unwrap(), "--json", out.to_str().unwrap()]);
+    let o = perfgate(
+        dir.path(),
+        &["analyze", &pattern, "--catalog", corpus.join("sequences").to_str().unwrap(), "--json", out.to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = json(&out);
     let files = r["diagnostics"]["files"].as_array().unwrap();

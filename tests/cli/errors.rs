@@ -36,7 +36,11 @@ fn empty_and_binary_input() {
 #[test]
 fn unreadable_file_among_readable_ones_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("good.log"), " ⏱️ PerformanceTracker: Started timing beat 1 for A\n ✅ BeatExecutor: Beat 1 (a:b) completed in 3ms\n").unwrap();
+    std::fs::write(
+        dir.path().join("good.log"),
+        " ⏱️ PerformanceTracker: Started timing beat 1 for A\n ✅ BeatExecutor: Beat 1 (a:b) completed in 3ms\n",
+    )
+    .unwrap();
     // A regular file whose read fails (EIO), even for root.
     let bad = "/proc/self/mem";
     if !std::path::Path::new(bad).is_file() {
@@ -92,4 +96,16 @@ fn invalid_frames_json_is_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("frames.json"), "{\"frames\": [ {\"ts\": 1, ").unwrap();
     fails_with(&["analyze", "frames.json"], dir.path(), &["frames.json", "not a valid frames export", "line 1"]);
+}
+
+#[test]
+fn example_config_is_valid_and_documents_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("run.log"), " ⏱️ PerformanceTracker: Started timing beat 1 for A\n ✅ BeatExecutor: Beat 1 (a:b) completed in 3ms\n")
+        .unwrap();
+    let config = repo().join("config/perfgate.toml");
+    let o = perfgate(dir.path(), &["analyze", "run.log", "--config", config.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let default = perfgate(dir.path(), &["analyze", "run.log"]);
+    assert_eq!(stdout(&o), stdout(&default));
 }

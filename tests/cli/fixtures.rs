@@ -59,7 +59,14 @@ fn chrome_devtools_prefixes_with_source_files() {
 #[test]
 fn plain_console_with_orphan_and_failure() {
     let r = analyze(&["fixtures/logs/plain-console.log"]);
-    assert_eq!(handler_samples(&r), v(&[("ControlPanelPlugin.initConfig", &[6.1]), ("ControlPanelPlugin.initResolver", &[7.2]), ("ControlPanelPlugin.loadSchemas", &[])]));
+    assert_eq!(
+        handler_samples(&r),
+        v(&[
+            ("ControlPanelPlugin.initConfig", &[6.1]),
+            ("ControlPanelPlugin.initResolver", &[7.2]),
+            ("ControlPanelPlugin.loadSchemas", &[])
+        ])
+    );
     let d = &r["diagnostics"];
     assert_eq!((d["samples"].as_u64(), d["failed"].as_u64(), d["orphans"].as_u64()), (Some(2), Some(1), Some(1)));
     let schemas = r["handlers"].as_array().unwrap().iter().find(|h| h["name"] == "loadSchemas").unwrap();
@@ -72,7 +79,11 @@ fn plain_console_with_orphan_and_failure() {
 fn cypress_with_css_residue() {
     assert_eq!(
         samples(&["fixtures/logs/cypress-e2e.log"]),
-        v(&[("ControlPanelPlugin.generateFields", &[8.1]), ("ControlPanelPlugin.generateSections", &[8.9]), ("ControlPanelPlugin.renderView", &[6.8])])
+        v(&[
+            ("ControlPanelPlugin.generateFields", &[8.1]),
+            ("ControlPanelPlugin.generateSections", &[8.9]),
+            ("ControlPanelPlugin.renderView", &[6.8])
+        ])
     );
 }
 
@@ -114,7 +125,10 @@ fn markdown_and_frames_exports() {
         ])
     );
     assert_eq!(r["diagnostics"]["failed"].as_u64(), Some(1), "the quoted console line is not parsed");
-    assert_eq!(samples(&["fixtures/telemetry/frames.json"]), v(&[("LibraryPlugin.loadComponents", &[36.5]), ("LibraryPlugin.notifyUi", &[21.9])]));
+    assert_eq!(
+        samples(&["fixtures/telemetry/frames.json"]),
+        v(&[("LibraryPlugin.loadComponents", &[36.5]), ("LibraryPlugin.notifyUi", &[21.9])])
+    );
 }
 
 #[test]

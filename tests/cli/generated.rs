@@ -34,8 +34,12 @@ fn check(seed: &str, files: &str, extra: &[&str]) {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = json(&report);
     let got = handler_samples(&r);
-    let want: Vec<(String, Vec<f64>)> =
-        truth["samples"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())).collect();
+    let want: Vec<(String, Vec<f64>)> = truth["samples"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()))
+        .collect();
     assert_eq!(got.len(), want.len());
     for ((gname, gms), (wname, wms)) in got.iter().zip(&want) {
         assert_eq!(gname, wname);

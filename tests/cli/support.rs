@@ -4,12 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn perfgate(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perfgate"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run perfgate")
+    Command::new(env!("CARGO_BIN_EXE_perfgate")).args(args).current_dir(cwd).env_remove("NO_COLOR").output().expect("run perfgate")
 }
 
 pub fn stdout(o: &Output) -> String {
