@@ -101,8 +101,11 @@ fn invalid_frames_json_is_named() {
 #[test]
 fn example_config_is_valid_and_documents_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("run.log"), " ⏱️ PerformanceTracker: Started timing beat 1 for A\n ✅ BeatExecutor: Beat 1 (a:b) completed in 3ms\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("run.log"),
+        " ⏱️ PerformanceTracker: Started timing beat 1 for A\n ✅ BeatExecutor: Beat 1 (a:b) completed in 3ms\n",
+    )
+    .unwrap();
     let config = repo().join("config/perfgate.toml");
     let o = perfgate(dir.path(), &["analyze", "run.log", "--config", config.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
