@@ -22,17 +22,32 @@ pub struct SourceRef {
 pub struct SourceIndex {
     root: PathBuf,
     files: HashMap<PathBuf, Vec<(PathBuf, String)>>,
+    /// `package.json` name → package directory, for catalogs outside their package (built on
+    /// first use by walking the source root).
+    workspaces: Option<HashMap<String, PathBuf>>,
 }
 
 impl SourceIndex {
     pub fn new(source_root: &Path) -> Self {
         let root = source_root.canonicalize().unwrap_or_else(|_| source_root.to_path_buf());
-        SourceIndex { root, files: HashMap::new() }
+        SourceIndex { root, files: HashMap::new(), workspaces: None }
     }
 
     pub fn resolve(&mut self, seq: &Sequence, handler: &str) -> Option<SourceRef> {
-        let pkg = package_root(&seq.path)?;
-        let src = pkg.join("src");
+        let mut src = package_root(&seq.path)?.join("src");
+        if !src.is_dir() {
+            // The HEAD layout: `public/json-sequences/<pkg>/` holds only the catalog; the
+            // handlers live in the workspace whose `package.json` name is the `handlersPath`
+            // package (`@renderx-web/library-component` → `runtime/library-component/`).
+            let package = package_name(seq.handlers_path.as_deref()?);
+            let root = self.root.clone();
+            let workspaces = self.workspaces.get_or_insert_with(|| {
+                let mut map = HashMap::new();
+                collect_workspaces(&root, 0, &mut map);
+                map
+            });
+            src = workspaces.get(package)?.join("src");
+        }
         let files = self.files.entry(src.clone()).or_insert_with(|| {
             let mut out = Vec::new();
             collect_sources(&src, &mut out);
@@ -74,10 +89,8 @@ fn prefer<'a>(found: &[(&'a Path, u32)], src: &Path, seq: &Sequence) -> Option<(
     // `@renderx-plugins/control-panel/symphonies/selection/selection.symphony` → the module
     // after the package name (`@scope/name` or `name`).
     if let Some(hp) = &seq.handlers_path {
-        let skip = if hp.starts_with('@') { 2 } else { 1 };
-        let module: Vec<&str> = hp.split('/').skip(skip).collect();
+        let module = hp[package_name(hp).len()..].trim_start_matches('/');
         if !module.is_empty() {
-            let module = module.join("/");
             let hits: Vec<_> = found.iter().filter(|(p, _)| rel_stem(p) == module).collect();
             if hits.len() == 1 {
                 return Some(*hits[0]);
@@ -88,6 +101,37 @@ fn prefer<'a>(found: &[(&'a Path, u32)], src: &Path, seq: &Sequence) -> Option<(
     let dir = format!("symphonies/{}/", stem.split('.').next().unwrap_or(&stem));
     let hits: Vec<_> = found.iter().filter(|(p, _)| rel_stem(p).starts_with(&dir)).collect();
     (hits.len() == 1).then(|| *hits[0])
+}
+
+/// `@scope/name/sub/module` → `@scope/name`; `name/sub` → `name`.
+fn package_name(handlers_path: &str) -> &str {
+    let parts = if handlers_path.starts_with('@') { 2 } else { 1 };
+    let end = handlers_path.match_indices('/').nth(parts - 1).map_or(handlers_path.len(), |(i, _)| i);
+    &handlers_path[..end]
+}
+
+fn collect_workspaces(dir: &Path, depth: usize, out: &mut HashMap<String, PathBuf>) {
+    if depth > 8 {
+        return;
+    }
+    let manifest = dir.join("package.json");
+    if let Ok(text) = std::fs::read(&manifest) {
+        if let Some(name) = serde_json::from_slice::<serde_json::Value>(&text).ok().and_then(|v| v.get("name")?.as_str().map(str::to_owned))
+        {
+            out.entry(name).or_insert_with(|| dir.to_path_buf());
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| !matches!(e.file_name().to_str(), Some("node_modules" | ".git" | "target")))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        collect_workspaces(&d, depth + 1, out);
+    }
 }
 
 fn package_root(catalog_file: &Path) -> Option<PathBuf> {

@@ -2,12 +2,6 @@
 
 use crate::support::*;
 
-fn s(v: &[(&str, &[f64])]) -> Vec<(String, Vec<f64>)> {
-    let mut out: Vec<(String, Vec<f64>)> = v.iter().map(|(n, ms)| ((*n).to_owned(), ms.to_vec())).collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
 #[test]
 fn sample_telemetry_log_with_catalog() {
     let Some(corpus) = corpus("sample_telemetry_log_with_catalog") else { return };
@@ -22,7 +16,7 @@ fn sample_telemetry_log_with_catalog() {
     let r = json(&out);
     assert_eq!(
         handler_samples(&r),
-        s(&[
+        expected(&[
             ("LibraryPlugin.loadComponents", &[4.2]),
             ("LibraryPlugin.notifyUi", &[5.2]),
             ("ControlPanelPlugin.initConfig", &[7.6]),
@@ -102,7 +96,7 @@ fn frames_export_yields_its_25_beats() {
     let r = json(&out);
     assert_eq!(
         handler_samples(&r),
-        s(&[
+        expected(&[
             ("HeaderThemePlugin.getCurrentTheme", &[81.7]),
             ("HeaderThemePlugin.notifyUi", &[46.3]),
             ("LibraryPlugin.loadComponents", &[35.5, 23.6]),
@@ -150,7 +144,7 @@ fn markdown_telemetry_yields_6_plus_1() {
     // beats fills in where a block omits it.
     assert_eq!(
         handler_samples(&r),
-        s(&[
+        expected(&[
             ("CanvasComponentPlugin.resolveTemplate", &[8.0]),
             ("CanvasComponentPlugin.registerInstance", &[7.3]),
             ("CanvasComponentPlugin.createNode", &[8.9]),

@@ -17,18 +17,12 @@ fn samples(files: &[&str]) -> Vec<(String, Vec<f64>)> {
     handler_samples(&analyze(files))
 }
 
-fn v(items: &[(&str, &[f64])]) -> Vec<(String, Vec<f64>)> {
-    let mut out: Vec<(String, Vec<f64>)> = items.iter().map(|(n, s)| ((*n).to_owned(), s.to_vec())).collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
 #[test]
 fn chrome_devtools_prefixes_with_source_files() {
     let r = analyze(&["fixtures/logs/chrome-devtools.log"]);
     assert_eq!(
         handler_samples(&r),
-        v(&[
+        expected(&[
             ("CanvasComponentPlugin.resolveTemplate", &[5.1]),
             ("CanvasComponentPlugin.registerInstance", &[3.2]),
             ("CanvasComponentPlugin.createNode", &[7.8]),
@@ -36,6 +30,7 @@ fn chrome_devtools_prefixes_with_source_files() {
             ("CanvasComponentPlugin.notifyUi", &[2.1]),
             ("LibraryPlugin.loadComponents", &[4.3]),
             ("LibraryPlugin.notifyUi", &[2.2]),
+            ("LibraryComponentPlugin.onDragStart", &[8.1]),
         ])
     );
     let source = |name: &str, plugin: &str| {
@@ -50,6 +45,11 @@ fn chrome_devtools_prefixes_with_source_files() {
     // Inline methods of an object literal.
     assert_eq!(source("loadComponents", "LibraryPlugin"), p("library/src/symphonies/load.symphony.ts", 3));
     assert_eq!(source("notifyUi", "LibraryPlugin"), p("library/src/symphonies/load.symphony.ts", 7));
+    // Workspace layout: the catalog under `public/`, the handler in the package `handlersPath` names.
+    assert_eq!(
+        source("onDragStart", "LibraryComponentPlugin"),
+        (Some("fixtures/workspace/domains/renderx-web/runtime/library-component/src/symphonies/drag.symphony.ts".to_owned()), Some(3))
+    );
     let render = r["handlers"].as_array().unwrap().iter().find(|h| h["name"] == "renderReact").unwrap();
     assert_eq!(render["executionList"][0]["timestamp"].as_str(), Some("2025-11-15T21:59:20.815Z"));
     assert_eq!(render["executionList"][0]["line"].as_u64(), Some(31));
@@ -61,7 +61,7 @@ fn plain_console_with_orphan_and_failure() {
     let r = analyze(&["fixtures/logs/plain-console.log"]);
     assert_eq!(
         handler_samples(&r),
-        v(&[
+        expected(&[
             ("ControlPanelPlugin.initConfig", &[6.1]),
             ("ControlPanelPlugin.initResolver", &[7.2]),
             ("ControlPanelPlugin.loadSchemas", &[])
@@ -79,7 +79,7 @@ fn plain_console_with_orphan_and_failure() {
 fn cypress_with_css_residue() {
     assert_eq!(
         samples(&["fixtures/logs/cypress-e2e.log"]),
-        v(&[
+        expected(&[
             ("ControlPanelPlugin.generateFields", &[8.1]),
             ("ControlPanelPlugin.generateSections", &[8.9]),
             ("ControlPanelPlugin.renderView", &[6.8])
@@ -90,21 +90,28 @@ fn cypress_with_css_residue() {
 #[test]
 fn utf16le_powershell_capture_with_lost_emoji() {
     let r = analyze(&["fixtures/logs/windows-powershell.log"]);
-    assert_eq!(handler_samples(&r), v(&[("HeaderThemePlugin.toggleTheme", &[8.7, 11.1])]));
+    assert_eq!(handler_samples(&r), expected(&[("HeaderThemePlugin.toggleTheme", &[8.7, 11.1])]));
     assert_eq!(r["diagnostics"]["files"][0]["encoding"].as_str(), Some("utf16-le"));
+}
+
+#[test]
+fn utf16be_with_bom() {
+    let r = analyze(&["fixtures/logs/utf16be.log"]);
+    assert_eq!(handler_samples(&r), expected(&[("LibraryPlugin.loadComponents", &[3.9])]));
+    assert_eq!(r["diagnostics"]["files"][0]["encoding"].as_str(), Some("utf16-be"));
 }
 
 #[test]
 fn utf8_bom_and_crlf() {
     let r = analyze(&["fixtures/logs/utf8-bom-crlf.log"]);
-    assert_eq!(handler_samples(&r), v(&[("HeaderThemePlugin.getCurrentTheme", &[3.4]), ("HeaderThemePlugin.notifyUi", &[1.2])]));
+    assert_eq!(handler_samples(&r), expected(&[("HeaderThemePlugin.getCurrentTheme", &[3.4]), ("HeaderThemePlugin.notifyUi", &[1.2])]));
     assert_eq!(r["diagnostics"]["files"][0]["encoding"].as_str(), Some("utf8-bom"));
 }
 
 #[test]
 fn dotnet_host_serilog_with_decimal_comma() {
     let r = analyze(&["fixtures/logs/dotnet-host.log"]);
-    assert_eq!(handler_samples(&r), v(&[("ControlPanelPlugin.createCssClass", &[12.346]), ("ControlPanelPlugin.notifyUi", &[1.5])]));
+    assert_eq!(handler_samples(&r), expected(&[("ControlPanelPlugin.createCssClass", &[12.346]), ("ControlPanelPlugin.notifyUi", &[1.5])]));
     assert_eq!(r["diagnostics"]["failed"].as_u64(), Some(1));
     let css = r["handlers"].as_array().unwrap().iter().find(|h| h["name"] == "createCssClass").unwrap();
     // Local time with offset, reported in UTC.
@@ -116,7 +123,7 @@ fn markdown_and_frames_exports() {
     let r = analyze(&["fixtures/telemetry/canvas-create.md"]);
     assert_eq!(
         handler_samples(&r),
-        v(&[
+        expected(&[
             ("CanvasComponentPlugin.resolveTemplate", &[6.0]),
             ("CanvasComponentPlugin.registerInstance", &[2.9]),
             ("CanvasComponentPlugin.createNode", &[9.4]),
@@ -127,7 +134,7 @@ fn markdown_and_frames_exports() {
     assert_eq!(r["diagnostics"]["failed"].as_u64(), Some(1), "the quoted console line is not parsed");
     assert_eq!(
         samples(&["fixtures/telemetry/frames.json"]),
-        v(&[("LibraryPlugin.loadComponents", &[36.5]), ("LibraryPlugin.notifyUi", &[21.9])])
+        expected(&[("LibraryPlugin.loadComponents", &[36.5]), ("LibraryPlugin.notifyUi", &[21.9])])
     );
 }
 
@@ -140,7 +147,7 @@ fn readme_command_prints_the_heatmap() {
     assert!(out.contains("🔴 LibraryPlugin.loadComponents"), "{out}");
     assert!(out.contains("ms avg (2 executions)"), "{out}");
     assert!(out.contains("Legend:\n🔴 Slow (>7ms)\n🟠 Medium (5-7ms)\n🟡 Fast (3-5ms)\n🟢 Very Fast (<3ms)"), "{out}");
-    assert!(out.contains("Diagnostics: 8 files"), "{out}");
+    assert!(out.contains("Diagnostics: 9 files"), "{out}");
 }
 
 #[test]

@@ -51,3 +51,10 @@ pub fn handler_samples(report: &serde_json::Value) -> Vec<(String, Vec<f64>)> {
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
 }
+
+/// Expected (display name, durations) pairs, sorted like [`handler_samples`].
+pub fn expected(items: &[(&str, &[f64])]) -> Vec<(String, Vec<f64>)> {
+    let mut out: Vec<(String, Vec<f64>)> = items.iter().map(|(n, ms)| ((*n).to_owned(), ms.to_vec())).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
