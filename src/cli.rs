@@ -120,10 +120,10 @@ fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
         let _ = writeln!(stderr, "warning: {}", render::escape::terminal(w));
     }
     if let Some(path) = &args.json {
-        write_file(path, &render::json::render(&report))?;
+        crate::atomic::write(path, render::json::render(&report).as_bytes())?;
     }
     if let Some(path) = &args.markdown {
-        write_file(path, &render::markdown::render(&report, &view))?;
+        crate::atomic::write(path, render::markdown::render(&report, &view).as_bytes())?;
     }
     let out = match args.format {
         OutputFormat::Terminal => render::terminal::render(&report, &view),
@@ -134,18 +134,4 @@ fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
     Ok(0)
-}
-
-/// Writes via a temporary file in the same directory and a rename, so a reader never sees a
-/// half-written report.
-pub fn write_file(path: &Path, contents: &str) -> Result<(), Error> {
-    let err = |source| Error::Write { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.perfgate-tmp-{}", std::process::id()));
-    std::fs::write(&tmp, contents).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::attribute::InputFormat;
 use crate::error::Error;
+use crate::stats::Stat;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +19,249 @@ struct RawConfig {
     catalog: RawCatalog,
     #[serde(default)]
     report: RawReport,
+    #[serde(default)]
+    gate: RawGate,
+    #[serde(default)]
+    baseline: RawBaseline,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    stats: Option<Vec<String>>,
+    warn_stats: Option<Vec<String>>,
+    max_increase: Option<String>,
+    min_increase_ms: Option<f64>,
+    min_samples: Option<usize>,
+    confidence: Option<f64>,
+    fail_on_missing: Option<bool>,
+    fail_on_new: Option<bool>,
+    drift_max_increase: Option<String>,
+    drift_min_handlers: Option<usize>,
+    #[serde(default, rename = "override")]
+    overrides: Vec<RawOverride>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    #[serde(rename = "match")]
+    pattern: String,
+    ignore: Option<bool>,
+    stats: Option<Vec<String>>,
+    warn_stats: Option<Vec<String>>,
+    max_increase: Option<String>,
+    min_increase_ms: Option<f64>,
+    min_samples: Option<usize>,
+    budget: Option<OneOrMany>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaseline {
+    path: Option<PathBuf>,
+    history: Option<usize>,
+}
+
+/// An absolute budget, k6-style: `p95 < 12ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    pub stat: Stat,
+    /// `<=` rather than `<`.
+    pub inclusive: bool,
+    pub limit_ms: f64,
+    /// As written in the config.
+    pub text: String,
+}
+
+impl Budget {
+    /// Parses `STAT < VALUE[UNIT]` or `STAT <= VALUE[UNIT]` (units ms, s, us/µs; default ms).
+    pub fn parse(text: &str) -> Result<Budget, String> {
+        let t = text.trim();
+        let (stat, rest, inclusive) = if let Some((a, b)) = t.split_once("<=") {
+            (a, b, true)
+        } else if let Some((a, b)) = t.split_once('<') {
+            (a, b, false)
+        } else {
+            return Err(format!("cannot parse budget {text:?}: expected \"STAT < VALUE\" such as \"p95 < 12ms\""));
+        };
+        let stat = Stat::parse(stat.trim()).ok_or_else(|| format!("cannot parse budget {text:?}: unknown statistic {:?} (avg, p50, p90, p95, p99, max)", stat.trim()))?;
+        let rest = rest.trim();
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let value: f64 = rest[..digits].parse().map_err(|_| format!("cannot parse budget {text:?}: {:?} is not a number", &rest[..digits]))?;
+        let scale = match rest[digits..].trim() {
+            "" | "ms" => 1.0,
+            "s" => 1000.0,
+            "us" | "µs" => 0.001,
+            u => return Err(format!("cannot parse budget {text:?}: unknown unit {u:?} (ms, s, us)")),
+        };
+        Ok(Budget { stat, inclusive, limit_ms: value * scale, text: t.to_owned() })
+    }
+
+    /// Whether `value` (ms) respects the budget.
+    pub fn holds(&self, value: f64) -> bool {
+        if self.inclusive { value <= self.limit_ms } else { value < self.limit_ms }
+    }
+}
+
+/// The rule that applies to one handler (defaults with the first matching override applied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub ignore: bool,
+    pub stats: Vec<Stat>,
+    pub warn_stats: Vec<Stat>,
+    /// Relative threshold as a fraction (0.10 = 10%).
+    pub max_increase: f64,
+    pub min_increase_ms: f64,
+    pub min_samples: usize,
+    pub budgets: Vec<Budget>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub pattern: glob::Pattern,
+    pub ignore: Option<bool>,
+    pub stats: Option<Vec<Stat>>,
+    pub warn_stats: Option<Vec<Stat>>,
+    pub max_increase: Option<f64>,
+    pub min_increase_ms: Option<f64>,
+    pub min_samples: Option<usize>,
+    pub budgets: Option<Vec<Budget>>,
+}
+
+/// The gate's settings.
+#[derive(Debug, Clone)]
+pub struct GateConfig {
+    pub defaults: Rule,
+    pub overrides: Vec<Override>,
+    /// Two-sided confidence level of the change's interval.
+    pub confidence: f64,
+    pub fail_on_missing: bool,
+    pub fail_on_new: bool,
+    /// Run-wide shift (all handlers together) that fails the gate, as a fraction.
+    pub drift_max_increase: f64,
+    /// Handlers with enough samples needed to estimate the run-wide shift.
+    pub drift_min_handlers: usize,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            defaults: Rule {
+                ignore: false,
+                stats: vec![Stat::P95],
+                warn_stats: vec![Stat::P50],
+                max_increase: 0.10,
+                min_increase_ms: 1.0,
+                min_samples: 20,
+                budgets: Vec::new(),
+            },
+            overrides: Vec::new(),
+            confidence: 0.95,
+            fail_on_missing: false,
+            fail_on_new: false,
+            drift_max_increase: 0.30,
+            drift_min_handlers: 3,
+        }
+    }
+}
+
+impl GateConfig {
+    /// The rule for a handler named `Plugin.handler`: the first override whose glob matches.
+    pub fn rule_for(&self, name: &str) -> Rule {
+        let mut rule = self.defaults.clone();
+        if let Some(o) = self.overrides.iter().find(|o| o.pattern.matches(name)) {
+            rule.ignore = o.ignore.unwrap_or(rule.ignore);
+            if let Some(v) = &o.stats {
+                rule.stats = v.clone();
+            }
+            if let Some(v) = &o.warn_stats {
+                rule.warn_stats = v.clone();
+            }
+            rule.max_increase = o.max_increase.unwrap_or(rule.max_increase);
+            rule.min_increase_ms = o.min_increase_ms.unwrap_or(rule.min_increase_ms);
+            rule.min_samples = o.min_samples.unwrap_or(rule.min_samples);
+            if let Some(b) = &o.budgets {
+                rule.budgets = b.clone();
+            }
+        }
+        rule
+    }
+}
+
+/// `"25%"` → 0.25.
+fn percent(key: &str, v: &str) -> Result<f64, String> {
+    let n = v.trim().strip_suffix('%').ok_or_else(|| format!("{key}: expected a percentage such as \"10%\", got {v:?}"))?;
+    let f: f64 = n.trim().parse().map_err(|_| format!("{key}: {v:?} is not a percentage"))?;
+    if !(f.is_finite() && f >= 0.0) {
+        return Err(format!("{key}: {v:?} must be zero or more"));
+    }
+    Ok(f / 100.0)
+}
+
+fn stat_list(key: &str, v: &[String], gateable: bool) -> Result<Vec<Stat>, String> {
+    v.iter()
+        .map(|s| {
+            let st = Stat::parse(s).ok_or_else(|| format!("{key}: unknown statistic {s:?} (avg, p50, p90, p95, p99)"))?;
+            if gateable && st == Stat::Max {
+                return Err(format!("{key}: \"max\" is a single observation and too noisy to compare with a baseline; use it in a budget"));
+            }
+            Ok(st)
+        })
+        .collect()
+}
+
+fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
+    let d = GateConfig::default();
+    let confidence = raw.confidence.unwrap_or(d.confidence);
+    if !(0.5..1.0).contains(&confidence) {
+        return Err(format!("gate.confidence: expected a level between 0.5 and 1 (exclusive), got {confidence}"));
+    }
+    let defaults = Rule {
+        ignore: false,
+        stats: raw.stats.map(|v| stat_list("gate.stats", &v, true)).transpose()?.unwrap_or(d.defaults.stats),
+        warn_stats: raw.warn_stats.map(|v| stat_list("gate.warn_stats", &v, true)).transpose()?.unwrap_or(d.defaults.warn_stats),
+        max_increase: raw.max_increase.map(|v| percent("gate.max_increase", &v)).transpose()?.unwrap_or(d.defaults.max_increase),
+        min_increase_ms: raw.min_increase_ms.unwrap_or(d.defaults.min_increase_ms),
+        min_samples: raw.min_samples.unwrap_or(d.defaults.min_samples).max(2),
+        budgets: Vec::new(),
+    };
+    let mut overrides = Vec::new();
+    for (i, o) in raw.overrides.into_iter().enumerate() {
+        let key = |k: &str| format!("gate.override[{}].{k}", i + 1);
+        let pattern = glob::Pattern::new(&o.pattern).map_err(|e| format!("{}: invalid glob {:?}: {e}", key("match"), o.pattern))?;
+        let budgets = match o.budget {
+            None => None,
+            Some(OneOrMany::One(b)) => Some(vec![Budget::parse(&b).map_err(|e| format!("{}: {e}", key("budget")))?]),
+            Some(OneOrMany::Many(v)) => Some(v.iter().map(|b| Budget::parse(b).map_err(|e| format!("{}: {e}", key("budget")))).collect::<Result<_, _>>()?),
+        };
+        overrides.push(Override {
+            pattern,
+            ignore: o.ignore,
+            stats: o.stats.map(|v| stat_list(&key("stats"), &v, true)).transpose()?,
+            warn_stats: o.warn_stats.map(|v| stat_list(&key("warn_stats"), &v, true)).transpose()?,
+            max_increase: o.max_increase.map(|v| percent(&key("max_increase"), &v)).transpose()?,
+            min_increase_ms: o.min_increase_ms,
+            min_samples: o.min_samples.map(|n| n.max(2)),
+            budgets,
+        });
+    }
+    Ok(GateConfig {
+        defaults,
+        overrides,
+        confidence,
+        fail_on_missing: raw.fail_on_missing.unwrap_or(d.fail_on_missing),
+        fail_on_new: raw.fail_on_new.unwrap_or(d.fail_on_new),
+        drift_max_increase: raw.drift_max_increase.map(|v| percent("gate.drift_max_increase", &v)).transpose()?.unwrap_or(d.drift_max_increase),
+        drift_min_handlers: raw.drift_min_handlers.unwrap_or(d.drift_min_handlers).max(1),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +335,11 @@ pub struct Config {
     pub sort: SortKey,
     pub max_executions: usize,
     pub bands: Bands,
+    pub gate: GateConfig,
+    /// `[baseline] path`.
+    pub baseline_path: PathBuf,
+    /// `[baseline] history`: runs kept in the baseline.
+    pub history: usize,
 }
 
 impl Default for Config {
@@ -105,6 +354,9 @@ impl Default for Config {
             sort: SortKey::Avg,
             max_executions: 1000,
             bands: Bands::default(),
+            gate: GateConfig::default(),
+            baseline_path: PathBuf::from(".perfgate/baseline.json"),
+            history: 5,
         }
     }
 }
@@ -155,7 +407,15 @@ impl Config {
                 base.join(p).to_string_lossy().into_owned()
             }
         };
+        let gate = gate_config(raw.gate).map_err(err)?;
+        let history = raw.baseline.history.unwrap_or(d.history);
+        if history == 0 {
+            return Err(err("baseline.history: must be at least 1".into()));
+        }
         Ok(Config {
+            gate,
+            history,
+            baseline_path: raw.baseline.path.map(|p| base.join(p)).unwrap_or(d.baseline_path),
             path: Some(path.to_path_buf()),
             source_paths: raw.sources.paths.map(|v| v.iter().map(|p| rel(p)).collect()).unwrap_or(d.source_paths),
             format: raw.sources.format.unwrap_or(d.format),
@@ -177,6 +437,30 @@ mod tests {
     fn unknown_key_names_key_and_line() {
         let e = Config::parse("[report]\ntop = 5\nbogus = 1\n", Path::new("perfgate.toml")).unwrap_err().to_string();
         assert!(e.contains("perfgate.toml") && e.contains("bogus") && e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn gate_rules_and_overrides() {
+        let text = "[gate]\nmax_increase = \"25%\"\n[[gate.override]]\nmatch = \"CanvasComponentPlugin.renderReact\"\nmax_increase = \"10%\"\nbudget = \"p95 < 12ms\"\n[[gate.override]]\nmatch = \"*.notifyUi\"\nignore = true\n[[gate.override]]\nmatch = \"*\"\nbudget = [\"p99 <= 1s\", \"avg < 500us\"]\n";
+        let c = Config::parse(text, Path::new("perfgate.toml")).unwrap();
+        let r = c.gate.rule_for("CanvasComponentPlugin.renderReact");
+        assert_eq!((r.max_increase, r.ignore, r.budgets[0].limit_ms), (0.10, false, 12.0));
+        assert!(c.gate.rule_for("LibraryPlugin.notifyUi").ignore);
+        let r = c.gate.rule_for("X.y");
+        assert_eq!((r.max_increase, r.budgets.len(), r.budgets[0].limit_ms, r.budgets[1].limit_ms), (0.25, 2, 1000.0, 0.5));
+        assert!(r.budgets[0].inclusive && r.budgets[0].holds(1000.0) && !r.budgets[1].holds(0.5));
+    }
+
+    #[test]
+    fn gate_errors_name_the_key() {
+        let e = |t: &str| Config::parse(t, Path::new("p.toml")).unwrap_err().to_string();
+        assert!(e("[[gate.override]]\nmatch = \"a\"\nbudget = \"p95 < twelve\"\n").contains("gate.override[1].budget: cannot parse budget \"p95 < twelve\""));
+        assert!(e("[gate]\nmax_increase = 0.25\n").contains("max_increase"));
+        assert!(e("[gate]\nmax_increase = \"x%\"\n").contains("gate.max_increase"));
+        assert!(e("[gate]\nstats = [\"p42\"]\n").contains("gate.stats: unknown statistic \"p42\""));
+        assert!(e("[gate]\nstats = [\"max\"]\n").contains("use it in a budget"));
+        assert!(e("[baseline]\nhistory = 0\n").contains("baseline.history"));
+        assert!(e("[[gate.override]]\nmatch = \"a\"\nfoo = 1\n").contains("foo"));
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub enum Error {
     Catalog { path: PathBuf, message: String },
     /// The configuration file is unreadable or invalid (message names key and line).
     Config { path: PathBuf, message: String },
+    /// The baseline file is unreadable, corrupt, foreign or of another schema.
+    Baseline { path: PathBuf, message: String },
+    /// `check` without a baseline file.
+    NoBaseline(PathBuf),
     /// A bad option value.
     Usage(String),
     /// Writing a report failed.
@@ -50,6 +54,12 @@ impl fmt::Display for Error {
             }
             Error::Catalog { path, message } => write!(f, "{}: invalid sequence catalog: {message}", path.display()),
             Error::Config { path, message } => write!(f, "{}: {message}", path.display()),
+            Error::Baseline { path, message } => write!(f, "{}: {message}", path.display()),
+            Error::NoBaseline(path) => write!(
+                f,
+                "{}: no baseline; create it with `perfgate update-baseline` and commit it (or pass --baseline FILE)",
+                path.display()
+            ),
             Error::Usage(m) => write!(f, "{m}"),
             Error::Write { path, source } => write!(f, "{}: cannot write: {source}", path.display()),
         }

@@ -7,14 +7,18 @@
 //! [`cli`] is the command line; [`generate`] writes synthetic logs with their ground truth.
 
 pub mod analyze;
+pub mod atomic;
+pub mod baseline;
 pub mod attribute;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod gate;
 pub mod generate;
 pub mod input;
 pub mod parse;
 pub mod render;
 pub mod report;
+pub mod rng;
 pub mod stats;
 pub mod timestamp;

@@ -51,6 +51,9 @@ pub struct HandlerReport {
     pub executions_truncated: bool,
     /// Failed and incomplete beats, in log order.
     pub issues: Vec<IssueReport>,
+    /// Every duration (for the gate and the baseline; not serialized).
+    #[serde(skip)]
+    pub durations: Vec<f64>,
 }
 
 impl HandlerReport {
@@ -271,6 +274,7 @@ fn handler_report(key: &HandlerKey, data: &HandlerData, file: &dyn Fn(u32) -> St
             })
             .collect(),
         executions_truncated: truncated,
+        durations: values.clone(),
         issues: data
             .issues
             .iter()

@@ -21,6 +21,63 @@ pub struct Summary {
     pub p99: f64,
 }
 
+/// A statistic the gate and the baseline know by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stat {
+    Avg,
+    P50,
+    P90,
+    P95,
+    P99,
+    Max,
+}
+
+impl Stat {
+    pub const ALL: [Stat; 6] = [Stat::Avg, Stat::P50, Stat::P90, Stat::P95, Stat::P99, Stat::Max];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stat::Avg => "avg",
+            Stat::P50 => "p50",
+            Stat::P90 => "p90",
+            Stat::P95 => "p95",
+            Stat::P99 => "p99",
+            Stat::Max => "max",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stat> {
+        Stat::ALL.into_iter().find(|st| st.name() == s).or(match s {
+            "mean" => Some(Stat::Avg),
+            "median" => Some(Stat::P50),
+            _ => None,
+        })
+    }
+
+    /// The quantile level, for percentiles.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Stat::P50 => Some(0.5),
+            Stat::P90 => Some(0.9),
+            Stat::P95 => Some(0.95),
+            Stat::P99 => Some(0.99),
+            Stat::Avg | Stat::Max => None,
+        }
+    }
+
+    pub fn of(self, s: &Summary) -> f64 {
+        match self {
+            Stat::Avg => s.mean,
+            Stat::P50 => s.p50,
+            Stat::P90 => s.p90,
+            Stat::P95 => s.p95,
+            Stat::P99 => s.p99,
+            Stat::Max => s.max,
+        }
+    }
+}
+
 /// Summarizes `values` (any order); `None` when empty. NaN values must not be passed.
 pub fn summarize(values: &[f64]) -> Option<Summary> {
     if values.is_empty() {

@@ -1,0 +1,334 @@
+//! The baseline file: the model of what is committed to the repository (separate from the model
+//! of a comparison, which lives in `gate`), and its reading and writing.
+//!
+//! Deterministic: handlers in sorted order, numbers rounded to microseconds, no timestamps, one
+//! summary per line — the same input gives byte-identical files, and a diff shows one line per
+//! handler and run that changed. Versioned by `"schema"`: a file of another schema, a foreign
+//! JSON file or a truncated one is an error, never an empty baseline.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::report::{Report, round3};
+use crate::stats::{self, Summary};
+
+pub const SCHEMA: u64 = 1;
+pub const QUANTILE_METHOD: &str = "linear interpolation between closest ranks, h = (n-1)q (Hyndman-Fan type 7, numpy default)";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub schema: u64,
+    /// `perfgate <version>` that wrote the file.
+    pub generator: String,
+    pub quantiles: String,
+    /// How many runs the file keeps.
+    pub history: usize,
+    /// The runs kept, oldest first.
+    pub runs: Vec<RunInfo>,
+    /// Per handler (`Plugin.handler`), in sorted order.
+    pub handlers: BTreeMap<String, HandlerHistory>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunInfo {
+    pub commit: Option<String>,
+    pub samples: u64,
+    pub sources: Vec<SourceInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInfo {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandlerHistory {
+    pub plugin: String,
+    pub name: String,
+    /// Over every run kept: counts summed; mean and standard deviation exact (pooled variance);
+    /// min and max exact; percentiles the count-weighted mean of the runs' percentiles (the
+    /// runs' samples are not kept).
+    pub pooled: RunSummary,
+    /// Aligned with [`Baseline::runs`]; `null` where the handler did not run.
+    pub runs: Vec<Option<RunSummary>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSummary {
+    pub count: u64,
+    pub mean: f64,
+    pub stddev: f64,
+    pub min: f64,
+    pub max: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+impl RunSummary {
+    pub fn from_summary(s: &Summary) -> RunSummary {
+        RunSummary {
+            count: s.count,
+            mean: round3(s.mean),
+            stddev: round3(s.stddev),
+            min: round3(s.min),
+            max: round3(s.max),
+            p50: round3(s.p50),
+            p90: round3(s.p90),
+            p95: round3(s.p95),
+            p99: round3(s.p99),
+        }
+    }
+
+    /// As a [`Summary`] (total = count × mean).
+    pub fn summary(&self) -> Summary {
+        Summary {
+            count: self.count,
+            total: self.count as f64 * self.mean,
+            min: self.min,
+            max: self.max,
+            mean: self.mean,
+            stddev: self.stddev,
+            p50: self.p50,
+            p90: self.p90,
+            p95: self.p95,
+            p99: self.p99,
+        }
+    }
+
+    /// Pools several runs (see [`HandlerHistory::pooled`]).
+    pub fn pool<'a>(runs: impl IntoIterator<Item = &'a RunSummary>) -> Option<RunSummary> {
+        let runs: Vec<&RunSummary> = runs.into_iter().filter(|r| r.count > 0).collect();
+        let n: u64 = runs.iter().map(|r| r.count).sum();
+        if n == 0 {
+            return None;
+        }
+        let nf = n as f64;
+        let w = |f: fn(&RunSummary) -> f64| runs.iter().map(|r| r.count as f64 * f(r)).sum::<f64>() / nf;
+        let mean = w(|r| r.mean);
+        let ss: f64 = runs.iter().map(|r| (r.count as f64 - 1.0) * r.stddev.powi(2) + r.count as f64 * (r.mean - mean).powi(2)).sum();
+        Some(RunSummary {
+            count: n,
+            mean: round3(mean),
+            stddev: round3(if n > 1 { (ss / (nf - 1.0)).sqrt() } else { 0.0 }),
+            min: runs.iter().map(|r| r.min).fold(f64::INFINITY, f64::min),
+            max: runs.iter().map(|r| r.max).fold(f64::NEG_INFINITY, f64::max),
+            p50: round3(w(|r| r.p50)),
+            p90: round3(w(|r| r.p90)),
+            p95: round3(w(|r| r.p95)),
+            p99: round3(w(|r| r.p99)),
+        })
+    }
+}
+
+/// One run as the baseline records it: per handler, its identity and all its durations.
+#[derive(Debug, Clone, Default)]
+pub struct Run {
+    pub commit: Option<String>,
+    pub sources: Vec<SourceInfo>,
+    /// `Plugin.handler` → (plugin, name, durations).
+    pub handlers: BTreeMap<String, (String, String, Vec<f64>)>,
+}
+
+impl Run {
+    pub fn from_report(report: &Report, commit: Option<String>, sources: Vec<SourceInfo>) -> Run {
+        let handlers = report
+            .handlers
+            .iter()
+            .filter(|h| !h.durations.is_empty())
+            .map(|h| (h.display_name(), (h.plugin.clone(), h.name.clone(), h.durations.clone())))
+            .collect();
+        Run { commit, sources, handlers }
+    }
+}
+
+impl Baseline {
+    pub fn empty(history: usize) -> Baseline {
+        Baseline {
+            schema: SCHEMA,
+            generator: format!("perfgate {}", env!("CARGO_PKG_VERSION")),
+            quantiles: QUANTILE_METHOD.to_owned(),
+            history,
+            runs: Vec::new(),
+            handlers: BTreeMap::new(),
+        }
+    }
+
+    /// Appends `run`, keeping the last `history` runs, and recomputes the pooled summaries.
+    pub fn append(&self, run: &Run, history: usize) -> Baseline {
+        let mut next = Baseline::empty(history);
+        next.runs = self.runs.clone();
+        next.runs.push(RunInfo {
+            commit: run.commit.clone(),
+            samples: run.handlers.values().map(|(_, _, d)| d.len() as u64).sum(),
+            sources: run.sources.clone(),
+        });
+        let old_len = self.runs.len();
+        let mut handlers: BTreeMap<String, HandlerHistory> = BTreeMap::new();
+        for (key, h) in &self.handlers {
+            let mut runs = h.runs.clone();
+            runs.resize(old_len, None);
+            handlers.insert(key.clone(), HandlerHistory { plugin: h.plugin.clone(), name: h.name.clone(), pooled: h.pooled, runs });
+        }
+        for (key, (plugin, name, durations)) in &run.handlers {
+            let entry = handlers.entry(key.clone()).or_insert_with(|| HandlerHistory {
+                plugin: plugin.clone(),
+                name: name.clone(),
+                pooled: h_empty(),
+                runs: vec![None; old_len],
+            });
+            entry.runs.push(stats::summarize(durations).map(|s| RunSummary::from_summary(&s)));
+        }
+        let drop = next.runs.len().saturating_sub(history);
+        next.runs.drain(..drop);
+        for (key, mut h) in handlers {
+            h.runs.resize(old_len + 1, None);
+            h.runs.drain(..drop);
+            if let Some(pooled) = RunSummary::pool(h.runs.iter().flatten()) {
+                h.pooled = pooled;
+                next.handlers.insert(key, h);
+            }
+        }
+        next
+    }
+
+    /// Reads a baseline file. `Ok(None)` when it does not exist.
+    pub fn load(path: &Path) -> Result<Option<Baseline>, Error> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::Baseline { path: path.to_path_buf(), message: format!("cannot read: {e}") }),
+        };
+        Baseline::parse(&bytes).map(Some).map_err(|message| Error::Baseline { path: path.to_path_buf(), message })
+    }
+
+    pub fn parse(bytes: &[u8]) -> Result<Baseline, String> {
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_eof() {
+                format!("truncated or corrupt baseline (JSON ends early at line {}, column {})", e.line(), e.column())
+            } else {
+                format!("corrupt baseline: invalid JSON at line {}, column {}: {e}", e.line(), e.column())
+            }
+        })?;
+        let schema = value.get("schema").and_then(serde_json::Value::as_u64);
+        match schema {
+            None => return Err("not a perfgate baseline (no numeric \"schema\" key)".into()),
+            Some(s) if s > SCHEMA => {
+                return Err(format!("baseline schema {s} was written by a newer perfgate; this perfgate ({}) reads schema {SCHEMA} — upgrade perfgate", env!("CARGO_PKG_VERSION")));
+            }
+            Some(s) if s < SCHEMA => return Err(format!("baseline schema {s} is older than this perfgate supports ({SCHEMA}); recreate it with `perfgate update-baseline --reset`")),
+            Some(_) => {}
+        }
+        let b: Baseline = serde_json::from_value(value).map_err(|e| format!("invalid baseline (schema {SCHEMA}): {e}"))?;
+        for (key, h) in &b.handlers {
+            if h.runs.len() != b.runs.len() {
+                return Err(format!("invalid baseline: handler {key:?} has {} runs, the file {}", h.runs.len(), b.runs.len()));
+            }
+        }
+        Ok(b)
+    }
+
+    /// The file's text: pretty JSON with each summary on one line.
+    pub fn to_json(&self) -> String {
+        let q = |s: &str| serde_json::to_string(s).expect("string");
+        let summary = |s: &RunSummary| serde_json::to_string(s).expect("summary");
+        let mut out = String::new();
+        let _ = writeln!(out, "{{\n  \"schema\": {},\n  \"generator\": {},\n  \"quantiles\": {},\n  \"history\": {},", self.schema, q(&self.generator), q(&self.quantiles), self.history);
+        out.push_str("  \"runs\": [");
+        for (i, r) in self.runs.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            let _ = write!(out, "    {{\"commit\": {}, \"samples\": {}, \"sources\": [", r.commit.as_deref().map_or("null".to_owned(), q), r.samples);
+            for (j, s) in r.sources.iter().enumerate() {
+                let _ = write!(out, "{}\n      {}", if j == 0 { "" } else { "," }, serde_json::to_string(s).expect("source"));
+            }
+            out.push_str(if r.sources.is_empty() { "]}" } else { "\n    ]}" });
+        }
+        out.push_str(if self.runs.is_empty() { "],\n" } else { "\n  ],\n" });
+        out.push_str("  \"handlers\": {");
+        for (i, (key, h)) in self.handlers.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            let _ = writeln!(out, "    {}: {{\n      \"plugin\": {},\n      \"name\": {},\n      \"pooled\": {},", q(key), q(&h.plugin), q(&h.name), summary(&h.pooled));
+            out.push_str("      \"runs\": [");
+            for (j, r) in h.runs.iter().enumerate() {
+                let _ = write!(out, "{}\n        {}", if j == 0 { "" } else { "," }, r.as_ref().map_or("null".to_owned(), summary));
+            }
+            out.push_str(if h.runs.is_empty() { "]\n    }" } else { "\n      ]\n    }" });
+        }
+        out.push_str(if self.handlers.is_empty() { "}\n}\n" } else { "\n  }\n}\n" });
+        out
+    }
+
+    /// Writes atomically (temporary file, then rename).
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
+        crate::atomic::write(path, self.to_json().as_bytes())
+    }
+}
+
+fn h_empty() -> RunSummary {
+    RunSummary { count: 0, mean: 0.0, stddev: 0.0, min: 0.0, max: 0.0, p50: 0.0, p90: 0.0, p95: 0.0, p99: 0.0 }
+}
+
+/// `sha256` of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bytes);
+    digest.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(handlers: &[(&str, &[f64])]) -> Run {
+        Run {
+            commit: Some("abc".into()),
+            sources: vec![SourceInfo { path: "a.log".into(), bytes: 3, sha256: sha256_hex(b"abc") }],
+            handlers: handlers.iter().map(|(k, d)| ((*k).to_owned(), ("P".to_owned(), k[2..].to_owned(), d.to_vec()))).collect(),
+        }
+    }
+
+    #[test]
+    fn append_keeps_history_and_aligns_runs() {
+        let b = Baseline::empty(2).append(&run(&[("P.a", &[1.0, 2.0, 3.0])]), 2);
+        let b = b.append(&run(&[("P.b", &[5.0])]), 2);
+        assert_eq!(b.handlers["P.a"].runs.len(), 2);
+        assert!(b.handlers["P.a"].runs[1].is_none());
+        assert_eq!(b.handlers["P.b"].runs[0], None);
+        let b = b.append(&run(&[("P.b", &[7.0])]), 2);
+        assert_eq!(b.runs.len(), 2);
+        assert!(!b.handlers.contains_key("P.a"), "a handler absent from every kept run is dropped");
+        assert_eq!(b.handlers["P.b"].pooled.count, 2);
+        assert_eq!(b.handlers["P.b"].pooled.mean, 6.0);
+        assert_eq!(b.handlers["P.b"].pooled.stddev, round3(2f64.sqrt()));
+        // Round trip through the file format.
+        assert_eq!(Baseline::parse(b.to_json().as_bytes()).unwrap(), b);
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn bad_files_are_errors() {
+        let good = Baseline::empty(5).append(&run(&[("P.a", &[1.0])]), 5).to_json();
+        assert!(Baseline::parse(&good.as_bytes()[..good.len() / 2]).unwrap_err().contains("truncated"));
+        assert!(Baseline::parse(b"{\"handlers\": {}}").unwrap_err().contains("not a perfgate baseline"));
+        assert!(Baseline::parse(b"[1,2]").unwrap_err().contains("not a perfgate baseline"));
+        assert!(Baseline::parse(good.replace("\"schema\": 1", "\"schema\": 2").as_bytes()).unwrap_err().contains("newer perfgate"));
+        assert!(Baseline::parse(good.replace("\"schema\": 1", "\"schema\": 0").as_bytes()).unwrap_err().contains("older"));
+        assert!(Baseline::parse(good.replace("\"count\"", "\"kount\"").as_bytes()).unwrap_err().contains("invalid baseline"));
+        assert!(Baseline::parse(b"\x00\xff").unwrap_err().contains("corrupt"));
+    }
+}
