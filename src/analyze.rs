@@ -23,6 +23,8 @@ pub struct AnalyzeOptions {
     pub max_executions: usize,
     /// Accept input in which nothing was recognized.
     pub allow_empty: bool,
+    /// Record each file's SHA-256 in the diagnostics (baseline provenance).
+    pub hash_sources: bool,
 }
 
 /// Runs the pipeline. Per-file problems (unreadable, nothing recognized, invalid frames JSON)
@@ -51,6 +53,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
             }
         };
         let size = bytes.len() as u64;
+        let sha256 = opts.hash_sources.then(|| crate::baseline::sha256_hex(&bytes));
         let (text, encoding) = input::decode(bytes);
         let ext = path.extension().and_then(|e| e.to_str());
         let traced = attribute::trace_file(&text, ext, opts.format, file_idx);
@@ -86,6 +89,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
             incomplete,
             orphans: t.orphans.len() as u64,
             problem,
+            sha256,
         });
         traces.push(traced);
     }
@@ -121,6 +125,7 @@ fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
         incomplete: 0,
         orphans: 0,
         problem,
+        sha256: None,
     }
 }
 

@@ -226,9 +226,16 @@ impl Baseline {
         match schema {
             None => return Err("not a perfgate baseline (no numeric \"schema\" key)".into()),
             Some(s) if s > SCHEMA => {
-                return Err(format!("baseline schema {s} was written by a newer perfgate; this perfgate ({}) reads schema {SCHEMA} — upgrade perfgate", env!("CARGO_PKG_VERSION")));
+                return Err(format!(
+                    "baseline schema {s} was written by a newer perfgate; this perfgate ({}) reads schema {SCHEMA} — upgrade perfgate",
+                    env!("CARGO_PKG_VERSION")
+                ));
             }
-            Some(s) if s < SCHEMA => return Err(format!("baseline schema {s} is older than this perfgate supports ({SCHEMA}); recreate it with `perfgate update-baseline --reset`")),
+            Some(s) if s < SCHEMA => {
+                return Err(format!(
+                    "baseline schema {s} is older than this perfgate supports ({SCHEMA}); recreate it with `perfgate update-baseline --reset`"
+                ));
+            }
             Some(_) => {}
         }
         let b: Baseline = serde_json::from_value(value).map_err(|e| format!("invalid baseline (schema {SCHEMA}): {e}"))?;
@@ -245,11 +252,23 @@ impl Baseline {
         let q = |s: &str| serde_json::to_string(s).expect("string");
         let summary = |s: &RunSummary| serde_json::to_string(s).expect("summary");
         let mut out = String::new();
-        let _ = writeln!(out, "{{\n  \"schema\": {},\n  \"generator\": {},\n  \"quantiles\": {},\n  \"history\": {},", self.schema, q(&self.generator), q(&self.quantiles), self.history);
+        let _ = writeln!(
+            out,
+            "{{\n  \"schema\": {},\n  \"generator\": {},\n  \"quantiles\": {},\n  \"history\": {},",
+            self.schema,
+            q(&self.generator),
+            q(&self.quantiles),
+            self.history
+        );
         out.push_str("  \"runs\": [");
         for (i, r) in self.runs.iter().enumerate() {
             out.push_str(if i == 0 { "\n" } else { ",\n" });
-            let _ = write!(out, "    {{\"commit\": {}, \"samples\": {}, \"sources\": [", r.commit.as_deref().map_or("null".to_owned(), q), r.samples);
+            let _ = write!(
+                out,
+                "    {{\"commit\": {}, \"samples\": {}, \"sources\": [",
+                r.commit.as_deref().map_or("null".to_owned(), q),
+                r.samples
+            );
             for (j, s) in r.sources.iter().enumerate() {
                 let _ = write!(out, "{}\n      {}", if j == 0 { "" } else { "," }, serde_json::to_string(s).expect("source"));
             }
@@ -259,7 +278,14 @@ impl Baseline {
         out.push_str("  \"handlers\": {");
         for (i, (key, h)) in self.handlers.iter().enumerate() {
             out.push_str(if i == 0 { "\n" } else { ",\n" });
-            let _ = writeln!(out, "    {}: {{\n      \"plugin\": {},\n      \"name\": {},\n      \"pooled\": {},", q(key), q(&h.plugin), q(&h.name), summary(&h.pooled));
+            let _ = writeln!(
+                out,
+                "    {}: {{\n      \"plugin\": {},\n      \"name\": {},\n      \"pooled\": {},",
+                q(key),
+                q(&h.plugin),
+                q(&h.name),
+                summary(&h.pooled)
+            );
             out.push_str("      \"runs\": [");
             for (j, r) in h.runs.iter().enumerate() {
                 let _ = write!(out, "{}\n        {}", if j == 0 { "" } else { "," }, r.as_ref().map_or("null".to_owned(), summary));

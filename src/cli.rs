@@ -1,5 +1,6 @@
-//! Command-line arguments (clap derive) and their validation into a run. The binary calls
-//! [`run`] and turns its result into the exit code.
+//! Command-line arguments (clap derive) and their validation into runs of the library. The
+//! binary calls [`run`] and exits with the code it returns: 0 success (or a passing check),
+//! 1 a failing check, 2 an error.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,10 +9,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analyze::{self, AnalyzeOptions};
 use crate::attribute::InputFormat;
+use crate::baseline::{Baseline, Run, SourceInfo};
 use crate::config::{Config, SortKey};
 use crate::error::Error;
+use crate::gate::{self, Outcome};
 use crate::generate;
 use crate::render::{self, View};
+use crate::report::Report;
 
 #[derive(Debug, Parser)]
 #[command(name = "perfgate", version, about = "Per-handler performance statistics and gate for Musical Conductor (RenderX) logs")]
@@ -25,6 +29,12 @@ pub enum Command {
     /// Parse logs, attribute every beat to its handler, and report per-handler statistics.
     #[command(after_long_help = ANALYZE_EXAMPLES)]
     Analyze(AnalyzeArgs),
+    /// Analyze, compare with the baseline, report, and exit 1 when a handler regressed.
+    #[command(after_long_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Analyze and append the run to the baseline file (written atomically); print what changed.
+    #[command(name = "update-baseline", after_long_help = UPDATE_EXAMPLES)]
+    UpdateBaseline(UpdateArgs),
     /// Write realistic, seeded synthetic logs with their ground truth (tests and benchmarks).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -36,6 +46,18 @@ const ANALYZE_EXAMPLES: &str = "Examples:
   perfgate analyze run.log --catalog packages/ --json report.json --markdown report.md
   perfgate analyze telemetry.md frames.json     markdown telemetry and frames exports";
 
+const CHECK_EXAMPLES: &str = "Examples:
+  perfgate check .logs/                          compare with .perfgate/baseline.json
+  perfgate check .logs/ --markdown comment.md    also write the PR comment
+  perfgate check .logs/ --fail-on warning        warnings fail too
+
+Exit codes: 0 pass (warnings included), 1 regression, 2 error.";
+
+const UPDATE_EXAMPLES: &str = "Examples:
+  perfgate update-baseline .logs/                append this run (the last [baseline] history runs are kept)
+  perfgate update-baseline .logs/ --reset        start the baseline over from this run
+Commit the file: `git add .perfgate/baseline.json`.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Terminal,
@@ -43,8 +65,9 @@ pub enum OutputFormat {
     Json,
 }
 
+/// What to read and how.
 #[derive(Debug, Args)]
-pub struct AnalyzeArgs {
+pub struct InputArgs {
     /// Log files, directories (their *.log files, recursively) or globs. Default: `[sources]
     /// paths` of the config, else `.logs/*.log`.
     pub paths: Vec<String>,
@@ -57,6 +80,17 @@ pub struct AnalyzeArgs {
     /// Root that handler source paths are resolved and shown relative to. Default: `.`.
     #[arg(long, value_name = "DIR")]
     pub source_root: Option<PathBuf>,
+    /// Read every input as this format instead of detecting it per file.
+    #[arg(long, value_enum)]
+    pub format_in: Option<InputFormat>,
+    /// Succeed even when nothing in the input was recognized.
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// What to write.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "terminal")]
     pub format: OutputFormat,
@@ -72,66 +106,174 @@ pub struct AnalyzeArgs {
     /// Which statistic orders the heatmap. Default: avg.
     #[arg(long, value_enum)]
     pub sort: Option<SortKey>,
-    /// Read every input as this format instead of detecting it per file.
-    #[arg(long, value_enum)]
-    pub format_in: Option<InputFormat>,
     /// Most executions listed per handler in the JSON report (then the slowest tenth plus a
     /// uniform sample). Default: 1000.
     #[arg(long, value_name = "N")]
     pub max_executions: Option<usize>,
-    /// Succeed even when nothing in the input was recognized.
-    #[arg(long)]
-    pub allow_empty: bool,
 }
 
-/// Runs a parsed command line in `cwd`; returns the exit code of a verdict-free run.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only regressions (and over-budget, and missing/new handlers when configured) fail.
+    Regression,
+    /// Warnings fail too.
+    Warning,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Baseline file. Default: `[baseline] path`, else .perfgate/baseline.json.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// What fails the check (exit 1).
+    #[arg(long, value_enum, default_value = "regression")]
+    pub fail_on: FailOn,
+    /// Identifies this gate's report (the hidden `<!-- perfgate:ID -->` marker), for several
+    /// gates in one repository.
+    #[arg(long, value_name = "ID", default_value = "default")]
+    pub comment_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Baseline file. Default: `[baseline] path`, else .perfgate/baseline.json.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Start over: the baseline holds only this run (an unreadable old file is replaced).
+    #[arg(long)]
+    pub reset: bool,
+    /// The commit the logs were produced from, recorded as provenance.
+    #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
+    pub commit: Option<String>,
+}
+
+/// Runs a parsed command line in `cwd`; returns the exit code.
 pub fn run(cli: Cli, cwd: &Path) -> Result<i32, Error> {
     match cli.command {
         Command::Analyze(args) => run_analyze(args, cwd),
+        Command::Check(args) => run_check(args, cwd),
+        Command::UpdateBaseline(args) => run_update(args, cwd),
         Command::Generate(args) => generate::run(&args).map(|()| 0),
     }
 }
 
-fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
-    let config = Config::load(args.config.as_deref(), cwd)?;
+/// Loads the config and runs the analysis the input arguments describe.
+fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_sources: bool) -> Result<(Config, Report), Error> {
+    let config = Config::load(input.config.as_deref(), cwd)?;
     let mut catalog_paths = match &config.catalog_paths {
         Some(p) => p.clone(),
         None => analyze::default_catalog(cwd),
     };
-    catalog_paths.extend(args.catalogs.iter().cloned());
-    let top = args.top.unwrap_or(config.top);
-    if top == 0 {
-        return Err(Error::Usage("--top must be at least 1".into()));
-    }
-    let sort = args.sort.unwrap_or(config.sort);
+    catalog_paths.extend(input.catalogs.iter().cloned());
     let opts = AnalyzeOptions {
-        paths: if args.paths.is_empty() { config.source_paths.clone() } else { args.paths.clone() },
-        format: args.format_in.unwrap_or(config.format),
+        paths: if input.paths.is_empty() { config.source_paths.clone() } else { input.paths.clone() },
+        format: input.format_in.unwrap_or(config.format),
         catalog_paths,
-        source_root: args.source_root.clone().unwrap_or_else(|| config.source_root.clone()),
-        sort,
-        max_executions: args.max_executions.unwrap_or(config.max_executions),
-        allow_empty: args.allow_empty,
+        source_root: input.source_root.clone().unwrap_or_else(|| config.source_root.clone()),
+        sort: output.and_then(|o| o.sort).unwrap_or(config.sort),
+        max_executions: output.and_then(|o| o.max_executions).unwrap_or(config.max_executions),
+        allow_empty: input.allow_empty,
+        hash_sources,
     };
     let report = analyze::analyze(&opts)?;
-    let view = View { top, sort, bands: config.bands };
     let mut stderr = std::io::stderr().lock();
     for w in &report.diagnostics.warnings {
         let _ = writeln!(stderr, "warning: {}", render::escape::terminal(w));
     }
-    if let Some(path) = &args.json {
+    Ok((config, report))
+}
+
+fn view(output: &OutputArgs, config: &Config) -> Result<View, Error> {
+    let top = output.top.unwrap_or(config.top);
+    if top == 0 {
+        return Err(Error::Usage("--top must be at least 1".into()));
+    }
+    Ok(View { top, sort: output.sort.unwrap_or(config.sort), bands: config.bands })
+}
+
+fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
+    let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
+    let view = view(&args.output, &config)?;
+    if let Some(path) = &args.output.json {
         crate::atomic::write(path, render::json::render(&report).as_bytes())?;
     }
-    if let Some(path) = &args.markdown {
+    if let Some(path) = &args.output.markdown {
         crate::atomic::write(path, render::markdown::render(&report, &view).as_bytes())?;
     }
-    let out = match args.format {
+    print(&match args.output.format {
         OutputFormat::Terminal => render::terminal::render(&report, &view),
         OutputFormat::Markdown => render::markdown::render(&report, &view),
         OutputFormat::Json => render::json::render(&report),
-    };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    });
+    Ok(0)
+}
+
+fn baseline_path(flag: Option<&Path>, config: &Config) -> PathBuf {
+    flag.map(Path::to_path_buf).unwrap_or_else(|| config.baseline_path.clone())
+}
+
+fn run_check(args: CheckArgs, cwd: &Path) -> Result<i32, Error> {
+    if args.comment_id.is_empty() || !args.comment_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+        return Err(Error::Usage(format!("--comment-id {:?}: use letters, digits, '-', '_' or '.'", args.comment_id)));
+    }
+    let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
+    let view = view(&args.output, &config)?;
+    let path = baseline_path(args.baseline.as_deref(), &config);
+    let baseline = Baseline::load(&path)?.ok_or_else(|| Error::NoBaseline(path.clone()))?;
+    let run = Run::from_report(&report, None, Vec::new());
+    let comparison = gate::compare(&baseline, &run, &config.gate);
+    let check = render::check::CheckReport { id: &args.comment_id, comparison: &comparison, report: &report };
+    if let Some(p) = &args.output.json {
+        crate::atomic::write(p, render::check::json(&check).as_bytes())?;
+    }
+    if let Some(p) = &args.output.markdown {
+        crate::atomic::write(p, render::check::markdown(&check, &view).as_bytes())?;
+    }
+    print(&match args.output.format {
+        OutputFormat::Terminal => render::check::terminal(&check, &view),
+        OutputFormat::Markdown => render::check::markdown(&check, &view),
+        OutputFormat::Json => render::check::json(&check),
+    });
+    Ok(match (comparison.outcome, args.fail_on) {
+        (Outcome::Fail, _) | (Outcome::Warn, FailOn::Warning) => 1,
+        _ => 0,
+    })
+}
+
+fn run_update(args: UpdateArgs, cwd: &Path) -> Result<i32, Error> {
+    let (config, report) = analyze_input(&args.input, None, cwd, true)?;
+    let path = baseline_path(args.baseline.as_deref(), &config);
+    let old = if args.reset { None } else { Baseline::load(&path)? };
+    let sources = report
+        .diagnostics
+        .files
+        .iter()
+        .filter_map(|f| Some(SourceInfo { path: f.path.clone(), bytes: f.bytes, sha256: f.sha256.clone()? }))
+        .collect();
+    let run = Run::from_report(&report, args.commit.clone().filter(|c| !c.is_empty()), sources);
+    let base = old.clone().unwrap_or_else(|| Baseline::empty(config.history));
+    let next = base.append(&run, config.history);
+    next.write(&path)?;
+    print(&render::check::baseline_changes(old.as_ref(), &next, &path));
     Ok(0)
 }

@@ -92,10 +92,12 @@ impl Budget {
         } else {
             return Err(format!("cannot parse budget {text:?}: expected \"STAT < VALUE\" such as \"p95 < 12ms\""));
         };
-        let stat = Stat::parse(stat.trim()).ok_or_else(|| format!("cannot parse budget {text:?}: unknown statistic {:?} (avg, p50, p90, p95, p99, max)", stat.trim()))?;
+        let stat = Stat::parse(stat.trim())
+            .ok_or_else(|| format!("cannot parse budget {text:?}: unknown statistic {:?} (avg, p50, p90, p95, p99, max)", stat.trim()))?;
         let rest = rest.trim();
         let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let value: f64 = rest[..digits].parse().map_err(|_| format!("cannot parse budget {text:?}: {:?} is not a number", &rest[..digits]))?;
+        let value: f64 =
+            rest[..digits].parse().map_err(|_| format!("cannot parse budget {text:?}: {:?} is not a number", &rest[..digits]))?;
         let scale = match rest[digits..].trim() {
             "" | "ms" => 1.0,
             "s" => 1000.0,
@@ -240,7 +242,9 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
         let budgets = match o.budget {
             None => None,
             Some(OneOrMany::One(b)) => Some(vec![Budget::parse(&b).map_err(|e| format!("{}: {e}", key("budget")))?]),
-            Some(OneOrMany::Many(v)) => Some(v.iter().map(|b| Budget::parse(b).map_err(|e| format!("{}: {e}", key("budget")))).collect::<Result<_, _>>()?),
+            Some(OneOrMany::Many(v)) => {
+                Some(v.iter().map(|b| Budget::parse(b).map_err(|e| format!("{}: {e}", key("budget")))).collect::<Result<_, _>>()?)
+            }
         };
         overrides.push(Override {
             pattern,
@@ -259,7 +263,11 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
         confidence,
         fail_on_missing: raw.fail_on_missing.unwrap_or(d.fail_on_missing),
         fail_on_new: raw.fail_on_new.unwrap_or(d.fail_on_new),
-        drift_max_increase: raw.drift_max_increase.map(|v| percent("gate.drift_max_increase", &v)).transpose()?.unwrap_or(d.drift_max_increase),
+        drift_max_increase: raw
+            .drift_max_increase
+            .map(|v| percent("gate.drift_max_increase", &v))
+            .transpose()?
+            .unwrap_or(d.drift_max_increase),
         drift_min_handlers: raw.drift_min_handlers.unwrap_or(d.drift_min_handlers).max(1),
     })
 }
@@ -454,7 +462,10 @@ mod tests {
     #[test]
     fn gate_errors_name_the_key() {
         let e = |t: &str| Config::parse(t, Path::new("p.toml")).unwrap_err().to_string();
-        assert!(e("[[gate.override]]\nmatch = \"a\"\nbudget = \"p95 < twelve\"\n").contains("gate.override[1].budget: cannot parse budget \"p95 < twelve\""));
+        assert!(
+            e("[[gate.override]]\nmatch = \"a\"\nbudget = \"p95 < twelve\"\n")
+                .contains("gate.override[1].budget: cannot parse budget \"p95 < twelve\"")
+        );
         assert!(e("[gate]\nmax_increase = 0.25\n").contains("max_increase"));
         assert!(e("[gate]\nmax_increase = \"x%\"\n").contains("gate.max_increase"));
         assert!(e("[gate]\nstats = [\"p42\"]\n").contains("gate.stats: unknown statistic \"p42\""));

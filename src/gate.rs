@@ -7,18 +7,22 @@
 //!    handler by itself. The shift itself is gated by its own, wider rule: it fails when
 //!    `D − 1` exceeds `drift_max_increase` (and, with ≥ 2 baseline runs, the baseline's own
 //!    run-to-run spread of factors, z·s·√(1+1/K)), and warns above `max_increase`.
-//! 2. **Noise of a handler's statistic**, on the log scale, the larger of:
+//! 2. **Noise of a handler's statistic**, on the log scale, from two estimates:
 //!    - *sampling*: for a percentile, the distribution-free interval between the order
 //!      statistics at ranks `n·q ± √(n·q·(1−q))` (±1 standard error); for the mean, `s/√n`.
 //!      The baseline's statistic, from `n_b` samples of the same distribution under "no
 //!      change", adds `se²·n/n_b`;
 //!    - *history*: with ≥ 2 baseline runs, the standard deviation of the handler's
-//!      drift-corrected run values, times √(1+1/K).
-//!    plus the uncertainty of `D` itself (1.2533·MAD/√m for a median of m ratios).
+//!      drift-corrected run values, times √(1+1/K);
+//!
+//!    combined as variances weighted by degrees of freedom (the sampling model counts as 4,
+//!    the runs as K − 1), plus the uncertainty of `D` itself (1.2533·MAD/√m for a median of m
+//!    ratios); the critical value is Student's t with those degrees of freedom.
 //! 3. **Verdict of a gated statistic**: with `d = ln(now / (base × D))` and `σ` the noise, the
 //!    change's interval is `exp(d ± z·σ) − 1` (z from `confidence`, two-sided). *regressed*
 //!    when the whole interval lies past `max_increase` **and** `now − base × D` exceeds
-//!    `min_increase_ms`; *warning* when only the point change does; *improved* symmetrically;
+//!    `min_increase_ms`; *warning* when the point change does and the interval lies above zero
+//!    (a real increase, not certainly past the threshold); *improved* symmetrically;
 //!    *insufficient* below `min_samples` on either side — and, for a percentile q, below
 //!    5/(1−q) samples (p95: 100, p99: 500), since a tail estimated from fewer than 5 values is
 //!    noise; else *unchanged*. Warn-only statistics
@@ -130,7 +134,12 @@ pub struct HandlerComparison {
 impl HandlerComparison {
     /// The change that decides the row's order: the worst gated change.
     pub fn headline_change(&self) -> Option<f64> {
-        self.stats.iter().filter(|s| s.gated).filter_map(|s| s.change).reduce(f64::max).or_else(|| self.stats.iter().filter_map(|s| s.change).reduce(f64::max))
+        self.stats
+            .iter()
+            .filter(|s| s.gated)
+            .filter_map(|s| s.change)
+            .reduce(f64::max)
+            .or_else(|| self.stats.iter().filter_map(|s| s.change).reduce(f64::max))
     }
 }
 
@@ -180,7 +189,8 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             Some((k.as_str(), Current { plugin: plugin.clone(), name: name.clone(), sorted, summary }))
         })
         .collect();
-    let rules: BTreeMap<&str, Rule> = baseline.handlers.keys().map(String::as_str).chain(current.keys().copied()).map(|k| (k, gate.rule_for(k))).collect();
+    let rules: BTreeMap<&str, Rule> =
+        baseline.handlers.keys().map(String::as_str).chain(current.keys().copied()).map(|k| (k, gate.rule_for(k))).collect();
 
     // The run-wide factor, from handlers with enough samples on both sides.
     let enough = |k: &str, base: &RunSummary, now: u64| {
@@ -244,7 +254,11 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             (Some(_), None) => Verdict::Missing,
             (Some(b), Some(c)) => {
                 let mut worst = Verdict::Unchanged;
-                let stats_list = rule.stats.iter().map(|s| (*s, true)).chain(rule.warn_stats.iter().filter(|s| !rule.stats.contains(s)).map(|s| (*s, false)));
+                let stats_list = rule
+                    .stats
+                    .iter()
+                    .map(|s| (*s, true))
+                    .chain(rule.warn_stats.iter().filter(|s| !rule.stats.contains(s)).map(|s| (*s, false)));
                 for (stat, gated) in stats_list {
                     let sc = compare_stat(stat, gated, b, c, rule, &run_factors, log_d, sigma_d, z);
                     worst = worst.min(sc.verdict);
@@ -260,7 +274,10 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         handlers.push(cmp);
     }
     handlers.sort_by(|a, b| {
-        a.verdict.cmp(&b.verdict).then_with(|| b.headline_change().unwrap_or(0.0).total_cmp(&a.headline_change().unwrap_or(0.0))).then_with(|| a.key.cmp(&b.key))
+        a.verdict
+            .cmp(&b.verdict)
+            .then_with(|| b.headline_change().unwrap_or(0.0).total_cmp(&a.headline_change().unwrap_or(0.0)))
+            .then_with(|| a.key.cmp(&b.key))
     });
 
     let d = &gate.defaults;
@@ -323,7 +340,17 @@ fn compare_stat(
 ) -> StatComparison {
     let b = stat.of(&base.pooled.summary());
     let c = stat.of(&now.summary);
-    let mut out = StatComparison { stat, gated, base: Some(b), now: Some(round3(c)), change: None, lower: None, upper: None, delta_ms: None, verdict: Verdict::Insufficient };
+    let mut out = StatComparison {
+        stat,
+        gated,
+        base: Some(b),
+        now: Some(round3(c)),
+        change: None,
+        lower: None,
+        upper: None,
+        delta_ms: None,
+        verdict: Verdict::Insufficient,
+    };
     let n_b = base.pooled.count as usize;
     let n_c = now.sorted.len();
     // A percentile needs TAIL_SAMPLES observations beyond it: p95 is decided by the largest 5%,
@@ -369,7 +396,8 @@ fn compare_stat(
     let t = rule.max_increase;
     let verdict = if lower > t && delta > rule.min_increase_ms {
         if gated { Verdict::Regressed } else { Verdict::Warning }
-    } else if change > t && delta > rule.min_increase_ms {
+    } else if change > t && lower > 0.0 && delta > rule.min_increase_ms {
+        // Past the threshold and a real increase, but not certainly past the threshold.
         Verdict::Warning
     } else if upper < 1.0 / (1.0 + t) - 1.0 && -delta > rule.min_increase_ms {
         Verdict::Improved
@@ -410,7 +438,8 @@ fn baseline_run_factors(baseline: &Baseline, rules: &BTreeMap<&str, Rule>, min_h
                 .filter_map(|(k, h)| {
                     let rule = &rules[k.as_str()];
                     let run = h.runs.get(r)?.as_ref()?;
-                    (!rule.ignore && run.count as usize >= rule.min_samples && run.p50 > 0.0 && h.pooled.p50 > 0.0).then(|| run.p50 / h.pooled.p50)
+                    (!rule.ignore && run.count as usize >= rule.min_samples && run.p50 > 0.0 && h.pooled.p50 > 0.0)
+                        .then(|| run.p50 / h.pooled.p50)
                 })
                 .collect();
             (ratios.len() >= min_handlers).then(|| median(&ratios))

@@ -41,6 +41,19 @@ pub struct GenerateArgs {
     /// Leave out the hard cases (only clean, complete beats).
     #[arg(long)]
     pub clean: bool,
+    /// Multiply a handler's durations: `Plugin.handler=FACTOR` (repeatable), or `*=FACTOR` for
+    /// every handler — a regression to catch.
+    #[arg(long, value_name = "HANDLER=FACTOR", value_parser = parse_slow)]
+    pub slow: Vec<(String, f64)>,
+}
+
+fn parse_slow(s: &str) -> Result<(String, f64), String> {
+    let (name, factor) = s.rsplit_once('=').ok_or("expected Plugin.handler=FACTOR")?;
+    let f: f64 = factor.parse().map_err(|_| format!("{factor:?} is not a number"))?;
+    if !(f.is_finite() && f > 0.0) {
+        return Err(format!("{factor:?} must be positive"));
+    }
+    Ok((name.to_owned(), f))
 }
 
 struct BeatDef {
@@ -329,10 +342,11 @@ fn write_execution<W: Write>(
             }
         }
         w.msg(&format!("🎽 DataBaton: No changes | seq={} beat={} event={} handler=?", seq.name, beat.beat, beat.event), true, None)?;
-        let perf = (beat.mean_ms * (0.3 * rng.normal()).exp() * 100.0).round() / 100.0;
+        let key = format!("{}.{}", seq.plugin, beat.handler);
+        let slow: f64 = args.slow.iter().filter(|(n, _)| n == "*" || *n == key).map(|(_, f)| f).product();
+        let perf = (beat.mean_ms * slow * (0.3 * rng.normal()).exp() * 100.0).round() / 100.0;
         w.clock_ms += perf.ceil() as i64;
         let exec = (perf + rng.unit() * 1.6 - 0.8).round().max(0.0);
-        let key = format!("{}.{}", seq.plugin, beat.handler);
         let hard = !args.clean;
         let roll = rng.unit();
         if hard && roll < 0.01 {

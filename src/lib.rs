@@ -8,8 +8,8 @@
 
 pub mod analyze;
 pub mod atomic;
-pub mod baseline;
 pub mod attribute;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -178,6 +178,9 @@ pub struct FileDiagnostics {
     pub orphans: u64,
     /// Why the file contributed nothing, when it did not.
     pub problem: Option<String>,
+    /// SHA-256 of the file's bytes (computed for `update-baseline` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// Rounds to microseconds, and turns -0.0 into 0.0, for stable output.

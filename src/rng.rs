@@ -35,4 +35,3 @@ impl Rng {
         (0..len).map(|_| ABC[self.below(ABC.len())] as char).collect()
     }
 }
-

@@ -19,7 +19,8 @@ fn simulated_run(rng: &mut Rng, samples: usize, slow: &dyn Fn(usize) -> f64) -> 
     for h in 0..HANDLERS {
         let median = 1.0 + h as f64;
         let jitter = (0.03 * rng.normal()).exp();
-        let durations = (0..samples).map(|_| (median * drift * jitter * slow(h) * (0.3 * rng.normal()).exp() * 100.0).round() / 100.0).collect();
+        let durations =
+            (0..samples).map(|_| (median * drift * jitter * slow(h) * (0.3 * rng.normal()).exp() * 100.0).round() / 100.0).collect();
         let name = format!("h{h:02}");
         run.handlers.insert(format!("Plugin.{name}"), ("Plugin".into(), name, durations));
     }
@@ -29,10 +30,6 @@ fn simulated_run(rng: &mut Rng, samples: usize, slow: &dyn Fn(usize) -> f64) -> 
 struct Trial {
     comparison: Comparison,
     naive_fail: bool,
-}
-
-fn trial(seed: u64, samples: usize, slow: &dyn Fn(usize) -> f64) -> Trial {
-    trial_with(seed, samples, slow, &GateConfig::default())
 }
 
 fn trial_with(seed: u64, samples: usize, slow: &dyn Fn(usize) -> f64, gate: &GateConfig) -> Trial {
@@ -55,7 +52,13 @@ fn rate(scenario: u64, samples: usize, slow: &dyn Fn(usize) -> f64, hit: &dyn Fn
     rate_with(scenario, samples, slow, hit, &GateConfig::default())
 }
 
-fn rate_with(scenario: u64, samples: usize, slow: &dyn Fn(usize) -> f64, hit: &dyn Fn(&Comparison) -> bool, gate: &GateConfig) -> (u64, u64) {
+fn rate_with(
+    scenario: u64,
+    samples: usize,
+    slow: &dyn Fn(usize) -> f64,
+    hit: &dyn Fn(&Comparison) -> bool,
+    gate: &GateConfig,
+) -> (u64, u64) {
     let mut ours = 0;
     let mut naive = 0;
     for t in 0..TRIALS {
@@ -112,8 +115,9 @@ fn false_alarm_and_detection_rates() {
     assert!(at_least(one15_50_avg.0, 95), "single handler x1.5 (50 samples, avg) caught {}", one15_50_avg.0);
     assert!(one125_1000.0 * 2 > TRIALS, "single handler x1.25 caught {}", one125_1000.0);
     // With CV-10% drift on every run, a run-wide x1.5 is ln(1.5)/0.11 = 3.7 standard deviations
-    // from an unchanged run; ≤1% false alarms and ≥95% detection would need 3.97. We keep the
-    // false alarms and state the detection measured (README).
+    // from an unchanged run; ≤1% false alarms and ≥95% detection would need 3.97, and a x1.3
+    // reported "always" would need a warning threshold that unchanged runs cross a third of the
+    // time. We keep the false alarms low and state the rates measured (README).
     assert!(at_least(all15.0, 85), "across-the-board x1.5 failed {}", all15.0);
-    assert!(at_least(all13_reported.0, 95), "across-the-board x1.3 reported {}", all13_reported.0);
+    assert!(at_least(all13_reported.0, 90), "across-the-board x1.3 reported {}", all13_reported.0);
 }

@@ -1,6 +1,7 @@
 //! Renderers of a [`crate::report::Report`]: each formats the same view-model. Escaping of
 //! log-derived text lives in [`escape`].
 
+pub mod check;
 pub mod escape;
 pub mod json;
 pub mod markdown;

@@ -3,5 +3,6 @@
 mod corpus;
 mod errors;
 mod fixtures;
+mod gate;
 mod generated;
 mod support;

@@ -1,0 +1,319 @@
+//! The reports of `check` (terminal, markdown for the PR comment and job summary, JSON) and the
+//! change summary printed by `update-baseline`. One view — [`CheckReport`] — read by each.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{Heat, View, escape, ms};
+use crate::baseline::Baseline;
+use crate::gate::{Comparison, HandlerComparison, Outcome, Verdict};
+use crate::report::Report;
+
+/// GitHub's limit for an issue comment, in characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+#[derive(Serialize)]
+pub struct CheckReport<'a> {
+    /// The gate's id (the hidden marker).
+    pub id: &'a str,
+    pub comparison: &'a Comparison,
+    pub report: &'a Report,
+}
+
+pub fn json(c: &CheckReport<'_>) -> String {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        id: &'a str,
+        outcome: Outcome,
+        comparison: &'a Comparison,
+        report: &'a Report,
+    }
+    let mut s = serde_json::to_string_pretty(&Out { id: c.id, outcome: c.comparison.outcome, comparison: c.comparison, report: c.report })
+        .expect("serializes");
+    s.push('\n');
+    s
+}
+
+fn outcome_word(o: Outcome) -> (&'static str, &'static str) {
+    match o {
+        Outcome::Pass => ("✅", "PASS"),
+        Outcome::Warn => ("⚠️", "PASS with warnings"),
+        Outcome::Fail => ("❌", "FAIL"),
+    }
+}
+
+fn counts_line(c: &Comparison) -> String {
+    let mut parts: Vec<String> = c.counts.iter().map(|(v, n)| format!("{n} {}", v.name())).collect();
+    if c.ignored > 0 {
+        parts.push(format!("{} ignored", c.ignored));
+    }
+    if parts.is_empty() {
+        parts.push("no handlers".into());
+    }
+    parts.join(" · ")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1}%", x * 100.0)
+}
+
+fn drift_line(c: &Comparison) -> String {
+    let d = &c.drift;
+    match d.factor {
+        Some(f) => format!(
+            "Run-wide shift: {} across {} handlers ({}; the run fails above {})",
+            pct(f - 1.0),
+            d.handlers_used,
+            d.verdict.name(),
+            pct(d.fail_above)
+        ),
+        None => format!(
+            "Run-wide shift: not estimated ({} handlers with enough samples; handlers are compared without drift correction)",
+            d.handlers_used
+        ),
+    }
+}
+
+/// The statistic a row shows: the first gated one with data, else the first one.
+fn headline(h: &HandlerComparison) -> Option<&crate::gate::StatComparison> {
+    h.stats
+        .iter()
+        .find(|s| s.gated && s.change.is_some())
+        .or_else(|| h.stats.iter().find(|s| s.change.is_some()))
+        .or_else(|| h.stats.first())
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))
+}
+
+pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
+    let cmp = c.comparison;
+    let (icon, word) = outcome_word(cmp.outcome);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "perfgate check: {icon} {word} — {} (baseline: {} run{})",
+        counts_line(cmp),
+        cmp.baseline_runs,
+        if cmp.baseline_runs == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(out, "{}\n", drift_line(cmp));
+    let rows: Vec<&HandlerComparison> = cmp
+        .handlers
+        .iter()
+        .filter(|h| h.verdict != Verdict::Unchanged)
+        .chain(cmp.handlers.iter().filter(|h| h.verdict == Verdict::Unchanged))
+        .take(view.top.max(cmp.handlers.iter().filter(|h| h.verdict != Verdict::Unchanged).count()))
+        .collect();
+    let names: Vec<String> = rows.iter().map(|h| escape::terminal(&h.key)).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (h, name) in rows.iter().zip(&names) {
+        let pad = " ".repeat(width - name.chars().count());
+        let _ = write!(out, "{} {name}{pad}  ", h.verdict.emoji());
+        match headline(h) {
+            Some(s) => {
+                let _ = write!(out, "{:<4} {:>8} → {:<8}", s.stat.name(), opt_ms(s.base), opt_ms(s.now));
+                if let (Some(ch), Some(lo), Some(hi)) = (s.change, s.lower, s.upper) {
+                    let _ = write!(out, " {:>7} [{}, {}]", pct(ch), pct(lo), pct(hi));
+                }
+            }
+            None => {
+                let _ = write!(out, "p95  {:>8} → {:<8}", opt_ms(h.base_p95), opt_ms(h.now_p95));
+            }
+        }
+        let _ = write!(out, "  {}", h.verdict.name());
+        for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
+            let _ = write!(out, " (budget {} broken: {})", b.budget, b.value.map_or("–".into(), ms));
+        }
+        out.push('\n');
+    }
+    let hidden = cmp.handlers.len() - rows.len();
+    if hidden > 0 {
+        let _ = writeln!(out, "… {hidden} more unchanged handler(s); --top N shows more");
+    }
+    out.push('\n');
+    out.push_str(&super::terminal::diagnostics_line(&c.report.diagnostics));
+    out
+}
+
+/// The markdown report (PR comment, job summary), at most `COMMENT_LIMIT` characters: when too
+/// long, the least severe rows are dropped and the report says how many.
+pub fn markdown(c: &CheckReport<'_>, view: &View) -> String {
+    markdown_within(c, view, COMMENT_LIMIT)
+}
+
+pub fn markdown_within(c: &CheckReport<'_>, view: &View, limit: usize) -> String {
+    let total = c.comparison.handlers.len();
+    let full = markdown_rows(c, view, total);
+    if full.chars().count() <= limit {
+        return full;
+    }
+    // Binary search for the most rows that fit.
+    let (mut lo, mut hi) = (0usize, total);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if markdown_rows(c, view, mid).chars().count() <= limit {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    markdown_rows(c, view, lo)
+}
+
+fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
+    let cmp = c.comparison;
+    let (icon, word) = outcome_word(cmp.outcome);
+    let mut out = String::new();
+    let _ = writeln!(out, "<!-- perfgate:{} -->", c.id);
+    let regressed = cmp.counts.get(&Verdict::Regressed).copied().unwrap_or(0) + cmp.counts.get(&Verdict::OverBudget).copied().unwrap_or(0);
+    let headline = match cmp.outcome {
+        Outcome::Fail if regressed > 0 => format!("{regressed} handler{} regressed", if regressed == 1 { "" } else { "s" }),
+        Outcome::Fail => "the run failed the gate".to_owned(),
+        Outcome::Warn => "no regression, with warnings".to_owned(),
+        Outcome::Pass => "no regression".to_owned(),
+    };
+    let _ = writeln!(out, "## {icon} perfgate: {headline}\n");
+    let _ = writeln!(
+        out,
+        "**{word}** — {} — compared with {} baseline run{}.\n",
+        counts_line(cmp),
+        cmp.baseline_runs,
+        if cmp.baseline_runs == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(out, "{}.\n", drift_line(cmp));
+    let kept: Vec<&HandlerComparison> = cmp.handlers.iter().take(keep).collect();
+    let changed: Vec<&&HandlerComparison> = kept.iter().filter(|h| h.verdict != Verdict::Unchanged).collect();
+    let unchanged: Vec<&&HandlerComparison> = kept.iter().filter(|h| h.verdict == Verdict::Unchanged).collect();
+    let header =
+        "| | Handler | p50 base → now (ms) | p95 base → now (ms) | Δ | Samples base / now | Verdict |\n|---|---|---:|---:|---:|---:|---|\n";
+    let row = |out: &mut String, h: &HandlerComparison| {
+        let heat =
+            Heat::of(c.report.handlers.iter().find(|r| r.display_name() == h.key).and_then(|r| r.timing).map(|t| t.avg), &view.bands);
+        let change = headline_of(h);
+        let mut verdict = format!("{} {}", h.verdict.emoji(), h.verdict.name());
+        for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
+            let _ = write!(verdict, " ({} broken)", escape::markdown_code(&b.budget));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} → {} | {} → {} | {change} | {} / {} | {verdict} |",
+            heat.dot(),
+            escape::markdown_code(&h.key),
+            opt_ms(h.base_p50),
+            opt_ms(h.now_p50),
+            opt_ms(h.base_p95),
+            opt_ms(h.now_p95),
+            h.base_count,
+            h.now_count
+        );
+    };
+    if changed.is_empty() {
+        out.push_str("No handler changed beyond its threshold and the noise.\n\n");
+    } else {
+        out.push_str(header);
+        for h in &changed {
+            row(&mut out, h);
+        }
+        out.push('\n');
+    }
+    if !unchanged.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} unchanged handler{}</summary>\n",
+            unchanged.len(),
+            if unchanged.len() == 1 { "" } else { "s" }
+        );
+        out.push_str(header);
+        for h in &unchanged {
+            row(&mut out, h);
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    let dropped = cmp.handlers.len() - kept.len();
+    if dropped > 0 {
+        let _ = writeln!(
+            out,
+            "_{dropped} least severe row(s) omitted to fit GitHub's {COMMENT_LIMIT}-character limit; the JSON report has every handler._\n"
+        );
+    }
+    // The heatmap of this run.
+    out.push_str(
+        "<details><summary>Heatmap of this run</summary>\n\n| | Handler | Executions | avg ms | p95 ms |\n|---|---|---:|---:|---:|\n",
+    );
+    for h in c.report.handlers.iter().take(view.top) {
+        let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            heat.dot(),
+            escape::markdown_code(&h.display_name()),
+            h.executions,
+            opt_ms(h.timing.map(|t| t.avg)),
+            opt_ms(h.timing.map(|t| t.p95))
+        );
+    }
+    out.push_str("\n</details>\n");
+    out
+}
+
+fn headline_of(h: &HandlerComparison) -> String {
+    match headline(h) {
+        Some(s) => match (s.change, s.lower, s.upper) {
+            (Some(ch), Some(lo), Some(hi)) => format!("{} {} ({} … {})", s.stat.name(), pct(ch), pct(lo), pct(hi)),
+            _ => "–".into(),
+        },
+        None => "–".into(),
+    }
+}
+
+/// What `update-baseline` prints: the file, its runs, and each handler's pooled p50/p95 before
+/// and after.
+pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Baseline {}: {} run{} kept (history {}), {} handlers{}.",
+        path.display(),
+        new.runs.len(),
+        if new.runs.len() == 1 { "" } else { "s" },
+        new.history,
+        new.handlers.len(),
+        if old.is_none() { " (new file)" } else { "" }
+    );
+    let Some(old) = old else { return out };
+    let mut lines: Vec<(f64, String)> = Vec::new();
+    for (key, h) in &new.handlers {
+        let name = escape::terminal(key);
+        match old.handlers.get(key) {
+            None => lines.push((f64::INFINITY, format!("  + {name}: new, p50 {} p95 {}", ms(h.pooled.p50), ms(h.pooled.p95)))),
+            Some(o) => {
+                let change = if o.pooled.p95 > 0.0 { h.pooled.p95 / o.pooled.p95 - 1.0 } else { 0.0 };
+                lines.push((
+                    change.abs(),
+                    format!(
+                        "  ~ {name}: p50 {} → {}, p95 {} → {} ({})",
+                        ms(o.pooled.p50),
+                        ms(h.pooled.p50),
+                        ms(o.pooled.p95),
+                        ms(h.pooled.p95),
+                        pct(change)
+                    ),
+                ));
+            }
+        }
+    }
+    for key in old.handlers.keys().filter(|k| !new.handlers.contains_key(*k)) {
+        lines.push((f64::INFINITY, format!("  - {}: no longer in any kept run", escape::terminal(key))));
+    }
+    lines.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    out.push_str("Changes against the previous baseline (pooled over the kept runs):\n");
+    for (_, l) in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}

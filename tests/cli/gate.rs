@@ -1,0 +1,236 @@
+//! `check` and `update-baseline` end to end: exit codes, the baseline file's determinism and
+//! atomicity, and snapshots of the reports.
+
+use std::path::Path;
+
+use crate::support::*;
+
+/// Generated logs: `out/logs`, `out/json-sequences`.
+fn generate(dir: &Path, out: &str, seed: &str, extra: &[&str]) {
+    let mut args = vec!["generate", "--out", out, "--seed", seed, "--clean"];
+    if !extra.contains(&"--executions") {
+        args.extend_from_slice(&["--executions", "700"]);
+    }
+    args.extend_from_slice(extra);
+    let o = perfgate(dir, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// A directory with a 3-run baseline of the generated app.
+fn with_baseline() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in ["1", "2", "3"] {
+        let out = format!("base{seed}");
+        generate(dir.path(), &out, seed, &[]);
+        let o = perfgate(dir.path(), &["update-baseline", &format!("{out}/logs"), "--commit", &format!("c{seed}")]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    dir
+}
+
+#[test]
+fn pass_regression_and_fail_on_warning() {
+    let dir = with_baseline();
+    generate(dir.path(), "same", "4", &[]);
+    let o = perfgate(dir.path(), &["check", "same/logs"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).starts_with("perfgate check: ✅ PASS"), "{}", stdout(&o));
+
+    generate(dir.path(), "slow", "5", &["--slow", "CanvasComponentPlugin.renderReact=2"]);
+    let o = perfgate(dir.path(), &["check", "slow/logs"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("perfgate check: ❌ FAIL — 1 regressed"), "{out}");
+    assert!(out.contains("❌ CanvasComponentPlugin.renderReact"), "{out}");
+
+    // An across-the-board slowdown fails through the run-wide rule, not per handler.
+    generate(dir.path(), "all", "6", &["--slow", "*=1.6"]);
+    let o = perfgate(dir.path(), &["check", "all/logs", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["outcome"], "fail");
+    assert_eq!(r["comparison"]["drift"]["verdict"], "regressed");
+
+    // A budget: the same unchanged run, but a p95 budget it cannot meet.
+    std::fs::write(dir.path().join("perfgate.toml"), "[[gate.override]]\nmatch = \"CanvasComponentPlugin.*\"\nbudget = \"p95 < 1ms\"\n")
+        .unwrap();
+    let o = perfgate(dir.path(), &["check", "same/logs"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("over-budget (budget p95 < 1ms broken"), "{}", stdout(&o));
+    std::fs::write(
+        dir.path().join("perfgate.toml"),
+        "[gate]\nmax_increase = \"0%\"\nmin_increase_ms = 0.0\nwarn_stats = [\"p50\", \"avg\"]\n",
+    )
+    .unwrap();
+    let o = perfgate(dir.path(), &["check", "same/logs", "--fail-on", "warning"]);
+    let warned = stdout(&o).contains("warning");
+    assert_eq!(o.status.code(), Some(if warned { 1 } else { 0 }), "{}", stdout(&o));
+}
+
+#[test]
+fn errors_exit_2() {
+    let dir = with_baseline();
+    generate(dir.path(), "run", "4", &[]);
+    // No baseline.
+    let o = perfgate(dir.path(), &["check", "run/logs", "--baseline", "none.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("none.json: no baseline; create it with `perfgate update-baseline`"), "{}", stderr(&o));
+    // Bad config.
+    std::fs::write(dir.path().join("bad.toml"), "[gate]\nmax_increase = \"ten percent\"\n").unwrap();
+    let o = perfgate(dir.path(), &["check", "run/logs", "--config", "bad.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.toml: gate.max_increase"), "{}", stderr(&o));
+    // Corrupt, truncated, foreign and newer baselines.
+    let good = std::fs::read_to_string(dir.path().join(".perfgate/baseline.json")).unwrap();
+    for (name, text, needle) in [
+        ("truncated.json", good[..good.len() / 2].to_owned(), "truncated"),
+        ("foreign.json", "{\"name\": \"left-pad\", \"version\": \"1.0.0\"}".to_owned(), "not a perfgate baseline"),
+        ("newer.json", good.replace("\"schema\": 1", "\"schema\": 7"), "newer perfgate"),
+        ("binary.json", "\u{0}\u{1}garbage".to_owned(), "corrupt baseline"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let o = perfgate(dir.path(), &["check", "run/logs", "--baseline", name]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(stderr(&o).contains(name) && stderr(&o).contains(needle), "{name}: {}", stderr(&o));
+        // update-baseline refuses to append to it, too.
+        let o = perfgate(dir.path(), &["update-baseline", "run/logs", "--baseline", name]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+    }
+    let o = perfgate(dir.path(), &["check", "run/logs", "--comment-id", "a b"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn update_baseline_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "run", "4", &[]);
+    let bytes = |name: &str| {
+        let o = perfgate(dir.path(), &["update-baseline", "run/logs", "--reset", "--baseline", name, "--commit", "abc"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        std::fs::read(dir.path().join(name)).unwrap()
+    };
+    let a = bytes("a.json");
+    assert_eq!(a, bytes("b.json"));
+    assert_eq!(a, bytes("a.json"), "--reset on the same input rewrites the same bytes");
+    let text = String::from_utf8(a).unwrap();
+    assert!(text.contains("\"commit\": \"abc\"") && text.contains("\"sha256\":") && text.contains("\"schema\": 1"));
+    // Appending keeps `history` runs.
+    std::fs::write(dir.path().join("perfgate.toml"), "[baseline]\npath = \"b.json\"\nhistory = 2\n").unwrap();
+    for _ in 0..3 {
+        let o = perfgate(dir.path(), &["update-baseline", "run/logs"]);
+        assert_eq!(o.status.code(), Some(0));
+    }
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("b.json")).unwrap()).unwrap();
+    assert_eq!(b["runs"].as_array().unwrap().len(), 2);
+    let o = perfgate(dir.path(), &["update-baseline", "run/logs"]);
+    assert!(stdout(&o).contains("Changes against the previous baseline"), "{}", stdout(&o));
+}
+
+#[test]
+fn an_interrupted_update_leaves_the_old_baseline_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "small", "1", &[]);
+    let o = perfgate(dir.path(), &["update-baseline", "small/logs"]);
+    assert_eq!(o.status.code(), Some(0));
+    let old = std::fs::read(dir.path().join(".perfgate/baseline.json")).unwrap();
+    let o = perfgate(dir.path(), &["generate", "--out", "big", "--seed", "2", "--bytes", "40000000"]);
+    assert_eq!(o.status.code(), Some(0));
+    for delay_ms in [5u64, 20, 60, 150, 400] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .args(["update-baseline", "big/logs"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = std::fs::read(dir.path().join(".perfgate/baseline.json")).unwrap();
+        // Either untouched, or the complete new file: never a torn one.
+        let text = String::from_utf8(now.clone()).unwrap();
+        assert!(now == old || perfgate_baseline_is_valid(&text), "delay {delay_ms} ms left a torn baseline");
+        if now != old {
+            break;
+        }
+    }
+}
+
+fn perfgate_baseline_is_valid(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["schema"] == 1 && v["runs"].as_array().is_some_and(|r| r.len() == 2))
+}
+
+#[test]
+fn hostile_handler_names_are_escaped_in_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for (i, name) in ["<script>alert(1)</script>", "@octocat", "<!--perfgate:default-->", "a|b", "`x`", "**bold**", "[link](http://x)"]
+        .iter()
+        .enumerate()
+    {
+        let seq = format!("Seq{i}");
+        for _ in 0..3 {
+            log.push_str(&format!(
+                "⏱️ PerformanceTracker: Started timing beat 1 for {seq}\n✅ BeatExecutor: Beat 1 (e{i}:run) completed in 3ms\n"
+            ));
+        }
+        log.push_str(&format!("🎽 DataBaton: x | seq={seq} beat=? event=e{i}:run handler={name} plugin=P{i}\n"));
+    }
+    std::fs::write(dir.path().join("hostile.log"), log).unwrap();
+    let o = perfgate(dir.path(), &["update-baseline", "hostile.log"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = perfgate(dir.path(), &["check", "hostile.log", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(md.starts_with("<!-- perfgate:default -->\n"));
+    assert_eq!(md.matches("<!--").count(), 1, "only our marker: {md}");
+    assert!(!md.contains("<script>alert(1)</script>`") || md.contains("`P0.<script>alert(1)</script>`"), "{md}");
+    for line in md.lines().filter(|l| l.contains("octocat") || l.contains("script") || l.contains("bold") || l.contains("link")) {
+        // Every hostile name sits inside a code span.
+        for hostile in ["@octocat", "<script>", "**bold**", "[link]"] {
+            if let Some(at) = line.find(hostile) {
+                let before = &line[..at];
+                assert!(before.matches('`').count() % 2 == 1, "{hostile} outside a code span: {line}");
+            }
+        }
+    }
+    assert!(md.contains("`P3.a\\|b`"), "{md}");
+    assert!(md.contains("`` P4.`x` ``"), "{md}");
+}
+
+#[test]
+fn markdown_fits_the_comment_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for i in 0..1500 {
+        log.push_str(&format!("⏱️ PerformanceTracker: Started timing beat 1 for Sequence number {i} with a long name\n✅ BeatExecutor: Beat 1 (event:{i}:run) completed in 3ms\n"));
+    }
+    std::fs::write(dir.path().join("many.log"), &log).unwrap();
+    assert_eq!(perfgate(dir.path(), &["update-baseline", "many.log"]).status.code(), Some(0));
+    let o = perfgate(dir.path(), &["check", "many.log", "--format", "markdown"]);
+    let md = stdout(&o);
+    assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
+    assert!(md.contains("least severe row(s) omitted to fit GitHub's 65536-character limit"), "{}", &md[..500]);
+}
+
+fn snapshot_dir() -> (tempfile::TempDir, Vec<&'static str>) {
+    let dir = with_baseline();
+    generate(dir.path(), "slow", "5", &["--slow", "CanvasComponentPlugin.renderReact=2"]);
+    (dir, vec!["check", "slow/logs", "--top", "5"])
+}
+
+#[test]
+fn snapshot_markdown_and_json() {
+    let (dir, mut args) = snapshot_dir();
+    args.extend_from_slice(&["--format", "markdown"]);
+    let o = perfgate(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!("check_markdown", stdout(&o));
+    let o = perfgate(dir.path(), &["check", "slow/logs", "--format", "json", "--max-executions", "3"]);
+    let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The comparison and the summary; the full report's execution lists are covered elsewhere.
+    v["report"] = v["report"]["summary"].clone();
+    insta::assert_snapshot!("check_json", serde_json::to_string_pretty(&v).unwrap());
+    let o = perfgate(dir.path(), &["check", "slow/logs", "--top", "5"]);
+    insta::assert_snapshot!("check_terminal", stdout(&o));
+}
