@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::attribute::catalog::Catalog;
 use crate::attribute::source::SourceIndex;
-use crate::attribute::{self, InputFormat, Traced};
+use crate::attribute::{self, InputFormat};
 use crate::config::SortKey;
 use crate::error::Error;
 use crate::input;
@@ -36,15 +36,17 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
     }
     let catalog = Catalog::load(&opts.catalog_paths)?;
     let mut diagnostics = Diagnostics::default();
-    let mut traces: Vec<Traced> = Vec::new();
+    let mut sources = SourceIndex::new(&opts.source_root);
+    let mut attributor = attribute::Attributor::new(&catalog, &mut sources);
+    let mut read_any = false;
     let mut names = Vec::new();
     let mut first_read_error = None;
     for (i, path) in files.iter().enumerate() {
         let name = path.to_string_lossy().into_owned();
         names.push(name.clone());
         let file_idx = u32::try_from(i).map_err(|_| Error::Usage("too many input files".into()))?;
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        let scanned = match crate::scan::scan_file(path, opts.format, file_idx, opts.hash_sources) {
+            Ok(s) => s,
             Err(e) => {
                 diagnostics.warnings.push(format!("{name}: cannot read: {e}"));
                 diagnostics.files.push(empty_file(name, Some(format!("cannot read: {e}"))));
@@ -52,11 +54,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
                 continue;
             }
         };
-        let size = bytes.len() as u64;
-        let sha256 = opts.hash_sources.then(|| crate::baseline::sha256_hex(&bytes));
-        let (text, encoding) = input::decode(bytes);
-        let ext = path.extension().and_then(|e| e.to_str());
-        let traced = attribute::trace_file(&text, ext, opts.format, file_idx);
+        let (traced, encoding, size, sha256) = (scanned.traced, scanned.encoding, scanned.bytes, scanned.sha256);
         let t = &traced.trace;
         let samples = t.beats.iter().filter(|b| matches!(b.outcome, attribute::tracker::Outcome::Sample { .. })).count() as u64;
         let failed = t.beats.iter().filter(|b| b.outcome == attribute::tracker::Outcome::Failed).count() as u64;
@@ -64,7 +62,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         let mut problem = traced.problem.clone();
         if problem.is_none() && t.recognized == 0 {
             problem = Some(match encoding {
-                input::Encoding::Utf8 if text.contains(&0) => {
+                input::Encoding::Utf8 if traced.binary => {
                     "nothing recognized (the file looks binary or UTF-16 without a byte-order mark)".to_owned()
                 }
                 _ => format!("nothing recognized in {} line(s) read as {}", traced.lines, format_name(traced.format)),
@@ -91,17 +89,17 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
             problem,
             sha256,
         });
-        traces.push(traced);
+        attributor.add(traced.trace);
+        read_any = true;
     }
-    if traces.is_empty() {
+    if !read_any {
         return Err(first_read_error.unwrap_or_else(|| Error::NoInput("no readable file".into())));
     }
     if !opts.allow_empty && diagnostics.recognized_lines == 0 {
         let files = diagnostics.files.iter().map(|f| (f.path.clone(), f.problem.clone().unwrap_or_default())).collect();
         return Err(Error::NothingRecognized { files });
     }
-    let mut sources = SourceIndex::new(&opts.source_root);
-    let attribution = attribute::attribute(traces.iter().map(|t| &t.trace), &catalog, &mut sources);
+    let attribution = attributor.finish();
     diagnostics.catalog = CatalogDiagnostics {
         files: catalog.files,
         sequences: catalog.sequences.len(),

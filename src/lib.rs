@@ -20,5 +20,6 @@ pub mod parse;
 pub mod render;
 pub mod report;
 pub mod rng;
+pub mod scan;
 pub mod stats;
 pub mod timestamp;

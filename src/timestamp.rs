@@ -2,6 +2,12 @@
 //! and Serilog's local time with offset. Anything else — placeholders such as `HH:mm:ss.fff`,
 //! `[timestamp]` (H18) — is "no timestamp", never an error.
 
+/// Whether `s` starts with the shape `DDDD-DD-DDTDD:DD:DD.DDDZ` (cheap: no arithmetic).
+pub fn is_iso_shape(s: &[u8]) -> bool {
+    const SHAPE: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
+    s.len() >= 24 && s[..24].iter().zip(SHAPE).all(|(c, p)| if *p == b'0' { c.is_ascii_digit() } else { c == p })
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SS.mmmZ` at the start of `s`; returns (epoch ms, length).
 pub fn parse_iso(s: &[u8]) -> Option<(i64, usize)> {
     let b = s.get(..24)?;

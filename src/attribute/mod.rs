@@ -14,7 +14,7 @@ use catalog::{BeatRef, Catalog};
 use source::{SourceIndex, SourceRef};
 use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, Outcome, Source, Tracker};
 
-use crate::parse::{self, Location, conductor, envelope, frames, markdown::MarkdownParser};
+use crate::parse::{self, Location, frames, markdown::MarkdownParser};
 
 /// How an input file is read (`--format-in`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -42,16 +42,18 @@ pub struct Traced {
     pub trace: FileTrace,
     /// A reason the file could not be read as its format (e.g. invalid JSON at line:column).
     pub problem: Option<String>,
+    /// The text holds NUL bytes (binary, or UTF-16 without a byte-order mark).
+    pub binary: bool,
 }
 
-/// Reads one decoded file into beat outcomes.
-pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
-    let format = match format {
+/// The format of a file, from its extension and its first bytes, unless forced.
+pub fn detect(head: &[u8], extension: Option<&str>, format: InputFormat) -> InputFormat {
+    match format {
         InputFormat::Auto => {
             let ext = extension.map(str::to_ascii_lowercase);
             if matches!(ext.as_deref(), Some("md" | "markdown")) {
                 InputFormat::Markdown
-            } else if frames::looks_like_frames(text) {
+            } else if frames::looks_like_frames(head) {
                 InputFormat::Frames
             } else if ext.as_deref() == Some("json") {
                 InputFormat::OtherJson
@@ -60,19 +62,19 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
             }
         }
         f => f,
-    };
+    }
+}
+
+/// Reads one decoded file into beat outcomes.
+pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
+    let format = detect(text, extension, format);
     let mut tracker = Tracker::new();
     let mut lines = 0u64;
     let mut problem = None;
     match format {
         InputFormat::Console | InputFormat::Auto => {
-            for (no, line) in parse::lines(text) {
-                lines += 1;
-                let peeled = envelope::peel(line);
-                if let Some(event) = conductor::recognize(peeled.message) {
-                    tracker.feed(event, peeled.ts, Location { file, line: no });
-                }
-            }
+            let scanned = crate::scan::console(&mut &text[..], Vec::new(), file).expect("reading from memory does not fail");
+            return Traced { format, lines: scanned.lines, trace: scanned.trace, problem: None, binary: scanned.binary };
         }
         InputFormat::Markdown => {
             let mut md = MarkdownParser::default();
@@ -103,7 +105,7 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
             }
         }
     }
-    Traced { format, lines, trace: tracker.finish(), problem }
+    Traced { format, lines, trace: tracker.finish(), problem, binary: memchr::memchr(0, text).is_some() }
 }
 
 /// A handler's identity: `(plugin, handler)`. Unmapped beats use an empty plugin unless the
@@ -202,13 +204,36 @@ struct Resolved {
     catalog: Option<BeatRef>,
 }
 
-/// Attributes the beats of every file to handlers.
-pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &Catalog, sources: &mut SourceIndex) -> Attribution {
-    let mut out = Attribution::default();
-    let mut source_cache: HashMap<(usize, String), Option<SourceRef>> = HashMap::new();
-    for trace in traces {
+/// Attributes the beats of one file after another to handlers; each file's trace can be
+/// dropped once added.
+pub struct Attributor<'c, 's> {
+    catalog: &'c Catalog,
+    sources: &'s mut SourceIndex,
+    source_cache: HashMap<(usize, String), Option<SourceRef>>,
+    out: Attribution,
+}
+
+impl<'c, 's> Attributor<'c, 's> {
+    pub fn new(catalog: &'c Catalog, sources: &'s mut SourceIndex) -> Self {
+        Attributor { catalog, sources, source_cache: HashMap::new(), out: Attribution::default() }
+    }
+
+    pub fn finish(self) -> Attribution {
+        self.out
+    }
+
+    /// Adds a file's trace, consuming it from the back so that its memory is released as the
+    /// executions are recorded (their order is restored when the report sorts them).
+    pub fn add(&mut self, mut trace: FileTrace) {
+        let catalog = self.catalog;
+        let out = &mut self.out;
+        let mut beats = std::mem::take(&mut trace.beats);
         let hints = index_hints(&trace.hints);
-        for record in &trace.beats {
+        while let Some(record) = beats.pop() {
+            if beats.len() % tracker::RELEASE_EVERY == 0 {
+                beats.shrink_to_fit();
+            }
+            let record = &record;
             let info = &trace.executions[record.execution as usize];
             let resolved = resolve(record, info, catalog, &hints);
             let sequence = info.id.clone().or_else(|| info.name.clone());
@@ -227,9 +252,10 @@ pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &
                 let beat = catalog.beat(r);
                 if data.source.is_none() {
                     if let Some(handler) = &beat.handler {
-                        let cached = source_cache
+                        let cached = self
+                            .source_cache
                             .entry((r.sequence, handler.clone()))
-                            .or_insert_with(|| sources.resolve(&catalog.sequences[r.sequence], handler));
+                            .or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
                         data.source = cached.clone();
                     }
                 }
@@ -299,7 +325,15 @@ pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &
             out.orphans.push(Orphan { beat: o.beat, event: o.event.clone(), ms: o.ms, source: o.source, ts: o.ts, at: o.at, handler });
         }
     }
-    out
+}
+
+/// Attributes the beats of every file to handlers.
+pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &Catalog, sources: &mut SourceIndex) -> Attribution {
+    let mut a = Attributor::new(catalog, sources);
+    for t in traces {
+        a.add(t.clone());
+    }
+    a.finish()
 }
 
 fn index_hints(hints: &[HandlerHint]) -> HashMap<&str, Vec<&HandlerHint>> {

@@ -15,9 +15,10 @@
 //!   because they may arrive after the beat and under another sequence name (H10).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use crate::parse::{Event, Location, ReportedBeat};
+use crate::parse::{Event, HandlerLine, Location, ReportedBeat};
 
 /// Where a sample's duration was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -137,15 +138,38 @@ enum Slot {
     Orphan(usize),
 }
 
+/// FxHash (rustc's): the interner hashes a short string per recognized line; SipHash's
+/// DoS resistance buys nothing here and costs a tenth of the scan.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes"))).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 #[derive(Default)]
 pub struct Tracker {
-    strings: HashMap<Box<str>, Arc<str>>,
+    strings: FxMap<Box<str>, Arc<str>>,
     executions: Vec<ExecutionInfo>,
     /// Reported (markdown) executions are never "open"; they are found by name + request.
     reported: Vec<bool>,
     open_execs: Vec<u32>,
     pending_plays: VecDeque<(Arc<str>, Arc<str>)>,
-    name_to_id: HashMap<Arc<str>, Arc<str>>,
+    name_to_id: FxMap<Arc<str>, Arc<str>>,
     beats: Vec<BeatState>,
     open_beats: Vec<usize>,
     orphans: Vec<OrphanState>,
@@ -373,7 +397,8 @@ impl Tracker {
             }
             Event::SequenceEnded { name } => self.end_execution(&name, Status::Incomplete, at),
             Event::SequenceFailed { name } => self.end_execution(&name, Status::Failed, at),
-            Event::HandlerSeen { event, handler, plugin, request, .. } => {
+            Event::HandlerSeen(line) => {
+                let HandlerLine { event, handler, plugin, request, .. } = *line;
                 let hint = HandlerHint {
                     event: self.intern(&event),
                     handler: self.intern(&handler),
@@ -546,32 +571,36 @@ impl Tracker {
     /// Ends the file: beats still open are incomplete (H4, capture ends mid-beat).
     pub fn finish(mut self) -> FileTrace {
         self.end_open_beats(|_| true, Status::Incomplete, Location { file: 0, line: 0 });
-        let beats = self
-            .beats
-            .into_iter()
-            .map(|b| {
-                let (outcome, at) = match b.status {
-                    Status::Done => match (b.perf, b.exec, b.report) {
-                        (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
-                        (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
-                        (None, None, Some(ms)) => (Outcome::Sample { ms, source: Source::Report }, b.started),
-                        (None, None, None) => (Outcome::Incomplete, b.started),
-                    },
-                    Status::Failed => (Outcome::Failed, b.failed_at.unwrap_or(b.started)),
-                    Status::Open | Status::Incomplete => (Outcome::Incomplete, b.started),
-                };
-                BeatRecord {
-                    execution: b.execution,
-                    beat: b.beat,
-                    event: b.event,
-                    title: b.title,
-                    outcome,
-                    ts: b.ts,
-                    at,
-                    stated_handler: b.stated_handler,
-                }
-            })
-            .collect();
+        // Converted from the back, releasing the states as the records grow, so that the two
+        // vectors never both hold every beat (the trace's memory is most of a run's).
+        let mut states = std::mem::take(&mut self.beats);
+        let mut beats = Vec::new();
+        while let Some(b) = states.pop() {
+            let (outcome, at) = match b.status {
+                Status::Done => match (b.perf, b.exec, b.report) {
+                    (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
+                    (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
+                    (None, None, Some(ms)) => (Outcome::Sample { ms, source: Source::Report }, b.started),
+                    (None, None, None) => (Outcome::Incomplete, b.started),
+                },
+                Status::Failed => (Outcome::Failed, b.failed_at.unwrap_or(b.started)),
+                Status::Open | Status::Incomplete => (Outcome::Incomplete, b.started),
+            };
+            beats.push(BeatRecord {
+                execution: b.execution,
+                beat: b.beat,
+                event: b.event,
+                title: b.title,
+                outcome,
+                ts: b.ts,
+                at,
+                stated_handler: b.stated_handler,
+            });
+            if states.len() % RELEASE_EVERY == 0 {
+                states.shrink_to_fit();
+            }
+        }
+        beats.reverse();
         let orphans = self
             .orphans
             .into_iter()
@@ -594,6 +623,9 @@ impl Tracker {
         }
     }
 }
+
+/// How many records are converted between two releases of memory.
+pub const RELEASE_EVERY: usize = 1 << 16;
 
 /// `library-load-symphony-1761945322362-xmn12t3tr` → `library-load-symphony` (C11: the request
 /// id is `<sequenceId>-<epochms>-<rand>`).

@@ -3,9 +3,7 @@
 //! keywords (`PerformanceTracker: `, `BeatExecutor: `…), never on emoji, and checks the first
 //! byte before anything else so that the many lines that carry nothing cost almost nothing.
 
-use memchr::memmem;
-
-use super::{Event, parse_ms, txt};
+use super::{Event, HandlerLine, parse_ms, txt};
 
 /// Recognizes one message. `None` for everything perfgate does not need — including
 /// subscriptions (`EventBus: Subscribed to "musical-conductor:beat:started"`, C23/H22), which
@@ -55,9 +53,9 @@ pub fn recognize(msg: &[u8]) -> Option<Event<'_>> {
         }
         b'M' => {
             if let Some(r) = msg.strip_prefix(b"MovementExecutor: Movement \"") {
-                if memmem::find(r, b"\" completed successfully").is_some() {
+                if find(r, b"\" completed successfully").is_some() {
                     Some(Event::MovementEnded)
-                } else if memmem::find(r, b"\" failed").is_some() {
+                } else if find(r, b"\" failed").is_some() {
                     Some(Event::MovementFailed)
                 } else {
                     None
@@ -114,7 +112,7 @@ fn performance_tracker(r: &[u8]) -> Option<Event<'_>> {
         let r = r.strip_prefix(b" completed in ")?;
         return Some(Event::PerfCompleted { beat, ms: parse_ms(r)? });
     }
-    if r.starts_with(b"Movement ") && memmem::find(r, b" completed in ").is_some() {
+    if r.starts_with(b"Movement ") && find(r, b" completed in ").is_some() {
         return Some(Event::MovementEnded);
     }
     None
@@ -178,7 +176,7 @@ fn sequence_executor(r: &[u8]) -> Option<Event<'_>> {
 /// C17/C18: `<changes> | seq=S beat=B event=E handler=H[ plugin=P req=R preview=…]`. Only the
 /// handler-level form (`beat=?`, `handler=<name>`) says something the beat lines do not.
 fn data_baton(r: &[u8]) -> Option<Event<'_>> {
-    let at = memmem::find(r, b"| seq=")?;
+    let at = find(r, b"| seq=")?;
     let r = &r[at + 6..];
     let (sequence, r) = split(r, b" beat=")?;
     let (beat, r) = split(r, b" event=")?;
@@ -190,15 +188,41 @@ fn data_baton(r: &[u8]) -> Option<Event<'_>> {
     let rest = &r[handler.len()..];
     let plugin = field(rest, b" plugin=", b" ").map(txt);
     let request = field(rest, b" req=", b" ").map(txt);
-    Some(Event::HandlerSeen { sequence: txt(sequence), event: txt(event), handler: txt(handler), plugin, request })
+    Some(Event::HandlerSeen(Box::new(HandlerLine { sequence: txt(sequence), event: txt(event), handler: txt(handler), plugin, request })))
 }
 
 /// Value of `key` in `s`, up to the first byte of `stops` (or the end).
 fn field<'a>(s: &'a [u8], key: &[u8], stops: &[u8]) -> Option<&'a [u8]> {
-    let at = memmem::find(s, key)? + key.len();
+    let at = find(s, key)? + key.len();
     let v = &s[at..];
     let end = v.iter().position(|b| stops.contains(b)).unwrap_or(v.len());
     (end > 0).then(|| &v[..end])
+}
+
+/// First occurrence of `needle` (non-empty) in a short haystack: a line is too short for
+/// `memmem`'s searcher set-up to pay off.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(needle[0], &hay[from..]) {
+        let at = from + p;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Last occurrence of `needle` (non-empty) in a short haystack.
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut end = hay.len();
+    while let Some(at) = memchr::memrchr(needle[0], &hay[..end]) {
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        end = at;
+    }
+    None
 }
 
 /// A leading unsigned integer and what follows it.
@@ -213,14 +237,14 @@ fn number(s: &[u8]) -> Option<(u32, &[u8])> {
 
 /// The first `needle`-separated split.
 fn split<'a>(s: &'a [u8], needle: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
-    let at = memmem::find(s, needle)?;
+    let at = find(s, needle)?;
     Some((&s[..at], &s[at + needle.len()..]))
 }
 
 /// `TEXT (INNER)` at the end of `s` → (TEXT, INNER), split at the last ` (`.
 fn paren_suffix(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let s = s.strip_suffix(b")")?;
-    let at = memmem::rfind(s, b" (")?;
+    let at = rfind(s, b" (")?;
     Some((&s[..at], &s[at + 2..]))
 }
 
@@ -317,23 +341,23 @@ mod tests {
             ev(
                 " 🎽 DataBaton: +configLoaded | seq=Control Panel UI Init beat=? event=control:panel:ui:init:config handler=initConfig plugin=ControlPanelPlugin req=control-panel-ui-init-symphony-1761945322375-2h54kylvp preview={\"configLoaded\":true}"
             ),
-            Some(Event::HandlerSeen {
+            Some(Event::HandlerSeen(Box::new(HandlerLine {
                 sequence: "Control Panel UI Init".into(),
                 event: "control:panel:ui:init:config".into(),
                 handler: "initConfig".into(),
                 plugin: Some("ControlPanelPlugin".into()),
                 request: Some("control-panel-ui-init-symphony-1761945322375-2h54kylvp".into()),
-            })
+            })))
         );
         assert_eq!(
             ev(" 🎽 DataBaton: No changes | seq=Header UI Theme Get beat=? event=app:ui:theme:notify handler=notifyUi"),
-            Some(Event::HandlerSeen {
+            Some(Event::HandlerSeen(Box::new(HandlerLine {
                 sequence: "Header UI Theme Get".into(),
                 event: "app:ui:theme:notify".into(),
                 handler: "notifyUi".into(),
                 plugin: None,
                 request: None,
-            })
+            })))
         );
         // The beat-level line never names the handler.
         assert_eq!(ev(" 🎽 DataBaton: No changes | seq=Library Load beat=1 event=library:components:load handler=?"), None);

@@ -13,17 +13,37 @@ use crate::timestamp;
 /// A physical line with its envelope removed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Peeled<'a> {
-    /// Best timestamp of the line (inner > outer), epoch milliseconds UTC.
-    pub ts: Option<i64>,
+    /// Best timestamp of the line (inner > outer), converted only when asked for: most lines
+    /// are not recognized and their timestamps never needed.
+    stamp: Stamp<'a>,
     /// The message, with leading glyphs (emoji, `?`, mojibake, `%c`) and trailing CSS residue
     /// removed, so that recognition can anchor on ASCII keywords.
     pub message: &'a [u8],
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stamp<'a> {
+    None,
+    /// An ISO-8601 `…Z` timestamp's text.
+    Iso(&'a [u8]),
+    Ms(i64),
+}
+
+impl Peeled<'_> {
+    /// The line's timestamp, epoch milliseconds UTC.
+    pub fn ts(&self) -> Option<i64> {
+        match self.stamp {
+            Stamp::None => None,
+            Stamp::Iso(b) => timestamp::parse_iso(b).map(|t| t.0),
+            Stamp::Ms(ms) => Some(ms),
+        }
+    }
+}
+
 /// Removes every envelope of LOG-FORMATS.md §2 from `line` (which has no `\r\n`).
 pub fn peel(line: &[u8]) -> Peeled<'_> {
     let mut rest = line;
-    let mut outer_ts = None;
+    let mut outer = Stamp::None;
 
     rest = strip_analyser_prefix(rest);
     if let Some(r) = rest.strip_prefix(b"Line ") {
@@ -34,15 +54,15 @@ pub fn peel(line: &[u8]) -> Peeled<'_> {
     }
     // Cypress: `[<ts>] (KIND )?` or `[KIND] `.
     if rest.first() == Some(&b'[') {
-        if let Some((ms, len)) = timestamp::parse_iso(&rest[1..]) {
-            if rest.get(1 + len) == Some(&b']') && rest.get(2 + len) == Some(&b' ') {
-                outer_ts = Some(ms);
-                rest = strip_level(&rest[3 + len..]);
+        if timestamp::is_iso_shape(&rest[1..]) {
+            if rest.get(25) == Some(&b']') && rest.get(26) == Some(&b' ') {
+                outer = Stamp::Iso(&rest[1..25]);
+                rest = strip_level(&rest[27..]);
             }
         } else if let Some(r) = strip_bracketed_level(rest) {
             rest = r;
         } else if let Some((ms, r)) = strip_serilog(rest) {
-            outer_ts = ms;
+            outer = ms.map_or(Stamp::None, Stamp::Ms);
             rest = r;
         }
     }
@@ -50,18 +70,18 @@ pub fn peel(line: &[u8]) -> Peeled<'_> {
     if rest.first() == Some(&b' ') {
         rest = &rest[1..];
     }
-    let mut inner_ts = None;
-    if let Some((ms, len)) = timestamp::parse_iso(rest) {
-        if rest.get(len) == Some(&b' ') {
-            inner_ts = Some(ms);
-            rest = &rest[len + 1..];
+    let mut inner = Stamp::None;
+    if timestamp::is_iso_shape(rest) {
+        if rest.get(24) == Some(&b' ') {
+            inner = Stamp::Iso(&rest[..24]);
+            rest = &rest[25..];
         }
     } else if let Some(r) = rest.strip_prefix(b"... ") {
         // Guides elide the inner timestamp as `...`: "no inner ts".
         rest = r;
     }
     let message = strip_css_residue(skip_glyphs(rest));
-    Peeled { ts: inner_ts.or(outer_ts), message }
+    Peeled { stamp: if inner == Stamp::None { outer } else { inner }, message }
 }
 
 fn count_digits(s: &[u8]) -> usize {
@@ -207,7 +227,7 @@ mod tests {
     fn chrome_prefix_with_inner_timestamp() {
         let p = peel("EventBus.ts:56 2025-11-10T21:56:16.932Z 🎼 EventBus: Using internal conductor (legacy mode)".as_bytes());
         assert_eq!(p.message, b"EventBus: Using internal conductor (legacy mode)");
-        assert_eq!(p.ts, Some(1_762_811_776_932));
+        assert_eq!(p.ts(), Some(1_762_811_776_932));
     }
 
     #[test]
@@ -233,7 +253,7 @@ mod tests {
                 .as_bytes(),
         );
         assert_eq!(p.message, b"Completed in 8.90ms");
-        assert_eq!(p.ts, Some(timestamp::parse_iso(b"2025-11-17T16:40:45.056Z").unwrap().0));
+        assert_eq!(p.ts(), Some(timestamp::parse_iso(b"2025-11-17T16:40:45.056Z").unwrap().0));
         assert_eq!(
             msg(
                 "[2025-11-17T16:40:45.056Z] LOG 2025-11-17T16:40:45.056Z 🎼 Sequence: Control Panel UI Render color: #007BFF; font-weight: bold;"
@@ -273,12 +293,12 @@ mod tests {
             "[2025-11-09 14:30:46.789 -05:00] [INF] MusicalConductor.Avalonia.Logging.ConductorLogger: 🎼 Sequence started: x".as_bytes(),
         );
         assert_eq!(p.message, b"Sequence started: x");
-        assert_eq!(p.ts, timestamp::parse_iso(b"2025-11-09T19:30:46.789Z").map(|t| t.0));
+        assert_eq!(p.ts(), timestamp::parse_iso(b"2025-11-09T19:30:46.789Z").map(|t| t.0));
         // Placeholder timestamps never crash and give no timestamp (H18).
         let p = peel("[2025-11-09 HH:mm:ss.fff -05:00] [INF] A.B: ✅ x".as_bytes());
-        assert_eq!((p.ts, p.message), (None, &b"x"[..]));
+        assert_eq!((p.ts(), p.message), (None, &b"x"[..]));
         let p = peel("[timestamp] [INF] MusicalConductor.Avalonia.Logging.ConductorLogger: 🎼     Beat: H".as_bytes());
-        assert_eq!((p.ts, p.message), (None, &b"Beat: H"[..]));
+        assert_eq!((p.ts(), p.message), (None, &b"Beat: H"[..]));
         assert_eq!(msg("[14:30:46 INF] RenderX.Shell: ✅ SequenceExecutor: x"), "SequenceExecutor: x");
     }
 

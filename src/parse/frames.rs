@@ -45,7 +45,7 @@ pub fn for_each_event(bytes: &[u8], mut f: impl FnMut(u32, Option<i64>, Event<'_
             let Some(raw) = event.raw.as_deref() else { continue };
             let peeled = envelope::peel(raw.as_bytes());
             if let Some(e) = conductor::recognize(peeled.message) {
-                f(ordinal, peeled.ts.or(ts), e);
+                f(ordinal, peeled.ts().or(ts), e);
             }
         }
     }

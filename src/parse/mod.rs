@@ -19,7 +19,10 @@ pub type Txt<'a> = Cow<'a, str>;
 
 /// Reads log bytes as text, lossily (invalid bytes become U+FFFD, never an error).
 pub fn txt(b: &[u8]) -> Txt<'_> {
-    String::from_utf8_lossy(b)
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// One thing a log line says, borrowed from the line.
@@ -66,8 +69,19 @@ pub enum Event<'a> {
     /// A whole beat stated by a report rather than by the conductor (markdown telemetry §2(d)):
     /// its sequence section, beat number, event or title, duration, and the handler if named.
     Reported(Box<ReportedBeat>),
-    /// C17/C18 handler-level DataBaton line (`beat=? … handler=<name>`).
-    HandlerSeen { sequence: Txt<'a>, event: Txt<'a>, handler: Txt<'a>, plugin: Option<Txt<'a>>, request: Option<Txt<'a>> },
+    /// C17/C18 handler-level DataBaton line (`beat=? … handler=<name>`); boxed, as it is rare
+    /// and large (events are buffered per block).
+    HandlerSeen(Box<HandlerLine<'a>>),
+}
+
+/// A handler-level DataBaton line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerLine<'a> {
+    pub sequence: Txt<'a>,
+    pub event: Txt<'a>,
+    pub handler: Txt<'a>,
+    pub plugin: Option<Txt<'a>>,
+    pub request: Option<Txt<'a>>,
 }
 
 /// A beat as a telemetry report states it (owned: it is assembled from several lines).

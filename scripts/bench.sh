@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Throughput and peak memory of `perfgate analyze` on generated conductor logs.
+#
+#   scripts/bench.sh [RUNS]        (default 5 runs per case; prints medians)
+#
+# Generates, once, into bench-data/ (git-ignored, ~2 GiB): one 1 GiB log (seed 42) and 64 logs
+# of 16 MiB (seed 43), with the generator's realistic mix of envelopes and hard cases. Reads
+# them once to warm the page cache, then times each case RUNS times with /usr/bin/time
+# (wall seconds, peak RSS) and compares with `grep -c` of a timing literal on the same file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-5}"
+data=bench-data
+bin=target/release/perfgate
+
+cargo build --release --quiet
+if [ ! -x /usr/bin/time ]; then
+  echo "needs /usr/bin/time (Debian package: time)" >&2
+  exit 1
+fi
+if [ ! -f "$data/one/logs/run-00.log" ]; then
+  "$bin" generate --out "$data/one" --seed 42 --bytes 1073741824
+fi
+if [ ! -f "$data/many/logs/run-63.log" ]; then
+  "$bin" generate --out "$data/many" --seed 43 --files 64 --bytes 16777216
+fi
+cat "$data"/one/logs/*.log "$data"/many/logs/*.log > /dev/null
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+measure() { # name, bytes, command...
+  local name=$1 bytes=$2
+  shift 2
+  local times=() rss=()
+  for _ in $(seq "$runs"); do
+    local out
+    # Not /dev/null: GNU grep stops at the first match when its output is /dev/null.
+    out=$( { /usr/bin/time -f "%e %M" "$@" > "$data/stdout"; } 2>&1 | tail -1)
+    times+=("${out% *}")
+    rss+=("${out#* }")
+  done
+  local t r
+  t=$(printf '%s\n' "${times[@]}" | median)
+  r=$(printf '%s\n' "${rss[@]}" | median)
+  awk -v n="$name" -v t="$t" -v r="$r" -v b="$bytes" -v k="$runs" \
+    'BEGIN { printf "%-44s %7.2f s  %6.2f GB/s  %7.1f MB peak RSS  (median of %d)\n", n, t, b / t / 1e9, r / 1024, k }'
+}
+
+one_bytes=$(stat -c %s "$data/one/logs/run-00.log")
+many_bytes=$(cat "$data"/many/logs/*.log | wc -c)
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); perfgate $("$bin" --version | cut -d' ' -f2)"
+measure "perfgate analyze, 1 file of 1 GiB" "$one_bytes" "$bin" analyze "$data/one/logs" --catalog "$data/one/json-sequences"
+measure "perfgate analyze, 64 files of 16 MiB" "$many_bytes" "$bin" analyze "$data/many/logs" --catalog "$data/many/json-sequences"
+measure "grep -c 'completed in', 1 file of 1 GiB" "$one_bytes" grep -c "completed in" "$data/one/logs/run-00.log"
+"$bin" analyze "$data/one/logs" --catalog "$data/one/json-sequences" --format json > "$data/report.json"
+samples=$(grep -m1 '"samples"' "$data/report.json" | tr -dc 0-9)
+echo "samples in the 1 GiB file: $samples"
