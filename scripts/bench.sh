@@ -3,14 +3,15 @@
 #
 #   scripts/bench.sh [RUNS]        (default 5 runs per case; prints medians)
 #
-# Generates, once, into bench-data/ (git-ignored, ~2 GiB): one 1 GiB log (seed 42) and 64 logs
+# Generates, once, into $PERFGATE_BENCH_DATA (default /tmp/perfgate-bench, ~2 GiB; outside the
+# repository, whose catalogs perfgate discovers by default): one 1 GiB log (seed 42) and 64 logs
 # of 16 MiB (seed 43), with the generator's realistic mix of envelopes and hard cases. Reads
 # them once to warm the page cache, then times each case RUNS times with /usr/bin/time
 # (wall seconds, peak RSS) and compares with `grep -c` of a timing literal on the same file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
-data=bench-data
+data="${PERFGATE_BENCH_DATA:-/tmp/perfgate-bench}"
 bin=target/release/perfgate
 
 cargo build --release --quiet
