@@ -174,11 +174,13 @@ pub fn run(cli: Cli, cwd: &Path) -> Result<i32, Error> {
 /// Loads the config and runs the analysis the input arguments describe.
 fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_sources: bool) -> Result<(Config, Report), Error> {
     let config = Config::load(input.config.as_deref(), cwd)?;
-    let mut catalog_paths = match &config.catalog_paths {
+    // Catalogs named on the command line come first: where two define the same sequence id,
+    // the first one read wins.
+    let mut catalog_paths = input.catalogs.clone();
+    catalog_paths.extend(match &config.catalog_paths {
         Some(p) => p.clone(),
         None => analyze::default_catalog(cwd),
-    };
-    catalog_paths.extend(input.catalogs.iter().cloned());
+    });
     let opts = AnalyzeOptions {
         paths: if input.paths.is_empty() { config.source_paths.clone() } else { input.paths.clone() },
         format: input.format_in.unwrap_or(config.format),
