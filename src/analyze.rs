@@ -37,7 +37,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
     let catalog = Catalog::load(&opts.catalog_paths)?;
     let mut diagnostics = Diagnostics::default();
     let mut sources = SourceIndex::new(&opts.source_root);
-    let mut attributor = attribute::Attributor::new(&catalog, &mut sources);
+    let mut attributor = attribute::Attributor::new(&catalog, &mut sources, opts.max_executions);
     let mut read_any = false;
     let mut names = Vec::new();
     let mut first_read_error = None;
@@ -106,7 +106,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         skipped_files: catalog.skipped,
         duplicate_sequences: catalog.duplicates,
     };
-    Ok(report::build(&attribution, &names, opts.sort, opts.max_executions, diagnostics))
+    Ok(report::build(attribution, &names, opts.sort, diagnostics))
 }
 
 fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::attribute::tracker::Source;
-use crate::attribute::{Attribution, Execution, HandlerData, HandlerKey, Mapping};
+use crate::attribute::{Attribution, HandlerData, HandlerKey, Mapping};
 use crate::config::SortKey;
 use crate::input::Encoding;
 use crate::stats;
@@ -190,11 +190,9 @@ pub fn round3(x: f64) -> f64 {
 }
 
 /// Builds the report. `files` maps a location's file index to its display path;
-/// `max_executions` bounds each handler's execution list.
-pub fn build(attribution: &Attribution, files: &[String], sort: SortKey, max_executions: usize, mut diagnostics: Diagnostics) -> Report {
+pub fn build(attribution: Attribution, files: &[String], sort: SortKey, mut diagnostics: Diagnostics) -> Report {
     let file = |i: u32| files.get(i as usize).cloned().unwrap_or_default();
-    let mut handlers: Vec<HandlerReport> =
-        attribution.handlers.iter().map(|(key, data)| handler_report(key, data, &file, max_executions)).collect();
+    let mut handlers: Vec<HandlerReport> = attribution.handlers.into_iter().map(|(key, data)| handler_report(&key, data, &file)).collect();
     handlers.sort_by(|a, b| b.sort_value(sort).total_cmp(&a.sort_value(sort)).then_with(|| a.display_name().cmp(&b.display_name())));
 
     let timed: Vec<&HandlerReport> = handlers.iter().filter(|h| h.timing.is_some()).collect();
@@ -204,7 +202,7 @@ pub fn build(attribution: &Attribution, files: &[String], sort: SortKey, max_exe
     let summary = ReportSummary {
         total_handlers: handlers.len(),
         total_executions: handlers.iter().map(|h| h.executions).sum(),
-        total_time: round3(attribution.handlers.values().flat_map(|d| d.executions.iter().map(|e| e.ms)).sum()),
+        total_time: round3(handlers.iter().flat_map(|h| h.durations.iter()).sum()),
         slowest_handler: slowest.map(|h| h.name.clone()),
         fastest_handler: fastest.map(|h| h.name.clone()),
     };
@@ -232,9 +230,9 @@ pub fn build(attribution: &Attribution, files: &[String], sort: SortKey, max_exe
     Report { handlers, summary, orphans, diagnostics }
 }
 
-fn handler_report(key: &HandlerKey, data: &HandlerData, file: &dyn Fn(u32) -> String, max_executions: usize) -> HandlerReport {
-    let values: Vec<f64> = data.executions.iter().map(|e| e.ms).collect();
-    let summary = stats::summarize(&values);
+fn handler_report(key: &HandlerKey, data: HandlerData, file: &dyn Fn(u32) -> String) -> HandlerReport {
+    let values = &data.durations;
+    let summary = stats::summarize(values);
     let timing = summary.map(|s| Timing {
         min: round3(s.min),
         max: round3(s.max),
@@ -245,12 +243,12 @@ fn handler_report(key: &HandlerKey, data: &HandlerData, file: &dyn Fn(u32) -> St
         p95: round3(s.p95),
         p99: round3(s.p99),
     });
-    let (selected, truncated) = select_executions(&data.executions, max_executions);
+    let (selected, truncated) = (data.drill.kept(), data.drill.truncated());
     HandlerReport {
         name: key.name.clone(),
         plugin: key.plugin.clone(),
         mapping: data.mapping,
-        executions: data.executions.len() as u64,
+        executions: values.len() as u64,
         timing,
         total_time: round3(summary.map_or(0.0, |s| s.total)),
         source_file: data.source.as_ref().map(|s| s.path.clone()),
@@ -277,7 +275,7 @@ fn handler_report(key: &HandlerKey, data: &HandlerData, file: &dyn Fn(u32) -> St
             })
             .collect(),
         executions_truncated: truncated,
-        durations: values.clone(),
+        durations: data.durations,
         issues: data
             .issues
             .iter()
@@ -292,27 +290,4 @@ fn handler_report(key: &HandlerKey, data: &HandlerData, file: &dyn Fn(u32) -> St
             })
             .collect(),
     }
-}
-
-/// All executions when there are at most `max`; otherwise the slowest `max/10` plus a uniform
-/// (every k-th, in log order) sample of the rest, `max` in all, returned in log order.
-pub fn select_executions(all: &[Execution], max: usize) -> (Vec<&Execution>, bool) {
-    let mut idx: Vec<usize> = (0..all.len()).collect();
-    idx.sort_by_key(|&i| all[i].at);
-    if all.len() <= max {
-        return (idx.into_iter().map(|i| &all[i]).collect(), false);
-    }
-    let slow_n = max / 10;
-    let mut by_ms = idx.clone();
-    by_ms.sort_by(|&a, &b| all[b].ms.total_cmp(&all[a].ms).then(all[a].at.cmp(&all[b].at)));
-    let mut keep = vec![false; all.len()];
-    for &i in &by_ms[..slow_n] {
-        keep[i] = true;
-    }
-    let rest: Vec<usize> = idx.iter().copied().filter(|&i| !keep[i]).collect();
-    let want = max - slow_n;
-    for k in 0..want {
-        keep[rest[k * rest.len() / want]] = true;
-    }
-    (idx.into_iter().filter(|&i| keep[i]).map(|i| &all[i]).collect(), true)
 }

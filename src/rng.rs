@@ -1,6 +1,7 @@
 //! SplitMix64, seeded: the one source of randomness (the generator, the gate's simulation).
 //! Deterministic by construction — the same seed gives the same stream on every platform.
 
+#[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {

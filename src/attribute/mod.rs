@@ -4,6 +4,7 @@
 //! is reported as *unmapped* under `sequence-id#N event` — never dropped.
 
 pub mod catalog;
+pub mod drill;
 pub mod source;
 pub mod tracker;
 
@@ -165,7 +166,10 @@ pub struct HandlerData {
     pub sequences: BTreeSet<String>,
     pub beats: BTreeSet<u32>,
     pub events: BTreeSet<String>,
-    pub executions: Vec<Execution>,
+    /// Every duration, for the statistics (8 bytes per sample).
+    pub durations: Vec<f64>,
+    /// A bounded selection of executions for drill-down.
+    pub drill: drill::Drill,
     pub issues: Vec<BeatIssue>,
     pub orphans: u64,
 }
@@ -208,14 +212,16 @@ struct Resolved {
 /// dropped once added.
 pub struct Attributor<'c, 's> {
     catalog: &'c Catalog,
+    max_executions: usize,
     sources: &'s mut SourceIndex,
     source_cache: HashMap<(usize, String), Option<SourceRef>>,
     out: Attribution,
 }
 
 impl<'c, 's> Attributor<'c, 's> {
-    pub fn new(catalog: &'c Catalog, sources: &'s mut SourceIndex) -> Self {
-        Attributor { catalog, sources, source_cache: HashMap::new(), out: Attribution::default() }
+    /// `max_executions`: executions kept per handler for drill-down (see [`drill`]).
+    pub fn new(catalog: &'c Catalog, sources: &'s mut SourceIndex, max_executions: usize) -> Self {
+        Attributor { catalog, max_executions, sources, source_cache: HashMap::new(), out: Attribution::default() }
     }
 
     pub fn finish(self) -> Attribution {
@@ -226,6 +232,7 @@ impl<'c, 's> Attributor<'c, 's> {
     /// executions are recorded (their order is restored when the report sorts them).
     pub fn add(&mut self, mut trace: FileTrace) {
         let catalog = self.catalog;
+        let max_executions = self.max_executions;
         let out = &mut self.out;
         let mut beats = std::mem::take(&mut trace.beats);
         let hints = index_hints(&trace.hints);
@@ -244,7 +251,8 @@ impl<'c, 's> Attributor<'c, 's> {
                 sequences: BTreeSet::new(),
                 beats: BTreeSet::new(),
                 events: BTreeSet::new(),
-                executions: Vec::new(),
+                durations: Vec::new(),
+                drill: drill::Drill::new(max_executions),
                 issues: Vec::new(),
                 orphans: 0,
             });
@@ -276,7 +284,8 @@ impl<'c, 's> Attributor<'c, 's> {
             match record.outcome {
                 Outcome::Sample { ms, source } => {
                     out.counts.samples += 1;
-                    data.executions.push(Execution {
+                    data.durations.push(ms);
+                    data.drill.push(Execution {
                         ts: record.ts,
                         sequence,
                         beat: record.beat,
@@ -329,7 +338,7 @@ impl<'c, 's> Attributor<'c, 's> {
 
 /// Attributes the beats of every file to handlers.
 pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &Catalog, sources: &mut SourceIndex) -> Attribution {
-    let mut a = Attributor::new(catalog, sources);
+    let mut a = Attributor::new(catalog, sources, usize::MAX);
     for t in traces {
         a.add(t.clone());
     }
@@ -376,7 +385,7 @@ fn resolve(record: &BeatRecord, info: &ExecutionInfo, catalog: &Catalog, hints: 
             .or_else(|| catalog_plugin.map(str::to_owned))
             .unwrap_or_default()
     };
-    if let Some((handler, plugin)) = &record.stated_handler {
+    if let Some((handler, plugin)) = record.stated_handler.as_deref() {
         return Resolved {
             key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() },
             mapping: Mapping::Report,

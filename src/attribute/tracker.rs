@@ -62,7 +62,7 @@ pub struct BeatRecord {
     /// beat's start.
     pub at: Location,
     /// A handler stated by the input itself (markdown `- **Handler**: name (Plugin)`).
-    pub stated_handler: Option<(Arc<str>, Option<Arc<str>>)>,
+    pub stated_handler: Option<Box<StatedHandler>>,
 }
 
 /// A completion with no open beat (H4).
@@ -113,15 +113,19 @@ struct BeatState {
     event: Option<Arc<str>>,
     title: Option<Arc<str>>,
     status: Status,
-    perf: Option<(f64, Location)>,
-    exec: Option<(f64, Location)>,
+    /// Durations with the line they were read from (the file is the tracker's).
+    perf: Option<(f64, u32)>,
+    exec: Option<(f64, u32)>,
     report: Option<f64>,
     ts: Option<i64>,
-    started: Location,
+    started: u32,
     /// The failure line, for a failed beat.
-    failed_at: Option<Location>,
-    stated_handler: Option<(Arc<str>, Option<Arc<str>>)>,
+    failed_at: Option<u32>,
+    stated_handler: Option<Box<StatedHandler>>,
 }
+
+/// A handler named by the input itself: (handler, plugin).
+pub type StatedHandler = (Arc<str>, Option<Arc<str>>);
 
 #[derive(Debug)]
 struct OrphanState {
@@ -163,6 +167,8 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 #[derive(Default)]
 pub struct Tracker {
+    /// The file being read (from the events' locations).
+    file: u32,
     strings: FxMap<Box<str>, Arc<str>>,
     executions: Vec<ExecutionInfo>,
     /// Reported (markdown) executions are never "open"; they are found by name + request.
@@ -238,7 +244,7 @@ impl Tracker {
             exec: None,
             report: None,
             ts,
-            started: at,
+            started: at.line,
             failed_at: None,
             stated_handler: None,
         });
@@ -253,7 +259,7 @@ impl Tracker {
             if which(&beats[i]) {
                 beats[i].status = status;
                 if status == Status::Failed {
-                    beats[i].failed_at = Some(at);
+                    beats[i].failed_at = Some(at.line);
                 }
                 false
             } else {
@@ -277,6 +283,7 @@ impl Tracker {
 
     /// Feeds one event read at `at`, with the line's timestamp.
     pub fn feed(&mut self, event: Event<'_>, ts: Option<i64>, at: Location) {
+        self.file = at.file;
         self.recognized += 1;
         if event.is_timing() {
             self.timing_lines += 1;
@@ -419,7 +426,7 @@ impl Tracker {
                 // T4 after T2, or T2 after the T3 that closed the beat.
                 let b = &mut self.beats[i];
                 if b.perf.is_none() {
-                    b.perf = Some((ms, at));
+                    b.perf = Some((ms, at.line));
                 }
                 return;
             }
@@ -438,7 +445,7 @@ impl Tracker {
             None => self.open_beats.last().copied(),
         };
         if let Some(i) = open {
-            self.beats[i].perf = Some((ms, at));
+            self.beats[i].perf = Some((ms, at.line));
             self.complete(i);
         } else {
             self.new_orphan(OrphanState { beat, event: None, perf: Some((ms, at)), exec: None, ts });
@@ -450,7 +457,7 @@ impl Tracker {
         match self.last_completed {
             Some(Slot::Beat(i)) if compatible(Some(self.beats[i].beat), &self.beats[i].event) && self.beats[i].exec.is_none() => {
                 let b = &mut self.beats[i];
-                b.exec = Some((ms, at));
+                b.exec = Some((ms, at.line));
                 b.event.get_or_insert(event);
                 return;
             }
@@ -465,7 +472,7 @@ impl Tracker {
         }
         if let Some(i) = self.find_open_beat(beat, Some(&event)) {
             let b = &mut self.beats[i];
-            b.exec = Some((ms, at));
+            b.exec = Some((ms, at.line));
             b.event.get_or_insert(event);
             self.complete(i);
         } else {
@@ -491,7 +498,7 @@ impl Tracker {
             self.open_beats.retain(|&j| j != i);
             let b = &mut self.beats[i];
             b.status = Status::Failed;
-            b.failed_at = Some(at);
+            b.failed_at = Some(at.line);
             if let (None, Some(e)) = (&b.event, event) {
                 b.event = Some(Arc::from(e));
             }
@@ -515,7 +522,7 @@ impl Tracker {
         let i = self.beats.len() - 1;
         self.open_beats.retain(|&j| j != i);
         self.beats[i].status = Status::Failed;
-        self.beats[i].failed_at = Some(at);
+        self.beats[i].failed_at = Some(at.line);
         self.last_failed = Some(i);
     }
 
@@ -561,9 +568,9 @@ impl Tracker {
             exec: None,
             report: r.ms,
             ts,
-            started: at,
+            started: at.line,
             failed_at: None,
-            stated_handler: r.handler.as_deref().map(|h| (self.intern(h), plugin)),
+            stated_handler: r.handler.as_deref().map(|h| Box::new((self.intern(h), plugin))),
         };
         self.beats.push(state);
     }
@@ -575,8 +582,9 @@ impl Tracker {
         // vectors never both hold every beat (the trace's memory is most of a run's).
         let mut states = std::mem::take(&mut self.beats);
         let mut beats = Vec::new();
+        let file = self.file;
         while let Some(b) = states.pop() {
-            let (outcome, at) = match b.status {
+            let (outcome, line) = match b.status {
                 Status::Done => match (b.perf, b.exec, b.report) {
                     (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
                     (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
@@ -593,7 +601,7 @@ impl Tracker {
                 title: b.title,
                 outcome,
                 ts: b.ts,
-                at,
+                at: Location { file, line },
                 stated_handler: b.stated_handler,
             });
             if states.len() % RELEASE_EVERY == 0 {
