@@ -1,6 +1,6 @@
 //! Reading one input file into a trace, fast and in bounded memory.
 //!
-//! Console logs — the large inputs — are streamed: the file is read in blocks of about 8 MiB
+//! Console logs — the large inputs — are streamed: the file is read in blocks of about 4 MiB
 //! that end at a line break (the partial last line is carried into the next block); a batch of
 //! blocks, one or two per core, is recognized in parallel (envelope peeling and message
 //! recognition are per line and independent), and the recognized events are then fed to the
@@ -20,7 +20,7 @@ use crate::input::{self, Encoding};
 use crate::parse::{self, Event, Location, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
-const BLOCK: usize = 8 << 20;
+const BLOCK: usize = 4 << 20;
 
 pub struct Scanned {
     pub traced: Traced,
@@ -140,6 +140,8 @@ pub fn console_in_blocks(reader: &mut impl Read, first: Vec<u8>, file: u32, bloc
             }
             if !eof && block.len() < block_size {
                 let want = (block_size - block.len()) as u64;
+                // Exactly: `read_to_end` would otherwise double the buffer.
+                block.reserve_exact(want as usize);
                 let got = reader.by_ref().take(want).read_to_end(block)?;
                 eof = got == 0 || (got as u64) < want;
             }
