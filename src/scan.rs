@@ -141,7 +141,7 @@ pub fn console_in_blocks(reader: &mut impl Read, first: Vec<u8>, file: u32, bloc
             if !eof && block.len() < block_size {
                 let want = (block_size - block.len()) as u64;
                 // Exactly: `read_to_end` would otherwise double the buffer.
-                block.reserve_exact(want as usize);
+                block.reserve_exact(usize::try_from(want).unwrap_or(usize::MAX).min(BLOCK));
                 let got = reader.by_ref().take(want).read_to_end(block)?;
                 eof = got == 0 || (got as u64) < want;
             }
