@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::attribute::tracker::{FileTrace, Tracker};
 use crate::attribute::{self, InputFormat, Traced};
 use crate::input::{self, Encoding};
+use crate::parse::envelope::Stamp;
 use crate::parse::{self, Event, Location, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
@@ -81,7 +82,7 @@ impl<R: Read> Read for HashingReader<'_, R> {
 struct Recognized<'b> {
     /// 1-based line number within the block.
     line: u32,
-    ts: Option<i64>,
+    stamp: Stamp<'b>,
     event: Event<'b>,
 }
 
@@ -94,7 +95,7 @@ fn recognize_block(block: &[u8]) -> (Vec<Recognized<'_>>, u32) {
         count = no;
         let peeled = envelope::peel(line);
         if let Some(event) = conductor::recognize(peeled.message) {
-            out.push(Recognized { line: no, ts: peeled.ts(), event });
+            out.push(Recognized { line: no, stamp: peeled.stamp(), event });
         }
     }
     (out, count)
@@ -109,57 +110,139 @@ pub struct ConsoleTrace {
 }
 
 /// Streams a console log: `first` holds the bytes already read, `reader` the rest.
-pub fn console(reader: &mut impl Read, first: Vec<u8>, file: u32) -> std::io::Result<ConsoleTrace> {
+pub fn console(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32) -> std::io::Result<ConsoleTrace> {
     console_in_blocks(reader, first, file, BLOCK)
 }
 
 /// [`console`] with a given block size (tests use tiny blocks to exercise the boundaries).
-pub fn console_in_blocks(reader: &mut impl Read, first: Vec<u8>, file: u32, block_size: usize) -> std::io::Result<ConsoleTrace> {
-    let block_size = block_size.max(1);
+///
+/// Two sets of blocks alternate: while the main thread feeds the events of one batch to the
+/// tracker (which must see them in order), another thread reads the next batch and recognizes
+/// it, its blocks in parallel.
+pub fn console_in_blocks(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32, block_size: usize) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-    let mut blocks: Vec<Vec<u8>> = (0..threads * 2).map(|_| Vec::new()).collect();
-    let mut carry = first;
-    let mut eof = false;
-    let mut tracker = Tracker::new();
-    let mut lines_before = 0u64;
-    let mut binary = false;
-    while !eof || !carry.is_empty() {
-        // Fill a batch of blocks, each ending at a line break.
+    let mut source = Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false };
+    let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file };
+    let mut set_a: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    let mut set_b: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    let filled = source.fill(&mut set_a)?;
+    let mut results_a = recognize_batch(&set_a[..filled]);
+    loop {
+        let next = prepare_while_feeding(&mut source, &mut set_b, &mut feeder, results_a)?;
+        let Some(results_b) = next else { break };
+        let next = prepare_while_feeding(&mut source, &mut set_a, &mut feeder, results_b)?;
+        let Some(next_a) = next else { break };
+        results_a = next_a;
+    }
+    Ok(ConsoleTrace { trace: feeder.tracker.finish(), lines: feeder.lines, binary: source.binary })
+}
+
+/// Feeds `ready` on this thread while another reads and recognizes the next batch into `set`;
+/// `None` when the input is exhausted (after `ready` was fed).
+fn prepare_while_feeding<'s, R: Read + Send>(
+    source: &mut Blocks<'_, R>,
+    set: &'s mut [Vec<u8>],
+    feeder: &mut Feeder,
+    ready: Batch<'_>,
+) -> std::io::Result<Option<Batch<'s>>> {
+    let (next, ()) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || -> std::io::Result<Option<Batch<'s>>> {
+            let filled = source.fill(set)?;
+            if filled == 0 {
+                return Ok(None);
+            }
+            let set: &'s [Vec<u8>] = set;
+            Ok(Some(recognize_batch(&set[..filled])))
+        });
+        feeder.feed(ready);
+        (worker.join().expect("reading does not panic"), ())
+    });
+    next
+}
+
+/// The recognized events of a batch, per block, with each block's line count.
+type Batch<'b> = Vec<(Vec<Recognized<'b>>, u32)>;
+
+fn recognize_batch(batch: &[Vec<u8>]) -> Batch<'_> {
+    if batch.len() <= 1 {
+        return batch.iter().map(|b| recognize_block(b)).collect();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = batch.iter().map(|b| s.spawn(|| recognize_block(b))).collect();
+        handles.into_iter().map(|h| h.join().expect("recognition does not panic")).collect()
+    })
+}
+
+/// Feeds recognized events to the file's tracker, in order.
+struct Feeder {
+    tracker: Tracker,
+    lines: u64,
+    file: u32,
+}
+
+impl Feeder {
+    fn feed(&mut self, batch: Batch<'_>) {
+        for (events, count) in batch {
+            for r in events {
+                let line = u32::try_from(self.lines + u64::from(r.line)).unwrap_or(u32::MAX);
+                let ts = if r.event.needs_ts() { r.stamp.ms() } else { None };
+                self.tracker.feed(r.event, ts, Location { file: self.file, line });
+            }
+            self.lines += u64::from(count);
+        }
+    }
+}
+
+/// The input cut into blocks that end at a line break.
+struct Blocks<'r, R> {
+    reader: &'r mut R,
+    /// Bytes read past the last line break of the previous block.
+    carry: Vec<u8>,
+    eof: bool,
+    block_size: usize,
+    /// A NUL byte was seen.
+    binary: bool,
+}
+
+impl<R: Read> Blocks<'_, R> {
+    /// Fills the blocks of `set` in order; returns how many hold data.
+    fn fill(&mut self, set: &mut [Vec<u8>]) -> std::io::Result<usize> {
+        let block_size = self.block_size;
         let mut filled = 0;
-        for block in &mut blocks {
-            if eof && carry.is_empty() {
+        for block in set.iter_mut() {
+            if self.eof && self.carry.is_empty() {
                 break;
             }
             block.clear();
-            if block.capacity() == 0 && carry.len() >= block_size {
+            if block.capacity() == 0 && self.carry.len() >= block_size {
                 // The first block: take over the bytes already read.
-                std::mem::swap(block, &mut carry);
+                std::mem::swap(block, &mut self.carry);
             } else {
-                block.extend_from_slice(&carry);
-                carry.clear();
+                block.extend_from_slice(&self.carry);
+                self.carry.clear();
             }
-            if !eof && block.len() < block_size {
+            if !self.eof && block.len() < block_size {
                 let want = (block_size - block.len()) as u64;
                 // Exactly: `read_to_end` would otherwise double the buffer.
                 block.reserve_exact(usize::try_from(want).unwrap_or(usize::MAX).min(BLOCK));
-                let got = reader.by_ref().take(want).read_to_end(block)?;
-                eof = got == 0 || (got as u64) < want;
+                let got = self.reader.by_ref().take(want).read_to_end(block)?;
+                self.eof = got == 0 || (got as u64) < want;
             }
-            if !eof {
+            if !self.eof {
                 match memchr::memrchr(b'\n', block) {
-                    Some(at) => carry.extend_from_slice(&block[at + 1..]),
+                    Some(at) => self.carry.extend_from_slice(&block[at + 1..]),
                     None => {
                         // A single line longer than a block: keep reading until its end.
                         let mut more = Vec::new();
                         loop {
-                            let got = reader.by_ref().take(block_size as u64).read_to_end(&mut more)?;
+                            let got = self.reader.by_ref().take(block_size as u64).read_to_end(&mut more)?;
                             if got == 0 {
-                                eof = true;
+                                self.eof = true;
                                 break;
                             }
                             if let Some(at) = memchr::memchr(b'\n', &more) {
                                 block.extend_from_slice(&more[..=at]);
-                                carry.extend_from_slice(&more[at + 1..]);
+                                self.carry.extend_from_slice(&more[at + 1..]);
                                 break;
                             }
                             block.append(&mut more);
@@ -170,30 +253,11 @@ pub fn console_in_blocks(reader: &mut impl Read, first: Vec<u8>, file: u32, bloc
                     block.truncate(at + 1);
                 }
             }
+            self.binary = self.binary || memchr::memchr(0, block).is_some();
             filled += 1;
         }
-        if filled == 0 {
-            break;
-        }
-        let batch = &blocks[..filled];
-        binary = binary || batch.iter().any(|b| memchr::memchr(0, b).is_some());
-        let results: Vec<(Vec<Recognized<'_>>, u32)> = if filled == 1 || threads == 1 {
-            batch.iter().map(|b| recognize_block(b)).collect()
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = batch.iter().map(|b| s.spawn(|| recognize_block(b))).collect();
-                handles.into_iter().map(|h| h.join().expect("recognition does not panic")).collect()
-            })
-        };
-        for (events, count) in results {
-            for r in events {
-                let line = u32::try_from(lines_before + u64::from(r.line)).unwrap_or(u32::MAX);
-                tracker.feed(r.event, r.ts, Location { file, line });
-            }
-            lines_before += u64::from(count);
-        }
+        Ok(filled)
     }
-    Ok(ConsoleTrace { trace: tracker.finish(), lines: lines_before, binary })
 }
 
 #[cfg(test)]

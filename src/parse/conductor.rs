@@ -9,7 +9,13 @@ use super::{Event, HandlerLine, parse_ms, txt};
 /// subscriptions (`EventBus: Subscribed to "musical-conductor:beat:started"`, C23/H22), which
 /// are not beats, and analyser rewrites such as `PerformanceTracker: ✅ Beat 1: 15.20ms` (H21).
 pub fn recognize(msg: &[u8]) -> Option<Event<'_>> {
-    match *msg.first()? {
+    let first = *msg.first()?;
+    if !matches!(first, b'P' | b'B' | b'C' | b'D' | b'E' | b'M' | b'R' | b'S') {
+        return None;
+    }
+    // Cypress prints `%c` arguments literally: a CSS residue may end any message (H15).
+    let msg = super::envelope::strip_css_residue(msg);
+    match first {
         b'P' => {
             if let Some(r) = msg.strip_prefix(b"PerformanceTracker: ") {
                 performance_tracker(r)

@@ -16,23 +16,37 @@ pub struct Peeled<'a> {
     /// Best timestamp of the line (inner > outer), converted only when asked for: most lines
     /// are not recognized and their timestamps never needed.
     stamp: Stamp<'a>,
-    /// The message, with leading glyphs (emoji, `?`, mojibake, `%c`) and trailing CSS residue
-    /// removed, so that recognition can anchor on ASCII keywords.
+    /// The message, with leading glyphs (emoji, `?`, mojibake, `%c`) removed, so that
+    /// recognition can anchor on ASCII keywords. The trailing CSS residue is removed by
+    /// [`strip_css_residue`] once a message is known to matter (it costs a regex search).
     pub message: &'a [u8],
 }
 
+/// A line's timestamp, not yet converted.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Stamp<'a> {
+pub enum Stamp<'a> {
     None,
     /// An ISO-8601 `…Z` timestamp's text.
     Iso(&'a [u8]),
     Ms(i64),
 }
 
-impl Peeled<'_> {
+impl<'a> Peeled<'a> {
     /// The line's timestamp, epoch milliseconds UTC.
     pub fn ts(&self) -> Option<i64> {
-        match self.stamp {
+        self.stamp.ms()
+    }
+
+    /// The timestamp, unconverted.
+    pub fn stamp(&self) -> Stamp<'a> {
+        self.stamp
+    }
+}
+
+impl Stamp<'_> {
+    /// Epoch milliseconds UTC.
+    pub fn ms(&self) -> Option<i64> {
+        match *self {
             Stamp::None => None,
             Stamp::Iso(b) => timestamp::parse_iso(b).map(|t| t.0),
             Stamp::Ms(ms) => Some(ms),
@@ -80,7 +94,7 @@ pub fn peel(line: &[u8]) -> Peeled<'_> {
         // Guides elide the inner timestamp as `...`: "no inner ts".
         rest = r;
     }
-    let message = strip_css_residue(skip_glyphs(rest));
+    let message = skip_glyphs(rest);
     Peeled { stamp: if inner == Stamp::None { outer } else { inner }, message }
 }
 
@@ -220,7 +234,7 @@ mod tests {
     use super::*;
 
     fn msg(line: &str) -> String {
-        String::from_utf8(peel(line.as_bytes()).message.to_vec()).unwrap()
+        String::from_utf8(strip_css_residue(peel(line.as_bytes()).message).to_vec()).unwrap()
     }
 
     #[test]
@@ -252,7 +266,7 @@ mod tests {
             "[2025-11-17T16:40:45.055Z] LOG 2025-11-17T16:40:45.056Z %c✅ Completed in 8.90ms color: #28A745; font-weight: bold;"
                 .as_bytes(),
         );
-        assert_eq!(p.message, b"Completed in 8.90ms");
+        assert_eq!(strip_css_residue(p.message), b"Completed in 8.90ms");
         assert_eq!(p.ts(), Some(timestamp::parse_iso(b"2025-11-17T16:40:45.056Z").unwrap().0));
         assert_eq!(
             msg(

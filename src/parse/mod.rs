@@ -104,6 +104,21 @@ pub struct ReportedBeat {
 }
 
 impl Event<'_> {
+    /// Whether the tracker uses the line's timestamp for this event (converting one costs more
+    /// than recognizing most lines, so the others never convert theirs).
+    pub fn needs_ts(&self) -> bool {
+        matches!(
+            self,
+            Event::BeatStarted { .. }
+                | Event::HostBeatStarted { .. }
+                | Event::PerfCompleted { .. }
+                | Event::ExecCompleted { .. }
+                | Event::CompletedCopy { .. }
+                | Event::BeatFailed { .. }
+                | Event::Reported(_)
+        )
+    }
+
     /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
     pub fn is_timing(&self) -> bool {
         match self {
