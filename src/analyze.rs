@@ -25,6 +25,8 @@ pub struct AnalyzeOptions {
     pub allow_empty: bool,
     /// Record each file's SHA-256 in the diagnostics (baseline provenance).
     pub hash_sources: bool,
+    /// `[[sources.pattern]]` and `[[sources.json]]`.
+    pub rules: crate::parse::user::UserRules,
 }
 
 /// Runs the pipeline. Per-file problems (unreadable, nothing recognized, invalid frames JSON)
@@ -45,7 +47,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         let name = path.to_string_lossy().into_owned();
         names.push(name.clone());
         let file_idx = u32::try_from(i).map_err(|_| Error::Usage("too many input files".into()))?;
-        let scanned = match crate::scan::scan_file(path, opts.format, file_idx, opts.hash_sources) {
+        let rules = opts.rules.for_file(&name);
+        let scanned = match crate::scan::scan_file(path, opts.format, file_idx, opts.hash_sources, &rules) {
             Ok(s) => s,
             Err(e) => {
                 diagnostics.warnings.push(format!("{name}: cannot read: {e}"));

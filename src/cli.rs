@@ -118,6 +118,10 @@ pub struct AnalyzeArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Show what perfgate reads in LINE (a conductor message, or which `[[sources.pattern]]` /
+    /// `[[sources.json]]` rule matched and what it extracted), then exit.
+    #[arg(long, value_name = "LINE")]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,6 +194,7 @@ fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, has
         max_executions: output.and_then(|o| o.max_executions).unwrap_or(config.max_executions),
         allow_empty: input.allow_empty,
         hash_sources,
+        rules: config.rules.clone(),
     };
     let report = analyze::analyze(&opts)?;
     let mut stderr = std::io::stderr().lock();
@@ -214,6 +219,11 @@ fn print(text: &str) {
 }
 
 fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
+    if let Some(line) = &args.explain {
+        let config = Config::load(args.input.config.as_deref(), cwd)?;
+        print(&crate::parse::user::explain(&config.rules, line));
+        return Ok(0);
+    }
     let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
     let view = view(&args.output, &config)?;
     if let Some(path) = &args.output.json {

@@ -277,6 +277,10 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
 struct RawSources {
     paths: Option<Vec<String>>,
     format: Option<InputFormat>,
+    #[serde(default)]
+    pattern: Vec<crate::parse::user::RawPattern>,
+    #[serde(default)]
+    json: Vec<crate::parse::user::RawJson>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -348,6 +352,8 @@ pub struct Config {
     pub baseline_path: PathBuf,
     /// `[baseline] history`: runs kept in the baseline.
     pub history: usize,
+    /// `[[sources.pattern]]`, `[[sources.json]]`: any application's logs.
+    pub rules: crate::parse::user::UserRules,
 }
 
 impl Default for Config {
@@ -365,6 +371,7 @@ impl Default for Config {
             gate: GateConfig::default(),
             baseline_path: PathBuf::from(".perfgate/baseline.json"),
             history: 5,
+            rules: crate::parse::user::UserRules::default(),
         }
     }
 }
@@ -416,11 +423,13 @@ impl Config {
             }
         };
         let gate = gate_config(raw.gate).map_err(err)?;
+        let rules = crate::parse::user::UserRules::compile(&raw.sources.pattern, &raw.sources.json).map_err(err)?;
         let history = raw.baseline.history.unwrap_or(d.history);
         if history == 0 {
             return Err(err("baseline.history: must be at least 1".into()));
         }
         Ok(Config {
+            rules,
             gate,
             history,
             baseline_path: raw.baseline.path.map(|p| base.join(p)).unwrap_or(d.baseline_path),

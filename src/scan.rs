@@ -18,6 +18,7 @@ use crate::attribute::tracker::{FileTrace, Tracker};
 use crate::attribute::{self, InputFormat, Traced};
 use crate::input::{self, Encoding};
 use crate::parse::envelope::Stamp;
+use crate::parse::user::{self, Rule};
 use crate::parse::{self, Event, Location, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
@@ -30,14 +31,19 @@ pub struct Scanned {
     pub sha256: Option<String>,
 }
 
-/// Reads `path` as `format` (detected when `Auto`); `hash` computes the file's SHA-256 on the way.
-pub fn scan_file(path: &Path, format: InputFormat, file: u32, hash: bool) -> std::io::Result<Scanned> {
+/// Reads `path` as `format` (detected when `Auto`); `hash` computes the file's SHA-256 on the way;
+/// `rules` are the user rules (`[[sources.pattern]]`, `[[sources.json]]`) that apply to it.
+pub fn scan_file(path: &Path, format: InputFormat, file: u32, hash: bool, rules: &[&Rule]) -> std::io::Result<Scanned> {
     let mut f = std::fs::File::open(path)?;
     let mut head = Vec::with_capacity(BLOCK + (64 << 10));
     (&mut f).take(BLOCK as u64).read_to_end(&mut head)?;
     let ext = path.extension().and_then(|e| e.to_str());
     let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-    let format = attribute::detect(&head, ext, format);
+    let mut format = attribute::detect(&head, ext, format);
+    if format == InputFormat::OtherJson && !rules.is_empty() {
+        // JSON lines read by the user's rules.
+        format = InputFormat::Console;
+    }
     if utf16 || format != InputFormat::Console {
         f.read_to_end(&mut head)?;
         let bytes = head.len() as u64;
@@ -56,7 +62,7 @@ pub fn scan_file(path: &Path, format: InputFormat, file: u32, hash: bool) -> std
     }
     let mut bytes = head.len() as u64 + if encoding == Encoding::Utf8Bom { 3 } else { 0 };
     let mut reader = HashingReader { inner: f, hasher: hasher.as_mut(), bytes: &mut bytes };
-    let c = console(&mut reader, head, file)?;
+    let c = console_in_blocks(&mut reader, head, file, BLOCK, rules)?;
     let sha256 = hasher.map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
     Ok(Scanned { traced: Traced { format, lines: c.lines, trace: c.trace, problem: None, binary: c.binary }, encoding, bytes, sha256 })
 }
@@ -86,16 +92,22 @@ struct Recognized<'b> {
     event: Event<'b>,
 }
 
-/// Recognizes every line of a block; returns its events and its number of lines.
-fn recognize_block(block: &[u8]) -> (Vec<Recognized<'_>>, u32) {
+/// Recognizes every line of a block — as a conductor message, else by the user's rules;
+/// returns its events and its number of lines.
+fn recognize_block<'b>(block: &'b [u8], rules: &[&Rule]) -> (Vec<Recognized<'b>>, u32) {
     // Conductor logs recognize about one line in two; a guess that avoids most regrowth.
     let mut out = Vec::with_capacity(block.len() / 256);
     let mut count = 0;
+    let mut scratch = (!rules.is_empty()).then(|| user::Scratch::new(rules));
     for (no, line) in parse::lines(block) {
         count = no;
         let peeled = envelope::peel(line);
         if let Some(event) = conductor::recognize(peeled.message) {
             out.push(Recognized { line: no, stamp: peeled.stamp(), event });
+        } else if let Some(scratch) = scratch.as_mut() {
+            if let Some(event) = user::recognize(rules, scratch, line) {
+                out.push(Recognized { line: no, stamp: Stamp::None, event });
+            }
         }
     }
     (out, count)
@@ -111,7 +123,7 @@ pub struct ConsoleTrace {
 
 /// Streams a console log: `first` holds the bytes already read, `reader` the rest.
 pub fn console(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32) -> std::io::Result<ConsoleTrace> {
-    console_in_blocks(reader, first, file, BLOCK)
+    console_in_blocks(reader, first, file, BLOCK, &[])
 }
 
 /// [`console`] with a given block size (tests use tiny blocks to exercise the boundaries).
@@ -119,18 +131,24 @@ pub fn console(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32) -> st
 /// Two sets of blocks alternate: while the main thread feeds the events of one batch to the
 /// tracker (which must see them in order), another thread reads the next batch and recognizes
 /// it, its blocks in parallel.
-pub fn console_in_blocks(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32, block_size: usize) -> std::io::Result<ConsoleTrace> {
+pub fn console_in_blocks(
+    reader: &mut (impl Read + Send),
+    first: Vec<u8>,
+    file: u32,
+    block_size: usize,
+    rules: &[&Rule],
+) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
     let mut source = Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false };
     let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file };
     let mut set_a: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let mut set_b: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let filled = source.fill(&mut set_a)?;
-    let mut results_a = recognize_batch(&set_a[..filled]);
+    let mut results_a = recognize_batch(&set_a[..filled], rules);
     loop {
-        let next = prepare_while_feeding(&mut source, &mut set_b, &mut feeder, results_a)?;
+        let next = prepare_while_feeding(&mut source, &mut set_b, &mut feeder, results_a, rules)?;
         let Some(results_b) = next else { break };
-        let next = prepare_while_feeding(&mut source, &mut set_a, &mut feeder, results_b)?;
+        let next = prepare_while_feeding(&mut source, &mut set_a, &mut feeder, results_b, rules)?;
         let Some(next_a) = next else { break };
         results_a = next_a;
     }
@@ -144,6 +162,7 @@ fn prepare_while_feeding<'s, R: Read + Send>(
     set: &'s mut [Vec<u8>],
     feeder: &mut Feeder,
     ready: Batch<'_>,
+    rules: &[&Rule],
 ) -> std::io::Result<Option<Batch<'s>>> {
     let (next, ()) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || -> std::io::Result<Option<Batch<'s>>> {
@@ -152,7 +171,7 @@ fn prepare_while_feeding<'s, R: Read + Send>(
                 return Ok(None);
             }
             let set: &'s [Vec<u8>] = set;
-            Ok(Some(recognize_batch(&set[..filled])))
+            Ok(Some(recognize_batch(&set[..filled], rules)))
         });
         feeder.feed(ready);
         (worker.join().expect("reading does not panic"), ())
@@ -163,12 +182,12 @@ fn prepare_while_feeding<'s, R: Read + Send>(
 /// The recognized events of a batch, per block, with each block's line count.
 type Batch<'b> = Vec<(Vec<Recognized<'b>>, u32)>;
 
-fn recognize_batch(batch: &[Vec<u8>]) -> Batch<'_> {
+fn recognize_batch<'b>(batch: &'b [Vec<u8>], rules: &[&Rule]) -> Batch<'b> {
     if batch.len() <= 1 {
-        return batch.iter().map(|b| recognize_block(b)).collect();
+        return batch.iter().map(|b| recognize_block(b, rules)).collect();
     }
     std::thread::scope(|s| {
-        let handles: Vec<_> = batch.iter().map(|b| s.spawn(|| recognize_block(b))).collect();
+        let handles: Vec<_> = batch.iter().map(|b| s.spawn(|| recognize_block(b, rules))).collect();
         handles.into_iter().map(|h| h.join().expect("recognition does not panic")).collect()
     })
 }
@@ -281,10 +300,10 @@ mod tests {
         crate::generate::run(&args).unwrap();
         for name in ["run-00.log", "run-01.log"] {
             let text = std::fs::read(dir.path().join("logs").join(name)).unwrap();
-            let whole = console_in_blocks(&mut &text[..], Vec::new(), 0, usize::MAX).unwrap();
+            let whole = console_in_blocks(&mut &text[..], Vec::new(), 0, usize::MAX, &[]).unwrap();
             for block in [1, 7, 97, 4096] {
                 let (first, rest) = text.split_at(text.len().min(block));
-                let parts = console_in_blocks(&mut &rest[..], first.to_vec(), 0, block).unwrap();
+                let parts = console_in_blocks(&mut &rest[..], first.to_vec(), 0, block, &[]).unwrap();
                 assert_eq!(parts.lines, whole.lines, "{name} block {block}");
                 assert_eq!(format!("{:?}", parts.trace), format!("{:?}", whole.trace), "{name} block {block}");
             }

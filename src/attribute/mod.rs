@@ -131,6 +131,8 @@ pub enum Mapping {
     Catalog,
     Log,
     Report,
+    /// Named by a user rule (`[[sources.pattern]]`, `[[sources.json]]`).
+    Pattern,
     Unmapped,
 }
 
@@ -386,11 +388,9 @@ fn resolve(record: &BeatRecord, info: &ExecutionInfo, catalog: &Catalog, hints: 
             .unwrap_or_default()
     };
     if let Some((handler, plugin)) = record.stated_handler.as_deref() {
-        return Resolved {
-            key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() },
-            mapping: Mapping::Report,
-            catalog: None,
-        };
+        let mapping =
+            if matches!(record.outcome, Outcome::Sample { source: Source::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
+        return Resolved { key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping, catalog: None };
     }
     if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.get(e)?, info.request.as_deref())) {
         return Resolved { key: HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, mapping: Mapping::Log, catalog: None };

@@ -30,6 +30,8 @@ pub enum Source {
     BeatExecutor,
     /// A markdown telemetry report.
     Report,
+    /// A `[[sources.pattern]]` or `[[sources.json]]` rule (any application's logs).
+    Pattern,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,6 +119,8 @@ struct BeatState {
     perf: Option<(f64, u32)>,
     exec: Option<(f64, u32)>,
     report: Option<f64>,
+    /// The report was a user rule's sample.
+    pattern: bool,
     ts: Option<i64>,
     started: u32,
     /// The failure line, for a failed beat.
@@ -243,6 +247,7 @@ impl Tracker {
             perf: None,
             exec: None,
             report: None,
+            pattern: false,
             ts,
             started: at.line,
             failed_at: None,
@@ -549,7 +554,9 @@ impl Tracker {
             }
         };
         let info = &mut self.executions[e as usize];
-        if info.plugin.is_none() {
+        if info.plugin.is_none() && r.rule.is_none() {
+            // A markdown section runs one sequence, so one plugin: a block that names it names
+            // it for its siblings. User rules' samples share no such context.
             info.plugin = plugin.clone();
         }
         let state = BeatState {
@@ -567,7 +574,8 @@ impl Tracker {
             perf: None,
             exec: None,
             report: r.ms,
-            ts,
+            pattern: r.rule.is_some(),
+            ts: r.ts.or(ts),
             started: at.line,
             failed_at: None,
             stated_handler: r.handler.as_deref().map(|h| Box::new((self.intern(h), plugin))),
@@ -588,7 +596,9 @@ impl Tracker {
                 Status::Done => match (b.perf, b.exec, b.report) {
                     (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
                     (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
-                    (None, None, Some(ms)) => (Outcome::Sample { ms, source: Source::Report }, b.started),
+                    (None, None, Some(ms)) => {
+                        (Outcome::Sample { ms, source: if b.pattern { Source::Pattern } else { Source::Report } }, b.started)
+                    }
                     (None, None, None) => (Outcome::Incomplete, b.started),
                 },
                 Status::Failed => (Outcome::Failed, b.failed_at.unwrap_or(b.started)),

@@ -11,6 +11,7 @@ pub mod conductor;
 pub mod envelope;
 pub mod frames;
 pub mod markdown;
+pub mod user;
 
 use std::borrow::Cow;
 
@@ -101,6 +102,10 @@ pub struct ReportedBeat {
     pub plugin: Option<String>,
     /// The line that gave the duration (else the beat's header line).
     pub line: u32,
+    /// The `[[sources.pattern]]` / `[[sources.json]]` rule that read it (user logs).
+    pub rule: Option<String>,
+    /// The line's own timestamp (user logs).
+    pub ts: Option<i64>,
 }
 
 impl Event<'_> {

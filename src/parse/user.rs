@@ -1,0 +1,467 @@
+//! Logs of any application, through rules in `perfgate.toml`: `[[sources.pattern]]` (a regex
+//! with named groups `handler` and `duration`, optional `unit`, `plugin`, `ts`) and
+//! `[[sources.json]]` (JSON lines, with the fields that hold the handler, the duration and the
+//! rest). A matching line is a whole sample — there is no beat to track. Rules are tried on the
+//! raw line (after `\r\n`), after the conductor's own recognition, in the order written.
+
+use std::borrow::Cow;
+
+use regex::bytes::{CaptureLocations, Regex};
+use serde::Deserialize;
+
+use super::{Event, ReportedBeat};
+use crate::timestamp;
+
+/// Raw `[[sources.pattern]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPattern {
+    pub name: Option<String>,
+    pub regex: String,
+    pub unit: Option<String>,
+    pub plugin: Option<String>,
+    pub files: Option<String>,
+    pub prefilter: Option<String>,
+    #[serde(default)]
+    pub normalize: Vec<RawNormalize>,
+}
+
+/// Raw `[[sources.json]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJson {
+    pub name: Option<String>,
+    pub handler: String,
+    pub duration: String,
+    pub unit: Option<String>,
+    pub unit_field: Option<String>,
+    pub plugin: Option<String>,
+    pub plugin_field: Option<String>,
+    pub timestamp: Option<String>,
+    pub files: Option<String>,
+    #[serde(default)]
+    pub normalize: Vec<RawNormalize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNormalize {
+    #[serde(rename = "match")]
+    pub pattern: String,
+    pub replace: String,
+}
+
+/// A duration unit, as a factor to milliseconds.
+fn unit_factor(u: &str) -> Option<f64> {
+    match u.trim() {
+        "ns" => Some(1e-6),
+        "us" | "µs" | "μs" => Some(1e-3),
+        "ms" => Some(1.0),
+        "s" => Some(1000.0),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Normalize {
+    regex: regex::Regex,
+    replace: String,
+}
+
+// A handful of rules per run: their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+enum Kind {
+    Regex {
+        regex: Regex,
+        prefilter: Option<memchr::memmem::Finder<'static>>,
+        handler: usize,
+        duration: usize,
+        unit: Option<usize>,
+        plugin: Option<usize>,
+        ts: Option<usize>,
+    },
+    Json {
+        handler: Vec<String>,
+        duration: Vec<String>,
+        unit_field: Option<Vec<String>>,
+        plugin_field: Option<Vec<String>>,
+        timestamp: Option<Vec<String>>,
+    },
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `sources.pattern[2]` / `sources.json[1]`, or the rule's `name`.
+    pub label: String,
+    kind: Kind,
+    unit: f64,
+    plugin: Option<String>,
+    files: Option<glob::Pattern>,
+    normalize: Vec<Normalize>,
+}
+
+/// The rules of a config.
+#[derive(Debug, Clone, Default)]
+pub struct UserRules {
+    pub rules: Vec<Rule>,
+}
+
+impl UserRules {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Compiles the rules; errors name the key (`sources.pattern[2].regex`).
+    pub fn compile(patterns: &[RawPattern], json: &[RawJson]) -> Result<UserRules, String> {
+        let mut rules = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            let key = format!("sources.pattern[{}]", i + 1);
+            let regex = Regex::new(&p.regex).map_err(|e| format!("{key}.regex: invalid regular expression: {e}"))?;
+            let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
+            let handler = group("handler").ok_or_else(|| format!("{key}.regex: needs a named group (?P<handler>…)"))?;
+            let duration = group("duration").ok_or_else(|| format!("{key}.regex: needs a named group (?P<duration>…)"))?;
+            let prefilter = match &p.prefilter {
+                Some(lit) if lit.is_empty() => None,
+                Some(lit) => Some(lit.clone()),
+                None => required_literal(&p.regex),
+            };
+            rules.push(Rule {
+                label: p.name.clone().unwrap_or(key.clone()),
+                kind: Kind::Regex {
+                    prefilter: prefilter.map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()),
+                    handler,
+                    duration,
+                    unit: group("unit"),
+                    plugin: group("plugin"),
+                    ts: group("ts"),
+                    regex,
+                },
+                unit: unit_of(&key, p.unit.as_deref())?,
+                plugin: p.plugin.clone(),
+                files: files_of(&key, p.files.as_deref())?,
+                normalize: normalize_of(&key, &p.normalize)?,
+            });
+        }
+        for (i, j) in json.iter().enumerate() {
+            let key = format!("sources.json[{}]", i + 1);
+            let path = |v: &str| v.split('.').map(str::to_owned).collect::<Vec<_>>();
+            if j.handler.is_empty() || j.duration.is_empty() {
+                return Err(format!("{key}: `handler` and `duration` name the JSON fields to read"));
+            }
+            rules.push(Rule {
+                label: j.name.clone().unwrap_or(key.clone()),
+                kind: Kind::Json {
+                    handler: path(&j.handler),
+                    duration: path(&j.duration),
+                    unit_field: j.unit_field.as_deref().map(path),
+                    plugin_field: j.plugin_field.as_deref().map(path),
+                    timestamp: j.timestamp.as_deref().map(path),
+                },
+                unit: unit_of(&key, j.unit.as_deref())?,
+                plugin: j.plugin.clone(),
+                files: files_of(&key, j.files.as_deref())?,
+                normalize: normalize_of(&key, &j.normalize)?,
+            });
+        }
+        Ok(UserRules { rules })
+    }
+
+    /// The rules that apply to a file.
+    pub fn for_file(&self, path: &str) -> Vec<&Rule> {
+        let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.rules.iter().filter(|r| r.files.as_ref().is_none_or(|g| g.matches(&name) || g.matches(path))).collect()
+    }
+}
+
+fn unit_of(key: &str, unit: Option<&str>) -> Result<f64, String> {
+    match unit {
+        None => Ok(1.0),
+        Some(u) => unit_factor(u).ok_or_else(|| format!("{key}.unit: unknown unit {u:?} (ns, us, µs, ms, s)")),
+    }
+}
+
+fn files_of(key: &str, files: Option<&str>) -> Result<Option<glob::Pattern>, String> {
+    files.map(|f| glob::Pattern::new(f).map_err(|e| format!("{key}.files: invalid glob {f:?}: {e}"))).transpose()
+}
+
+fn normalize_of(key: &str, rules: &[RawNormalize]) -> Result<Vec<Normalize>, String> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let regex =
+                regex::Regex::new(&n.pattern).map_err(|e| format!("{key}.normalize[{}].match: invalid regular expression: {e}", i + 1))?;
+            Ok(Normalize { regex, replace: n.replace.clone() })
+        })
+        .collect()
+}
+
+/// A literal every match must contain, read off the pattern's text when that is safe: the
+/// longest run of plain characters outside groups' names, classes and escapes, in a pattern
+/// without alternation. `None` when unsure (the regex engine still has its own prefilters).
+pub fn required_literal(pattern: &str) -> Option<String> {
+    if pattern.contains('|') {
+        return None;
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut best = String::new();
+    let mut run = String::new();
+    let mut i = 0;
+    let flush = |run: &mut String, best: &mut String| {
+        if run.len() > best.len() {
+            *best = run.clone();
+        }
+        run.clear();
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let quantified = matches!(chars.get(i + 1), Some('?' | '*' | '{'));
+        match c {
+            '\\' => {
+                flush(&mut run, &mut best);
+                i += 2;
+                continue;
+            }
+            '[' => {
+                flush(&mut run, &mut best);
+                while i < chars.len() && chars[i] != ']' {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+            }
+            '(' => {
+                flush(&mut run, &mut best);
+                if chars.get(i + 1) == Some(&'?') {
+                    // `(?P<name>`, `(?<name>`, `(?:`, `(?i)`: skip to the end of the header.
+                    while i < chars.len() && !matches!(chars[i], '>' | ':' | ')') {
+                        i += 1;
+                    }
+                }
+            }
+            c if (c.is_alphanumeric() || " :=/-_,;#@".contains(c)) && !quantified => run.push(c),
+            _ => flush(&mut run, &mut best),
+        }
+        // A quantified group or `+` makes the previous run optional or repeated: end it.
+        if matches!(chars.get(i + 1), Some('?' | '*' | '{')) && c == ')' {
+            best.clear();
+        }
+        i += 1;
+    }
+    flush(&mut run, &mut best);
+    let best = best.trim().to_owned();
+    (best.len() >= 3).then_some(best)
+}
+
+/// Scratch space for matching (one per thread).
+pub struct Scratch {
+    locs: Vec<Option<CaptureLocations>>,
+}
+
+impl Scratch {
+    pub fn new(rules: &[&Rule]) -> Self {
+        Scratch {
+            locs: rules
+                .iter()
+                .map(|r| match &r.kind {
+                    Kind::Regex { regex, .. } => Some(regex.capture_locations()),
+                    Kind::Json { .. } => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The first rule that turns `line` into a sample.
+pub fn recognize(rules: &[&Rule], scratch: &mut Scratch, line: &[u8]) -> Option<Event<'static>> {
+    for (i, rule) in rules.iter().enumerate() {
+        let found = match &rule.kind {
+            Kind::Regex { regex, prefilter, handler, duration, unit, plugin, ts } => {
+                if prefilter.as_ref().is_some_and(|f| f.find(line).is_none()) {
+                    continue;
+                }
+                let locs = scratch.locs[i].as_mut().expect("a regex rule has locations");
+                if regex.captures_read(locs, line).is_none() {
+                    continue;
+                }
+                let get = |g: usize| locs.get(g).map(|(a, b)| &line[a..b]);
+                let (Some(h), Some(d)) = (get(*handler), get(*duration)) else { continue };
+                let factor = match unit.and_then(get) {
+                    Some(u) => match std::str::from_utf8(u).ok().and_then(unit_factor) {
+                        Some(f) => f,
+                        None => continue,
+                    },
+                    None => rule.unit,
+                };
+                let Some(ms) = super::parse_ms(d).filter(|_| d.iter().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b','))) else {
+                    continue;
+                };
+                Found {
+                    handler: super::txt(h).into_owned(),
+                    ms: ms * factor,
+                    plugin: plugin.and_then(get).map(|p| super::txt(p).into_owned()),
+                    ts: ts.and_then(get).and_then(parse_ts),
+                }
+            }
+            Kind::Json { handler, duration, unit_field, plugin_field, timestamp } => {
+                let start = line.iter().position(|b| !b.is_ascii_whitespace());
+                if start.is_none_or(|s| line[s] != b'{') {
+                    continue;
+                }
+                let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+                let field = |path: &[String]| path.iter().try_fold(&value, |v, k| v.get(k));
+                let Some(h) =
+                    field(handler).and_then(|v| v.as_str().map(Cow::Borrowed).or_else(|| v.as_i64().map(|n| Cow::Owned(n.to_string()))))
+                else {
+                    continue;
+                };
+                let Some(d) = field(duration).and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))) else {
+                    continue;
+                };
+                let factor = match unit_field.as_ref().and_then(|p| field(p)).and_then(|v| v.as_str()) {
+                    Some(u) => match unit_factor(u) {
+                        Some(f) => f,
+                        None => continue,
+                    },
+                    None => rule.unit,
+                };
+                Found {
+                    handler: h.into_owned(),
+                    ms: d * factor,
+                    plugin: plugin_field.as_ref().and_then(|p| field(p)).and_then(|v| v.as_str()).map(str::to_owned),
+                    ts: timestamp.as_ref().and_then(|p| field(p)).and_then(|v| v.as_str()).and_then(|s| parse_ts(s.as_bytes())),
+                }
+            }
+        };
+        if !(found.ms.is_finite() && found.ms >= 0.0) {
+            continue;
+        }
+        let mut handler = found.handler;
+        for n in &rule.normalize {
+            handler = n.regex.replace_all(&handler, n.replace.as_str()).into_owned();
+        }
+        return Some(Event::Reported(Box::new(ReportedBeat {
+            ms: Some(found.ms),
+            handler: Some(handler),
+            plugin: found.plugin.or_else(|| rule.plugin.clone()),
+            rule: Some(rule.label.clone()),
+            ts: found.ts,
+            ..ReportedBeat::default()
+        })));
+    }
+    None
+}
+
+struct Found {
+    handler: String,
+    ms: f64,
+    plugin: Option<String>,
+    ts: Option<i64>,
+}
+
+fn parse_ts(b: &[u8]) -> Option<i64> {
+    timestamp::parse_iso(b).map(|t| t.0).or_else(|| timestamp::parse_serilog(b))
+}
+
+/// What `--explain` prints for a line.
+pub fn explain(rules: &UserRules, line: &str) -> String {
+    let bytes = line.trim_end_matches(['\r', '\n']).as_bytes();
+    let peeled = super::envelope::peel(bytes);
+    if let Some(e) = super::conductor::recognize(peeled.message) {
+        return format!("Musical Conductor line: {e:?}\ntimestamp: {:?}\n", peeled.ts().map(timestamp::format_iso));
+    }
+    let all: Vec<&Rule> = rules.rules.iter().collect();
+    let mut scratch = Scratch::new(&all);
+    match recognize(&all, &mut scratch, bytes) {
+        Some(Event::Reported(b)) => format!(
+            "matched by {}: handler {:?}, plugin {:?}, duration {} ms, timestamp {:?}\n",
+            b.rule.as_deref().unwrap_or("?"),
+            b.handler.as_deref().unwrap_or(""),
+            b.plugin.as_deref().unwrap_or(""),
+            b.ms.unwrap_or(f64::NAN),
+            b.ts.map(timestamp::format_iso)
+        ),
+        _ => format!("not recognized: no conductor message, and none of the {} configured rule(s) matched\n", rules.rules.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(toml_text: &str) -> Result<UserRules, String> {
+        #[derive(Deserialize)]
+        struct S {
+            #[serde(default)]
+            pattern: Vec<RawPattern>,
+            #[serde(default)]
+            json: Vec<RawJson>,
+        }
+        let s: S = toml::from_str(toml_text).unwrap();
+        UserRules::compile(&s.pattern, &s.json)
+    }
+
+    fn sample(r: &UserRules, line: &str) -> Option<(String, Option<String>, f64)> {
+        let all: Vec<&Rule> = r.rules.iter().collect();
+        let mut scratch = Scratch::new(&all);
+        match recognize(&all, &mut scratch, line.as_bytes())? {
+            Event::Reported(b) => Some((b.handler.unwrap(), b.plugin, b.ms.unwrap())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn regex_rules_with_units_and_normalization() {
+        let r = rules(
+            r#"
+[[pattern]]
+regex = '(?P<handler>(?:GET|POST) \S+) handled in (?P<duration>[\d.]+) ?(?P<unit>ms|s|us|µs)'
+plugin = "api"
+[[pattern.normalize]]
+match = '/\d+'
+replace = '/{id}'
+"#,
+        )
+        .unwrap();
+        assert_eq!(sample(&r, "GET /users/42 handled in 12.5 ms"), Some(("GET /users/{id}".into(), Some("api".into()), 12.5)));
+        assert_eq!(sample(&r, "POST /orders handled in 1.2s"), Some(("POST /orders".into(), Some("api".into()), 1200.0)));
+        assert_eq!(sample(&r, "GET /x handled in 250µs"), Some(("GET /x".into(), Some("api".into()), 0.25)));
+        assert_eq!(sample(&r, "GET /x handled in 3 fortnights"), None);
+    }
+
+    #[test]
+    fn json_rules() {
+        let r = rules("[[json]]\nhandler = \"route\"\nduration = \"timing.ms\"\nplugin_field = \"svc\"\ntimestamp = \"ts\"\n").unwrap();
+        assert_eq!(
+            sample(&r, r#"{"route":"users.get","timing":{"ms":12.5},"svc":"users","ts":"2025-01-01T00:00:00.000Z"}"#),
+            Some(("users.get".into(), Some("users".into()), 12.5))
+        );
+        assert_eq!(sample(&r, r#"{"route":"users.get"}"#), None);
+        assert_eq!(sample(&r, "not json"), None);
+        assert_eq!(sample(&r, r#"{"route":"x","timing":{"ms":"7"}}"#), Some(("x".into(), None, 7.0)));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert!(
+            rules("[[pattern]]\nregex = '(?P<handler>\\w+)'\n")
+                .unwrap_err()
+                .contains("sources.pattern[1].regex: needs a named group (?P<duration>")
+        );
+        assert!(rules("[[pattern]]\nregex = '(unclosed'\n").unwrap_err().contains("sources.pattern[1].regex: invalid regular expression"));
+        assert!(
+            rules("[[pattern]]\nregex = '(?P<handler>\\w+) (?P<duration>\\d+)'\nunit = \"fortnight\"\n")
+                .unwrap_err()
+                .contains("sources.pattern[1].unit: unknown unit")
+        );
+        assert!(rules("[[json]]\nhandler = \"h\"\nduration = \"d\"\nunit = \"h\"\n").unwrap_err().contains("sources.json[1].unit"));
+    }
+
+    #[test]
+    fn derived_prefilters() {
+        assert_eq!(required_literal(r"(?P<handler>\S+) handled in (?P<duration>\d+)").as_deref(), Some("handled in"));
+        assert_eq!(required_literal(r"handler=(?P<handler>\S+) elapsed_ms=(?P<duration>[\d.]+)").as_deref(), Some("elapsed_ms="));
+        assert_eq!(required_literal(r"(?P<handler>a|b) (?P<duration>\d+)"), None);
+        assert_eq!(required_literal(r"(?P<handler>\w+)(?: took)? (?P<duration>\d+)"), None);
+    }
+}
