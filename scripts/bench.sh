@@ -56,3 +56,33 @@ measure "grep -c 'completed in', 1 file of 1 GiB" "$one_bytes" grep -c "complete
 "$bin" analyze "$data/one/logs" --catalog "$data/one/json-sequences" --format json > "$data/report.json"
 samples=$(grep -m1 '"samples"' "$data/report.json" | tr -dc 0-9)
 echo "samples in the 1 GiB file: $samples"
+
+# The user-pattern path: a 1 GiB HTTP access-style log (15% timing lines, mixed units), read by
+# the `http` rule of fixtures/apps/perfgate.toml.
+if [ ! -f "$data/apps/access-1g.log" ]; then
+  mkdir -p "$data/apps"
+  python3 - "$data/apps/chunk.log" <<'PY'
+import random, sys
+random.seed(7)
+routes = ["GET /users/%d", "POST /orders", "GET /health", "PUT /users/%d/profile", "DELETE /sessions/%d", "GET /products/%d"]
+out, size = [], 0
+while size < 16 * 1024 * 1024:
+    r = random.choice(routes)
+    if "%d" in r:
+        r = r % random.randint(1, 99999)
+    if random.random() < 0.15:
+        unit = random.choice(["ms", " ms", "us", "s"])
+        value = {"ms": random.lognormvariate(2, 0.5), " ms": random.lognormvariate(2, 0.5), "us": random.lognormvariate(6, 0.5), "s": random.lognormvariate(-3, 0.5)}[unit]
+        line = "2025-11-20T10:00:%02d.%03dZ INFO %s 200 handled in %.2f%s\n" % (random.randint(0, 59), random.randint(0, 999), r, value, unit)
+    else:
+        line = "2025-11-20T10:00:%02d.%03dZ DEBUG cache lookup for %s key=%08x hit=%s\n" % (random.randint(0, 59), random.randint(0, 999), r, random.getrandbits(32), random.choice(["true", "false"]))
+    out.append(line)
+    size += len(line)
+open(sys.argv[1], "w").write("".join(out))
+PY
+  for _ in $(seq 64); do cat "$data/apps/chunk.log"; done > "$data/apps/access-1g.log"
+  rm "$data/apps/chunk.log"
+fi
+cat "$data/apps/access-1g.log" > /dev/null
+apps_bytes=$(stat -c %s "$data/apps/access-1g.log")
+measure "perfgate analyze, user pattern, 1 GiB" "$apps_bytes" "$bin" analyze --config fixtures/apps/perfgate.toml "$data/apps/access-1g.log"

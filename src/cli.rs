@@ -199,7 +199,7 @@ fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, has
     let report = analyze::analyze(&opts)?;
     let mut stderr = std::io::stderr().lock();
     for w in &report.diagnostics.warnings {
-        let _ = writeln!(stderr, "warning: {}", render::escape::terminal(w));
+        let _ = writeln!(stderr, "warning: {}", render::escape::terminal_text(w));
     }
     Ok((config, report))
 }

@@ -9,7 +9,7 @@ fn main() {
     let code = match perfgate::cli::run(cli, &cwd) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("perfgate: error: {}", perfgate::render::escape::terminal(&e.to_string()));
+            eprintln!("perfgate: error: {}", perfgate::render::escape::terminal_text(&e.to_string()));
             e.exit_code()
         }
     };

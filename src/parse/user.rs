@@ -199,18 +199,17 @@ fn normalize_of(key: &str, rules: &[RawNormalize]) -> Result<Vec<Normalize>, Str
 }
 
 /// A literal every match must contain, read off the pattern's text when that is safe: the
-/// longest run of plain characters outside groups' names, classes and escapes, in a pattern
-/// without alternation. `None` when unsure (the regex engine still has its own prefilters).
+/// longest run of plain characters outside any group, class or escape, not made optional by a
+/// quantifier, in a pattern without a top-level alternation. `None` when unsure (the regex
+/// engine still has its own prefilters).
 pub fn required_literal(pattern: &str) -> Option<String> {
-    if pattern.contains('|') {
-        return None;
-    }
     let chars: Vec<char> = pattern.chars().collect();
     let mut best = String::new();
     let mut run = String::new();
+    let mut depth = 0usize;
     let mut i = 0;
     let flush = |run: &mut String, best: &mut String| {
-        if run.len() > best.len() {
+        if run.trim().len() > best.trim().len() {
             *best = run.clone();
         }
         run.clear();
@@ -221,8 +220,7 @@ pub fn required_literal(pattern: &str) -> Option<String> {
         match c {
             '\\' => {
                 flush(&mut run, &mut best);
-                i += 2;
-                continue;
+                i += 1;
             }
             '[' => {
                 flush(&mut run, &mut best);
@@ -232,19 +230,15 @@ pub fn required_literal(pattern: &str) -> Option<String> {
             }
             '(' => {
                 flush(&mut run, &mut best);
-                if chars.get(i + 1) == Some(&'?') {
-                    // `(?P<name>`, `(?<name>`, `(?:`, `(?i)`: skip to the end of the header.
-                    while i < chars.len() && !matches!(chars[i], '>' | ':' | ')') {
-                        i += 1;
-                    }
-                }
+                depth += 1;
             }
-            c if (c.is_alphanumeric() || " :=/-_,;#@".contains(c)) && !quantified => run.push(c),
+            ')' => {
+                flush(&mut run, &mut best);
+                depth = depth.saturating_sub(1);
+            }
+            '|' if depth == 0 => return None,
+            c if depth == 0 && !quantified && (c.is_alphanumeric() || " :=/-_,;#@".contains(c)) => run.push(c),
             _ => flush(&mut run, &mut best),
-        }
-        // A quantified group or `+` makes the previous run optional or repeated: end it.
-        if matches!(chars.get(i + 1), Some('?' | '*' | '{')) && c == ')' {
-            best.clear();
         }
         i += 1;
     }
@@ -255,16 +249,18 @@ pub fn required_literal(pattern: &str) -> Option<String> {
 
 /// Scratch space for matching (one per thread).
 pub struct Scratch {
-    locs: Vec<Option<CaptureLocations>>,
+    /// Per rule: a clone of its regex (each clone has its own cache, so threads do not contend
+    /// for one) and its capture slots.
+    regexes: Vec<Option<(Regex, CaptureLocations)>>,
 }
 
 impl Scratch {
     pub fn new(rules: &[&Rule]) -> Self {
         Scratch {
-            locs: rules
+            regexes: rules
                 .iter()
                 .map(|r| match &r.kind {
-                    Kind::Regex { regex, .. } => Some(regex.capture_locations()),
+                    Kind::Regex { regex, .. } => Some((regex.clone(), regex.capture_locations())),
                     Kind::Json { .. } => None,
                 })
                 .collect(),
@@ -276,11 +272,11 @@ impl Scratch {
 pub fn recognize(rules: &[&Rule], scratch: &mut Scratch, line: &[u8]) -> Option<Event<'static>> {
     for (i, rule) in rules.iter().enumerate() {
         let found = match &rule.kind {
-            Kind::Regex { regex, prefilter, handler, duration, unit, plugin, ts } => {
+            Kind::Regex { prefilter, handler, duration, unit, plugin, ts, .. } => {
                 if prefilter.as_ref().is_some_and(|f| f.find(line).is_none()) {
                     continue;
                 }
-                let locs = scratch.locs[i].as_mut().expect("a regex rule has locations");
+                let (regex, locs) = scratch.regexes[i].as_mut().expect("a regex rule has its regex");
                 if regex.captures_read(locs, line).is_none() {
                     continue;
                 }
@@ -463,5 +459,11 @@ replace = '/{id}'
         assert_eq!(required_literal(r"handler=(?P<handler>\S+) elapsed_ms=(?P<duration>[\d.]+)").as_deref(), Some("elapsed_ms="));
         assert_eq!(required_literal(r"(?P<handler>a|b) (?P<duration>\d+)"), None);
         assert_eq!(required_literal(r"(?P<handler>\w+)(?: took)? (?P<duration>\d+)"), None);
+        assert_eq!(
+            required_literal(r"^(?P<ts>\S+) \w+ (?P<handler>(?:GET|POST) \S+) \d{3} handled in (?P<duration>[\d.]+) ?ms").as_deref(),
+            Some("handled in")
+        );
+        assert_eq!(required_literal(r"GET (?P<handler>\S+)|POST (?P<duration>\d+)"), None);
+        assert_eq!(required_literal(r"tookx? (?P<handler>\S+) (?P<duration>\d+)").as_deref(), Some("took"));
     }
 }

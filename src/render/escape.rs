@@ -8,6 +8,12 @@ pub fn terminal(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
 }
 
+/// For messages printed on the terminal (errors, warnings): like [`terminal`], but line breaks
+/// and tabs are kept (a config error's snippet spans lines).
+pub fn terminal_text(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{FFFD}' } else { c }).collect()
+}
+
 /// For markdown: the text as a code span, which GitHub renders literally (no emphasis, links,
 /// HTML, mentions or issue references). Inside tables `|` is escaped (GFM splits cells before
 /// parsing code spans), line breaks become spaces, the fence is longer than any backtick run
@@ -29,6 +35,7 @@ mod tests {
     #[test]
     fn hostile_names() {
         assert_eq!(terminal("a\x1b[31mb"), "a\u{FFFD}[31mb");
+        assert_eq!(terminal_text("line 1\n  | x\x1b"), "line 1\n  | x\u{FFFD}");
         assert_eq!(markdown_code("notifyUi"), "`notifyUi`");
         assert_eq!(markdown_code("a|b"), "`a\\|b`");
         assert_eq!(markdown_code("x`y"), "``x`y``");
