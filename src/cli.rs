@@ -63,6 +63,7 @@ pub enum OutputFormat {
     Terminal,
     Markdown,
     Json,
+    Html,
 }
 
 /// What to read and how.
@@ -100,6 +101,9 @@ pub struct OutputArgs {
     /// Also write the markdown report to FILE.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Also write the HTML report (one self-contained file: heatmap, table, drill-down) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// How many handlers the heatmap shows. Default: 20.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
@@ -232,10 +236,14 @@ fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
     if let Some(path) = &args.output.markdown {
         crate::atomic::write(path, render::markdown::render(&report, &view).as_bytes())?;
     }
+    if let Some(path) = &args.output.html {
+        crate::atomic::write(path, render::html::render(&report, &view, None).as_bytes())?;
+    }
     print(&match args.output.format {
         OutputFormat::Terminal => render::terminal::render(&report, &view),
         OutputFormat::Markdown => render::markdown::render(&report, &view),
         OutputFormat::Json => render::json::render(&report),
+        OutputFormat::Html => render::html::render(&report, &view, None),
     });
     Ok(0)
 }
@@ -261,10 +269,14 @@ fn run_check(args: CheckArgs, cwd: &Path) -> Result<i32, Error> {
     if let Some(p) = &args.output.markdown {
         crate::atomic::write(p, render::check::markdown(&check, &view).as_bytes())?;
     }
+    if let Some(p) = &args.output.html {
+        crate::atomic::write(p, render::html::render(&report, &view, Some(&comparison)).as_bytes())?;
+    }
     print(&match args.output.format {
         OutputFormat::Terminal => render::check::terminal(&check, &view),
         OutputFormat::Markdown => render::check::markdown(&check, &view),
         OutputFormat::Json => render::check::json(&check),
+        OutputFormat::Html => render::html::render(&report, &view, Some(&comparison)),
     });
     Ok(match (comparison.outcome, args.fail_on) {
         (Outcome::Fail, _) | (Outcome::Warn, FailOn::Warning) => 1,

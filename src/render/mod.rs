@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod escape;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod terminal;

@@ -1,9 +1,11 @@
 //! Integration tests of the `perfgate` binary: real files on disk, the real corpus.
 
 mod apps;
+mod browser;
 mod corpus;
 mod errors;
 mod fixtures;
 mod gate;
 mod generated;
+mod html;
 mod support;

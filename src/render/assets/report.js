@@ -1,0 +1,254 @@
+"use strict";
+// perfgate's report page. Every log-derived string is inserted with textContent or as an SVG
+// text node, never as markup.
+(function () {
+  const data = JSON.parse(document.getElementById("perfgate-data").textContent);
+  const report = data.report;
+  const handlers = report.handlers;
+  const comparison = data.comparison;
+  const SVG = "http://www.w3.org/2000/svg";
+  const byKey = new Map();
+  if (comparison) for (const c of comparison.handlers) byKey.set(c.key, c);
+  const keyOf = (h) => (h.plugin ? h.plugin + "." + h.name : h.name);
+  const t = (h, s) => (h.timing ? h.timing[s] : null);
+  const fmt = (v, d = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
+  const pct = (v) => (v === null || v === undefined ? "–" : (v >= 0 ? "+" : "") + (v * 100).toFixed(1) + "%");
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+  // Heat from green (fast) to red (slow), by the configured bands.
+  function heatColor(ms) {
+    if (ms === null || ms === undefined) return "#e8eaee";
+    const slow = data.bands[2] || 1;
+    const x = Math.max(0, Math.min(1, ms / (slow * 1.4)));
+    return "hsl(" + Math.round(120 - 120 * x) + ", 62%, " + Math.round(72 - 18 * x) + "%)";
+  }
+  function rankColor(v, max) {
+    const x = max > 0 ? Math.max(0, Math.min(1, v / max)) : 0;
+    return "hsl(" + Math.round(120 - 120 * x) + ", 55%, " + Math.round(76 - 20 * x) + "%)";
+  }
+  function changeColor(c) {
+    if (c === null || c === undefined) return "#e8eaee";
+    const x = Math.max(-1, Math.min(1, c / 0.5));
+    return x <= 0 ? "hsl(120, 50%, " + Math.round(80 + 10 * x) + "%)" : "hsl(" + Math.round(60 - 60 * x) + ", 70%, " + Math.round(75 - 15 * x) + "%)";
+  }
+
+  // Header.
+  document.getElementById("title").textContent = data.title;
+  const s = report.summary;
+  document.getElementById("summary").textContent =
+    s.totalHandlers + " handlers, " + s.totalExecutions + " executions, " + fmt(s.totalTime) + " ms in total" +
+    (s.slowestHandler ? "; slowest on average: " + s.slowestHandler : "") + ".";
+  if (comparison) {
+    const v = document.getElementById("verdict");
+    const counts = Object.entries(comparison.counts).map(([k, n]) => n + " " + k).join(" · ");
+    v.textContent = comparison.outcome.toUpperCase() + " — " + counts + " — run-wide shift " +
+      (comparison.drift.factor === null ? "not estimated" : pct(comparison.drift.factor - 1));
+    v.className = comparison.outcome;
+  }
+  document.getElementById("legend").textContent =
+    "Heat: green below " + data.bands[0] + " ms, yellow to " + data.bands[1] + " ms, orange to " + data.bands[2] + " ms, red above (per cell, by its value).";
+  const d = report.diagnostics;
+  document.getElementById("diagnostics").textContent =
+    "Diagnostics: " + d.files.length + " files, " + d.lines + " lines, " + d.recognizedLines + " recognized, " + d.samples + " samples, " +
+    d.failed + " failed, " + d.incomplete + " incomplete, " + d.orphans + " orphan completions, " + d.unmappedBeats + " unmapped beats.";
+
+  // Filters.
+  const plugins = [...new Set(handlers.map((h) => h.plugin).filter((p) => p))].sort();
+  const sequences = [...new Set(handlers.flatMap((h) => h.sequences))].sort();
+  for (const [id, values] of [["plugin", plugins], ["sequence", sequences]]) {
+    const sel = document.getElementById(id);
+    for (const v of values) { const o = el("option", v); o.value = v; sel.appendChild(o); }
+  }
+  const state = { sort: "avg", dir: -1, filter: "", plugin: "", sequence: "", showAll: false, selected: -1 };
+
+  const columns = [
+    { key: "name", label: "Handler", value: (h) => keyOf(h), text: true },
+    { key: "plugin", label: "Plugin", value: (h) => h.plugin, text: true },
+    { key: "count", label: "Executions", value: (h) => h.executions, num: true, digits: 0 },
+    { key: "avg", label: "avg ms", value: (h) => t(h, "avg"), num: true },
+    { key: "p50", label: "p50", value: (h) => t(h, "p50"), num: true },
+    { key: "p95", label: "p95", value: (h) => t(h, "p95"), num: true },
+    { key: "p99", label: "p99", value: (h) => t(h, "p99"), num: true },
+    { key: "max", label: "max", value: (h) => t(h, "max"), num: true },
+    { key: "total", label: "total ms", value: (h) => h.totalTime, num: true },
+  ];
+  if (comparison) {
+    columns.push({ key: "base", label: "base p95", value: (h) => (byKey.get(keyOf(h)) || {}).baseP95, num: true });
+    columns.push({ key: "change", label: "Δ", value: (h) => headline(byKey.get(keyOf(h))), num: true, render: pct });
+    columns.push({ key: "verdict", label: "Verdict", value: (h) => (byKey.get(keyOf(h)) || {}).verdict || "", text: true });
+  }
+  function headline(c) {
+    if (!c) return null;
+    const g = c.stats.find((x) => x.gated && x.change !== null) || c.stats.find((x) => x.change !== null);
+    return g ? g.change : null;
+  }
+
+  function visible() {
+    const f = state.filter.toLowerCase();
+    let idx = handlers.map((h, i) => i).filter((i) => {
+      const h = handlers[i];
+      if (state.plugin && h.plugin !== state.plugin) return false;
+      if (state.sequence && !h.sequences.includes(state.sequence)) return false;
+      if (!f) return true;
+      return [keyOf(h), ...h.sequences, ...h.events].some((x) => x.toLowerCase().includes(f));
+    });
+    const col = columns.find((c) => c.key === state.sort);
+    idx.sort((a, b) => {
+      const va = col.value(handlers[a]), vb = col.value(handlers[b]);
+      if (col.text) return state.dir * String(va).localeCompare(String(vb));
+      return state.dir * ((va === null || va === undefined ? -Infinity : va) - (vb === null || vb === undefined ? -Infinity : vb)) || a - b;
+    });
+    const total = idx.length;
+    if (!state.showAll) idx = idx.slice(0, data.top);
+    document.getElementById("shown").textContent = "showing " + idx.length + " of " + total;
+    return idx;
+  }
+
+  function renderHeatmap(idx) {
+    const stats = [
+      { label: "count", value: (h) => h.executions, color: (v) => rankColor(v, Math.max(...idx.map((i) => handlers[i].executions), 0)), digits: 0 },
+      { label: "p50", value: (h) => t(h, "p50"), color: heatColor },
+      { label: "p95", value: (h) => t(h, "p95"), color: heatColor },
+      { label: "p99", value: (h) => t(h, "p99"), color: heatColor },
+      { label: "max", value: (h) => t(h, "max"), color: heatColor },
+      { label: "total", value: (h) => h.totalTime, color: (v) => rankColor(v, Math.max(...idx.map((i) => handlers[i].totalTime), 0)) },
+    ];
+    if (comparison) stats.push({ label: "Δ%", value: (h) => headline(byKey.get(keyOf(h))), color: changeColor, render: pct });
+    const labelW = 340, cellW = 86, cellH = 24, headH = 26;
+    const root = svg("svg", { width: labelW + cellW * stats.length, height: headH + cellH * idx.length, role: "img", "aria-label": "Heatmap of handlers by statistic" });
+    stats.forEach((st, j) => root.appendChild(svg("text", { x: labelW + cellW * j + cellW / 2, y: 17, "text-anchor": "middle", "font-weight": "600" }, st.label)));
+    idx.forEach((i, r) => {
+      const h = handlers[i];
+      const y = headH + r * cellH;
+      const label = svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label", "data-handler": i }, keyOf(h));
+      label.addEventListener("click", () => openDrill(i));
+      root.appendChild(label);
+      stats.forEach((st, j) => {
+        const v = st.value(h);
+        const g = svg("g", { class: "cell", "data-handler": i, "data-stat": st.label });
+        g.appendChild(svg("rect", { x: labelW + cellW * j + 1, y: y + 1, width: cellW - 2, height: cellH - 2, rx: 3, fill: st.color(v) }));
+        g.appendChild(svg("text", { x: labelW + cellW * j + cellW / 2, y: y + 16, "text-anchor": "middle" }, st.render ? st.render(v) : fmt(v, st.digits === undefined ? 1 : st.digits)));
+        g.appendChild(svg("title", {}, keyOf(h) + " — " + st.label + ": " + (st.render ? st.render(v) : fmt(v, st.digits === undefined ? 2 : st.digits))));
+        g.addEventListener("click", () => openDrill(i));
+        root.appendChild(g);
+      });
+    });
+    const box = document.getElementById("heatmap");
+    box.replaceChildren(root);
+  }
+
+  function renderTable(idx) {
+    const head = document.querySelector("#handlers thead tr");
+    head.replaceChildren(...columns.map((c) => {
+      const th = el("th", c.label, (c.num ? "num " : "") + (state.sort === c.key ? "sorted" + (state.dir > 0 ? " asc" : "") : ""));
+      th.dataset.key = c.key;
+      th.addEventListener("click", () => {
+        if (state.sort === c.key) state.dir = -state.dir; else { state.sort = c.key; state.dir = c.text ? 1 : -1; }
+        update();
+      });
+      return th;
+    }));
+    const body = document.querySelector("#handlers tbody");
+    body.replaceChildren(...idx.map((i) => {
+      const h = handlers[i];
+      const tr = el("tr");
+      tr.dataset.handler = i;
+      if (i === state.selected) tr.className = "selected";
+      for (const c of columns) {
+        const v = c.value(h);
+        const td = el("td", c.num ? (c.render ? c.render(v) : fmt(v, c.digits === undefined ? 2 : c.digits)) : v, c.num ? "num" : "");
+        if (c.key === "name") { const dot = el("span", null, "dot"); dot.style.background = heatColor(t(h, "avg")); td.prepend(dot); }
+        if (c.key === "verdict" && v) td.className = "verdict-" + v;
+        tr.appendChild(td);
+      }
+      tr.addEventListener("click", () => openDrill(i));
+      return tr;
+    }));
+  }
+
+  function openDrill(i) {
+    state.selected = i;
+    const h = handlers[i];
+    const box = document.getElementById("drilldown");
+    box.hidden = false;
+    box.dataset.handler = i;
+    document.getElementById("dd-title").textContent = keyOf(h);
+    const src = h.sourceFile ? h.sourceFile + (h.sourceLine ? ":" + h.sourceLine : "") : "not resolved";
+    document.getElementById("dd-meta").textContent =
+      "Named by: " + h.mapping + ". Source: " + src + ". Sequences: " + (h.sequences.join(", ") || "–") + ". Beats: " + (h.beats.join(", ") || "–") +
+      ". Events: " + (h.events.join(", ") || "–") + (h.kinds.length ? ". Kind: " + h.kinds.join(", ") : "") +
+      ". " + h.executions + " executions, " + h.failed + " failed, " + h.incomplete + " incomplete, " + h.orphans + " orphan completions.";
+    const cmp = document.getElementById("dd-compare");
+    cmp.replaceChildren();
+    const c = byKey.get(keyOf(h));
+    if (c) {
+      const table = el("table");
+      const head = el("tr");
+      for (const x of ["Statistic", "Baseline", "Now", "Change", "Interval", "Verdict"]) head.appendChild(el("th", x));
+      table.appendChild(head);
+      for (const st of c.stats) {
+        const tr = el("tr");
+        for (const x of [st.stat + (st.gated ? "" : " (warn only)"), fmt(st.base), fmt(st.now), pct(st.change), st.lower === null ? "–" : pct(st.lower) + " … " + pct(st.upper), st.verdict]) tr.appendChild(el("td", x));
+        table.appendChild(tr);
+      }
+      cmp.appendChild(el("p", "Against the baseline (" + c.baseCount + " baseline samples, " + c.nowCount + " now): " + c.verdict + "."));
+      cmp.appendChild(table);
+    }
+    // Histogram of every duration.
+    const hist = data.histograms[i];
+    const hb = document.getElementById("dd-histogram");
+    hb.replaceChildren();
+    if (hist.counts.length) {
+      const W = 720, H = 160, pad = 30, bw = (W - 2 * pad) / hist.counts.length, max = Math.max(...hist.counts);
+      const root = svg("svg", { width: W, height: H + 30, role: "img", "aria-label": "Histogram of durations", id: "histogram" });
+      hist.counts.forEach((n, k) => {
+        const hgt = max ? (n / max) * H : 0;
+        const bar = svg("rect", { x: pad + k * bw + 1, y: H - hgt + 5, width: Math.max(1, bw - 2), height: hgt, fill: heatColor(hist.min + (k + 0.5) * (hist.max - hist.min) / hist.counts.length), class: "bar" });
+        bar.appendChild(svg("title", {}, n + " executions between " + fmt(hist.min + k * (hist.max - hist.min) / hist.counts.length) + " and " + fmt(hist.min + (k + 1) * (hist.max - hist.min) / hist.counts.length) + " ms"));
+        root.appendChild(bar);
+      });
+      root.appendChild(svg("text", { x: pad, y: H + 24 }, fmt(hist.min) + " ms"));
+      root.appendChild(svg("text", { x: W - pad, y: H + 24, "text-anchor": "end" }, fmt(hist.max) + " ms"));
+      hb.appendChild(root);
+    }
+    document.getElementById("dd-note").textContent = h.executionsTruncated
+      ? "Listing " + h.executionList.length + " of " + h.executions + " executions: the slowest tenth and a uniform sample of the rest (the statistics use all)."
+      : "All " + h.executionList.length + " executions.";
+    const rows = h.executionList.map((e) => {
+      const tr = el("tr");
+      for (const [x, num] of [[e.timestamp || "–"], [e.sequence || "–"], [e.beat], [e.event || "–"], [e.requestId || "–"], [fmt(e.durationMs, 3), true], [e.source], [e.file + ":" + e.line]]) tr.appendChild(el("td", x, num ? "num" : ""));
+      return tr;
+    });
+    document.querySelector("#dd-executions tbody").replaceChildren(...rows);
+    const issues = h.issues.map((e) => {
+      const tr = el("tr");
+      for (const x of [e.status, e.timestamp || "–", e.sequence || "–", e.beat, e.event || "–", e.file + ":" + e.line]) tr.appendChild(el("td", x));
+      return tr;
+    });
+    document.querySelector("#dd-issues tbody").replaceChildren(...issues);
+    for (const tr of document.querySelectorAll("#handlers tbody tr")) tr.classList.toggle("selected", Number(tr.dataset.handler) === i);
+    box.scrollIntoView({ block: "start" });
+  }
+
+  function update() {
+    const idx = visible();
+    renderHeatmap(idx);
+    renderTable(idx);
+  }
+  document.getElementById("filter").addEventListener("input", (e) => { state.filter = e.target.value; update(); });
+  document.getElementById("plugin").addEventListener("change", (e) => { state.plugin = e.target.value; update(); });
+  document.getElementById("sequence").addEventListener("change", (e) => { state.sequence = e.target.value; update(); });
+  document.getElementById("show-all").addEventListener("change", (e) => { state.showAll = e.target.checked; update(); });
+  update();
+})();

@@ -1,0 +1,115 @@
+//! The HTML report: one self-contained file (inline CSS, JS and data; no request to the network
+//! or to any other file — a Content-Security-Policy forbids them) with an SVG heatmap of
+//! handlers × statistics, a sortable, filterable table, and a drill-down per handler
+//! (histogram, sequences/beats/events, every listed execution with its log location, failed
+//! and incomplete beats, source file; with `check`, baseline vs now).
+//!
+//! Log-derived text reaches the page only as JSON data, embedded with `<`, `>`, `&` and the
+//! line separators escaped as `\uXXXX` (so `</script>` in a handler name cannot close the
+//! script element), and is put into the page with `textContent` / `createElementNS` only.
+
+use serde::Serialize;
+
+use super::View;
+use crate::gate::Comparison;
+use crate::report::{HandlerReport, Report};
+
+const CSS: &str = include_str!("assets/report.css");
+const JS: &str = include_str!("assets/report.js");
+/// Bins of each handler's histogram.
+const BINS: usize = 24;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageData<'a> {
+    title: String,
+    top: usize,
+    bands: [f64; 3],
+    report: &'a Report,
+    histograms: Vec<Histogram>,
+    comparison: Option<&'a Comparison>,
+}
+
+/// Counts of a handler's durations in `BINS` equal bins between min and max (all durations,
+/// not only the listed executions).
+#[derive(Serialize)]
+struct Histogram {
+    min: f64,
+    max: f64,
+    counts: Vec<u64>,
+}
+
+fn histogram(h: &HandlerReport) -> Histogram {
+    let (Some(min), Some(max)) = (h.durations.iter().copied().reduce(f64::min), h.durations.iter().copied().reduce(f64::max)) else {
+        return Histogram { min: 0.0, max: 0.0, counts: Vec::new() };
+    };
+    let mut counts = vec![0u64; BINS];
+    let width = (max - min) / BINS as f64;
+    for d in &h.durations {
+        let i = if width > 0.0 { (((d - min) / width) as usize).min(BINS - 1) } else { 0 };
+        counts[i] += 1;
+    }
+    Histogram { min, max, counts }
+}
+
+/// JSON that is safe inside `<script type="application/json">`.
+fn script_json(value: &impl Serialize) -> String {
+    let json = serde_json::to_string(value).expect("the report serializes");
+    let mut out = String::with_capacity(json.len() + json.len() / 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>) -> String {
+    let data = PageData {
+        title: match comparison {
+            Some(_) => "perfgate check".to_owned(),
+            None => "perfgate — handler performance".to_owned(),
+        },
+        top: view.top,
+        bands: [view.bands.fast_ms, view.bands.medium_ms, view.bands.slow_ms],
+        report,
+        histograms: report.handlers.iter().map(histogram).collect(),
+        comparison,
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>perfgate report</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
+<header><h1 id=\"title\">perfgate</h1><p id=\"summary\"></p><p id=\"verdict\"></p></header>\n\
+<section id=\"controls\"><input id=\"filter\" type=\"search\" placeholder=\"Filter handlers, plugins, sequences, events…\">\
+<select id=\"plugin\"><option value=\"\">All plugins</option></select>\
+<select id=\"sequence\"><option value=\"\">All sequences</option></select>\
+<label><input id=\"show-all\" type=\"checkbox\"> Show all handlers</label> <span id=\"shown\"></span></section>\n\
+<section id=\"heatmap-section\"><h2>Heatmap</h2><div id=\"heatmap\"></div><p class=\"legend\" id=\"legend\"></p></section>\n\
+<section><h2>Handlers</h2><table id=\"handlers\"><thead><tr></tr></thead><tbody></tbody></table></section>\n\
+<section id=\"drilldown\" hidden><h2 id=\"dd-title\"></h2><p id=\"dd-meta\"></p><div id=\"dd-compare\"></div><div id=\"dd-histogram\"></div>\
+<h3>Executions</h3><p id=\"dd-note\"></p><table id=\"dd-executions\"><thead><tr><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Request id</th><th>Duration (ms)</th><th>Source</th><th>Log location</th></tr></thead><tbody></tbody></table>\
+<h3>Failed and incomplete beats</h3><table id=\"dd-issues\"><thead><tr><th>Status</th><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Log location</th></tr></thead><tbody></tbody></table></section>\n\
+<footer id=\"diagnostics\"></footer>\n\
+<script type=\"application/json\" id=\"perfgate-data\">{}</script>\n<script>\n{JS}</script>\n</body>\n</html>\n",
+        script_json(&data)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_json_cannot_close_the_script() {
+        let s = script_json(&serde_json::json!({"name": "</script><script>alert(1)</script> & \u{2028}"}));
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&') && !s.contains('\u{2028}'));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back["name"], "</script><script>alert(1)</script> & \u{2028}");
+    }
+}
