@@ -12,8 +12,9 @@ use crate::attribute::InputFormat;
 use crate::baseline::{Baseline, Run, SourceInfo};
 use crate::config::{Config, SortKey};
 use crate::error::Error;
-use crate::gate::{self, Outcome};
+use crate::gate::{self, Comparison, Outcome, Verdict};
 use crate::generate;
+use crate::publish::{self, Context, github::CommentMode};
 use crate::render::{self, View};
 use crate::report::Report;
 
@@ -32,6 +33,12 @@ pub enum Command {
     /// Analyze, compare with the baseline, report, and exit 1 when a handler regressed.
     #[command(after_long_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Post a report computed by `check --json` as the sticky PR comment (the fork-safe
+    /// second workflow).
+    #[command(after_long_help = PUBLISH_EXAMPLES)]
+    Publish(PublishArgs),
+    /// Write a commented perfgate.toml (with the catalogs found) and a GitHub Actions workflow.
+    Init(InitArgs),
     /// Analyze and append the run to the baseline file (written atomically); print what changed.
     #[command(name = "update-baseline", after_long_help = UPDATE_EXAMPLES)]
     UpdateBaseline(UpdateArgs),
@@ -52,6 +59,10 @@ const CHECK_EXAMPLES: &str = "Examples:
   perfgate check .logs/ --fail-on warning        warnings fail too
 
 Exit codes: 0 pass (warnings included), 1 regression, 2 error.";
+
+const PUBLISH_EXAMPLES: &str = "Examples:
+  perfgate publish --report perfgate-report.json --pr 17    in a workflow_run job, with a write token
+Exit codes: 0 (a publishing failure is a warning), 2 on error or with --fail-on-publish-error.";
 
 const UPDATE_EXAMPLES: &str = "Examples:
   perfgate update-baseline .logs/                append this run (the last [baseline] history runs are kept)
@@ -152,6 +163,48 @@ pub struct CheckArgs {
     /// gates in one repository.
     #[arg(long, value_name = "ID", default_value = "default")]
     pub comment_id: String,
+    #[command(flatten)]
+    pub github: GithubArgs,
+}
+
+/// Where and how to publish on GitHub (the Actions environment gives the defaults).
+#[derive(Debug, Args)]
+pub struct GithubArgs {
+    /// When to post the sticky PR comment.
+    #[arg(long, value_enum, default_value = "always")]
+    pub comment: CommentMode,
+    /// The pull request (default: from the event payload at $GITHUB_EVENT_PATH).
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
+    /// The repository, owner/name (default: $GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// The head commit, for source links (default: the PR's head from the event payload).
+    #[arg(long, value_name = "SHA")]
+    pub sha: Option<String>,
+    /// Login that writes perfgate's comments: a comment with our marker by anyone else is left
+    /// alone.
+    #[arg(long, value_name = "LOGIN", default_value = "github-actions[bot]")]
+    pub comment_author: String,
+    /// A failure to publish the comment exits 2 instead of being a warning.
+    #[arg(long)]
+    pub fail_on_publish_error: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// A report written by `perfgate check --json FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub report: PathBuf,
+    #[command(flatten)]
+    pub github: GithubArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -169,11 +222,14 @@ pub struct UpdateArgs {
     pub commit: Option<String>,
 }
 
-/// Runs a parsed command line in `cwd`; returns the exit code.
-pub fn run(cli: Cli, cwd: &Path) -> Result<i32, Error> {
+/// Runs a parsed command line in `cwd`, with the environment read through `env`; returns the
+/// exit code.
+pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Error> {
     match cli.command {
         Command::Analyze(args) => run_analyze(args, cwd),
-        Command::Check(args) => run_check(args, cwd),
+        Command::Check(args) => run_check(args, cwd, env),
+        Command::Publish(args) => run_publish(args, env),
+        Command::Init(args) => crate::init::run(cwd, args.force),
         Command::UpdateBaseline(args) => run_update(args, cwd),
         Command::Generate(args) => generate::run(&args).map(|()| 0),
     }
@@ -252,7 +308,7 @@ fn baseline_path(flag: Option<&Path>, config: &Config) -> PathBuf {
     flag.map(Path::to_path_buf).unwrap_or_else(|| config.baseline_path.clone())
 }
 
-fn run_check(args: CheckArgs, cwd: &Path) -> Result<i32, Error> {
+fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Error> {
     if args.comment_id.is_empty() || !args.comment_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
         return Err(Error::Usage(format!("--comment-id {:?}: use letters, digits, '-', '_' or '.'", args.comment_id)));
     }
@@ -262,9 +318,12 @@ fn run_check(args: CheckArgs, cwd: &Path) -> Result<i32, Error> {
     let baseline = Baseline::load(&path)?.ok_or_else(|| Error::NoBaseline(path.clone()))?;
     let run = Run::from_report(&report, None, Vec::new());
     let comparison = gate::compare(&baseline, &run, &config.gate);
-    let check = render::check::CheckReport { id: &args.comment_id, comparison: &comparison, report: &report };
+    let context = github_context(&args.github, env)?;
+    let links = context.clone();
+    let link = move |path: &str, line: Option<u32>| links.blob_url(path, line);
+    let check = render::check::CheckReport { id: &args.comment_id, comparison: &comparison, report: &report, source_link: Some(&link) };
     if let Some(p) = &args.output.json {
-        crate::atomic::write(p, render::check::json(&check).as_bytes())?;
+        crate::atomic::write(p, render::check::json(&check, &view).as_bytes())?;
     }
     if let Some(p) = &args.output.markdown {
         crate::atomic::write(p, render::check::markdown(&check, &view).as_bytes())?;
@@ -275,13 +334,123 @@ fn run_check(args: CheckArgs, cwd: &Path) -> Result<i32, Error> {
     print(&match args.output.format {
         OutputFormat::Terminal => render::check::terminal(&check, &view),
         OutputFormat::Markdown => render::check::markdown(&check, &view),
-        OutputFormat::Json => render::check::json(&check),
+        OutputFormat::Json => render::check::json(&check, &view),
         OutputFormat::Html => render::html::render(&report, &view, Some(&comparison)),
     });
+    let markdown = render::check::markdown(&check, &view);
+    let published = publish_github(&context, &args.github, &args.comment_id, &markdown, newsworthy(&comparison));
+    if context.in_actions {
+        print(&publish::actions::annotations(&comparison));
+    }
+    let mut stderr = std::io::stderr().lock();
+    if let Some(summary) = &context.step_summary {
+        if let Err(e) = publish::actions::append(summary, &publish::actions::summary(&markdown)) {
+            let _ = writeln!(stderr, "warning: cannot write the step summary {}: {e}", summary.display());
+        }
+    }
+    if let Some(output) = &context.output {
+        if let Err(e) = publish::actions::append(output, &publish::actions::outputs(&comparison, args.output.json.as_deref())) {
+            let _ = writeln!(stderr, "warning: cannot write the step outputs {}: {e}", output.display());
+        }
+    }
+    published?;
     Ok(match (comparison.outcome, args.fail_on) {
         (Outcome::Fail, _) | (Outcome::Warn, FailOn::Warning) => 1,
         _ => 0,
     })
+}
+
+fn newsworthy(c: &Comparison) -> bool {
+    c.outcome != Outcome::Pass
+        || c.handlers.iter().any(|h| matches!(h.verdict, Verdict::Warning | Verdict::Regressed | Verdict::OverBudget))
+}
+
+/// The GitHub context: the Actions environment, overridden by the flags.
+fn github_context(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Context, Error> {
+    let mut context = Context::from_env(env);
+    if let Some(r) = &args.repo {
+        context.repo = Some(publish::split_repo(r).ok_or_else(|| Error::Usage(format!("--repo {r:?}: expected OWNER/NAME")))?);
+    }
+    if args.pr.is_some() {
+        context.pr = args.pr;
+    }
+    if args.sha.is_some() {
+        context.head_sha = args.sha.clone();
+    }
+    Ok(context)
+}
+
+/// Posts the sticky comment when there is a PR, a repository and a token. A failure is a
+/// warning (the verdict stands), or exit 2 with `--fail-on-publish-error`.
+fn publish_github(context: &Context, args: &GithubArgs, id: &str, markdown: &str, newsworthy: bool) -> Result<(), Error> {
+    if args.comment == CommentMode::Never {
+        return Ok(());
+    }
+    let (Some((owner, repo)), Some(pr), Some(token)) = (&context.repo, context.pr, &context.token) else {
+        if context.in_actions && context.pr.is_some() {
+            eprintln!("warning: no GITHUB_TOKEN: the pull request gets no comment (the job summary has the report)");
+        }
+        return Ok(());
+    };
+    let target = publish::github::Target {
+        api_url: context.api_url.clone(),
+        token: token.clone(),
+        owner: owner.clone(),
+        repo: repo.clone(),
+        pr,
+        marker: format!("<!-- perfgate:{id} -->"),
+        author: args.comment_author.clone(),
+        mode: args.comment,
+        newsworthy,
+        backoff: std::time::Duration::from_millis(env_backoff()),
+    };
+    match publish::github::upsert(&target, markdown) {
+        Ok(done) => {
+            eprintln!(
+                "perfgate: PR #{pr}: {}",
+                match done {
+                    publish::github::Done::Created(n) => format!("comment {n} created"),
+                    publish::github::Done::Updated(n) => format!("comment {n} updated"),
+                    publish::github::Done::Skipped(why) => format!("no comment ({why})"),
+                }
+            );
+            Ok(())
+        }
+        Err(f) if args.fail_on_publish_error => Err(Error::Publish(f.warning())),
+        Err(f) => {
+            eprintln!("warning: {}", render::escape::terminal_text(&f.warning()));
+            Ok(())
+        }
+    }
+}
+
+/// Base delay between retries, in ms (`PERFGATE_RETRY_MS`, for tests; default 1000).
+fn env_backoff() -> u64 {
+    std::env::var("PERFGATE_RETRY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
+}
+
+fn run_publish(args: PublishArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Error> {
+    let text = std::fs::read(&args.report).map_err(|source| Error::Read { path: args.report.clone(), source })?;
+    #[derive(serde::Deserialize)]
+    struct Saved {
+        id: String,
+        outcome: Outcome,
+        markdown: String,
+    }
+    let saved: Saved = serde_json::from_slice(&text)
+        .map_err(|e| Error::Usage(format!("{}: not a report written by `perfgate check --json`: {e}", args.report.display())))?;
+    if !saved.markdown.starts_with(&format!("<!-- perfgate:{} -->", saved.id)) {
+        return Err(Error::Usage(format!("{}: the report's markdown does not carry its marker", args.report.display())));
+    }
+    let context = github_context(&args.github, env)?;
+    if context.pr.is_none() {
+        return Err(Error::Usage("no pull request: pass --pr N (a workflow_run event of a fork PR lists none)".into()));
+    }
+    if context.token.is_none() || context.repo.is_none() {
+        return Err(Error::Usage("publishing needs GITHUB_TOKEN and GITHUB_REPOSITORY (or --repo)".into()));
+    }
+    publish_github(&context, &args.github, &saved.id, &saved.markdown, saved.outcome != Outcome::Pass)?;
+    Ok(0)
 }
 
 fn run_update(args: UpdateArgs, cwd: &Path) -> Result<i32, Error> {

@@ -24,6 +24,8 @@ pub enum Error {
     NoBaseline(PathBuf),
     /// A bad option value.
     Usage(String),
+    /// Publishing to GitHub failed and `--fail-on-publish-error` was given.
+    Publish(String),
     /// Writing a report failed.
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -61,6 +63,7 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Usage(m) => write!(f, "{m}"),
+            Error::Publish(m) => write!(f, "{m}"),
             Error::Write { path, source } => write!(f, "{}: cannot write: {source}", path.display()),
         }
     }

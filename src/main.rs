@@ -6,7 +6,8 @@ use clap::Parser;
 fn main() {
     let cli = perfgate::cli::Cli::parse();
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let code = match perfgate::cli::run(cli, &cwd) {
+    let env = |k: &str| std::env::var(k).ok();
+    let code = match perfgate::cli::run(cli, &cwd, &env) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("perfgate: error: {}", perfgate::render::escape::terminal_text(&e.to_string()));

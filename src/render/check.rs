@@ -14,24 +14,31 @@ use crate::report::Report;
 /// GitHub's limit for an issue comment, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
 
-#[derive(Serialize)]
 pub struct CheckReport<'a> {
     /// The gate's id (the hidden marker).
     pub id: &'a str,
     pub comparison: &'a Comparison,
     pub report: &'a Report,
+    /// A link to a source file (and line) at the PR's head commit, when known.
+    pub source_link: Option<&'a SourceLink>,
 }
 
-pub fn json(c: &CheckReport<'_>) -> String {
+/// Makes the URL of a source file at a line.
+pub type SourceLink = dyn Fn(&str, Option<u32>) -> Option<String>;
+
+/// The JSON report of a check: the comparison, the analysis, and the markdown comment (so that
+/// `perfgate publish` can post it from another workflow).
+pub fn json(c: &CheckReport<'_>, view: &View) -> String {
     #[derive(Serialize)]
     struct Out<'a> {
         id: &'a str,
         outcome: Outcome,
+        markdown: String,
         comparison: &'a Comparison,
         report: &'a Report,
     }
-    let mut s = serde_json::to_string_pretty(&Out { id: c.id, outcome: c.comparison.outcome, comparison: c.comparison, report: c.report })
-        .expect("serializes");
+    let out = Out { id: c.id, outcome: c.comparison.outcome, markdown: markdown(c, view), comparison: c.comparison, report: c.report };
+    let mut s = serde_json::to_string_pretty(&out).expect("serializes");
     s.push('\n');
     s
 }
@@ -198,9 +205,18 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
         for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
             let _ = write!(verdict, " ({} broken)", escape::markdown_code(&b.budget));
         }
+        let source = c
+            .report
+            .handlers
+            .iter()
+            .find(|r| r.display_name() == h.key)
+            .and_then(|r| Some((r.source_file.as_deref()?, r.source_line)))
+            .and_then(|(path, line)| c.source_link.and_then(|link| link(path, line)))
+            .map(|url| format!(" [source]({})", escape::markdown_url(&url)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "| {} | {} | {} → {} | {} → {} | {change} | {} / {} | {verdict} |",
+            "| {} | {}{source} | {} → {} | {} → {} | {change} | {} / {} | {verdict} |",
             heat.dot(),
             escape::markdown_code(&h.key),
             opt_ms(h.base_p50),

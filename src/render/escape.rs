@@ -14,6 +14,28 @@ pub fn terminal_text(s: &str) -> String {
     s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{FFFD}' } else { c }).collect()
 }
 
+/// A URL for a markdown link: only http(s), with characters that could end the link or the
+/// table cell percent-encoded.
+pub fn markdown_url(url: &str) -> String {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return String::new();
+    }
+    url.chars()
+        .map(|c| match c {
+            ' ' => "%20".to_owned(),
+            '(' => "%28".to_owned(),
+            ')' => "%29".to_owned(),
+            '|' => "%7C".to_owned(),
+            '<' => "%3C".to_owned(),
+            '>' => "%3E".to_owned(),
+            '`' => "%60".to_owned(),
+            '"' => "%22".to_owned(),
+            c if c.is_control() => String::new(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// For markdown: the text as a code span, which GitHub renders literally (no emphasis, links,
 /// HTML, mentions or issue references). Inside tables `|` is escaped (GFM splits cells before
 /// parsing code spans), line breaks become spaces, the fence is longer than any backtick run

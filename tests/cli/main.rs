@@ -7,5 +7,6 @@ mod errors;
 mod fixtures;
 mod gate;
 mod generated;
+mod github;
 mod html;
 mod support;

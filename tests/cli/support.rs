@@ -3,8 +3,38 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The GitHub Actions variables perfgate reads: cleared for every run, so that the tests behave
+/// the same inside and outside Actions.
+pub const GITHUB_VARS: [&str; 12] = [
+    "GITHUB_ACTIONS",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_REPOSITORY",
+    "GITHUB_SHA",
+    "GITHUB_API_URL",
+    "GITHUB_SERVER_URL",
+    "GITHUB_RUN_ID",
+    "GITHUB_TOKEN",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_OUTPUT",
+    "PERFGATE_RETRY_MS",
+];
+
 pub fn perfgate(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perfgate")).args(args).current_dir(cwd).env_remove("NO_COLOR").output().expect("run perfgate")
+    perfgate_env(cwd, args, &[])
+}
+
+/// Runs perfgate with the given environment variables (and no other GitHub ones).
+pub fn perfgate_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.args(args).current_dir(cwd).env_remove("NO_COLOR");
+    for v in GITHUB_VARS {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run perfgate")
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -1,0 +1,419 @@
+//! Publishing to GitHub, with the real octocrab client over real HTTP against a local server
+//! on loopback (wiremock) that plays GitHub's REST API.
+
+use std::time::Duration;
+
+use perfgate::publish::github::{CommentMode, Done, Target, upsert};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+const MARKER: &str = "<!-- perfgate:default -->";
+const BOT: &str = "github-actions[bot]";
+
+fn user(login: &str) -> Value {
+    json!({
+        "login": login, "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=", "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4",
+        "gravatar_id": "", "url": "https://api.github.com/users/x", "html_url": "https://github.com/apps/github-actions",
+        "followers_url": "https://api.github.com/users/x/followers", "following_url": "https://api.github.com/users/x/following{/other_user}",
+        "gists_url": "https://api.github.com/users/x/gists{/gist_id}", "starred_url": "https://api.github.com/users/x/starred{/owner}{/repo}",
+        "subscriptions_url": "https://api.github.com/users/x/subscriptions", "organizations_url": "https://api.github.com/users/x/orgs",
+        "repos_url": "https://api.github.com/users/x/repos", "events_url": "https://api.github.com/users/x/events{/privacy}",
+        "received_events_url": "https://api.github.com/users/x/received_events", "type": "Bot", "site_admin": false
+    })
+}
+
+fn comment(id: u64, login: &str, body: &str) -> Value {
+    json!({
+        "id": id, "node_id": format!("IC_{id}"), "url": format!("https://api.github.com/repos/o/r/issues/comments/{id}"),
+        "html_url": format!("https://github.com/o/r/pull/7#issuecomment-{id}"), "body": body, "user": user(login),
+        "created_at": "2026-11-27T00:00:00Z", "updated_at": "2026-11-27T00:00:00Z", "author_association": "NONE"
+    })
+}
+
+struct Server {
+    runtime: tokio::runtime::Runtime,
+    server: MockServer,
+}
+
+impl Server {
+    fn start() -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let server = runtime.block_on(MockServer::start());
+        Server { runtime, server }
+    }
+    fn mount(&self, mock: Mock) {
+        self.runtime.block_on(mock.mount(&self.server));
+    }
+    fn uri(&self) -> String {
+        self.server.uri()
+    }
+    fn requests(&self) -> Vec<wiremock::Request> {
+        self.runtime.block_on(self.server.received_requests()).unwrap_or_default()
+    }
+    fn verify(&self) {
+        self.runtime.block_on(self.server.verify());
+    }
+}
+
+fn target(api: &str, mode: CommentMode, newsworthy: bool) -> Target {
+    Target {
+        api_url: api.to_owned(),
+        token: "ghs_secret".into(),
+        owner: "o".into(),
+        repo: "r".into(),
+        pr: 7,
+        marker: MARKER.into(),
+        author: BOT.into(),
+        mode,
+        newsworthy,
+        backoff: Duration::from_millis(5),
+    }
+}
+
+#[test]
+fn creates_the_comment_when_absent() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([comment(1, "alice", "LGTM")])))
+            .expect(1),
+    );
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .and(body_string_contains(MARKER))
+            .respond_with(ResponseTemplate::new(201).set_body_json(comment(11, BOT, MARKER)))
+            .expect(1),
+    );
+    let body = format!("{MARKER}\n## perfgate: no regression");
+    assert_eq!(upsert(&target(&s.uri(), CommentMode::Always, false), &body), Ok(Done::Created(11)));
+    s.verify();
+    let post = s.requests().into_iter().find(|r| r.method.as_str() == "POST").unwrap();
+    let sent: Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(sent["body"], body);
+    assert_eq!(post.headers.get("authorization").unwrap().to_str().unwrap(), "Bearer ghs_secret");
+}
+
+#[test]
+fn updates_our_comment_found_on_page_two() {
+    let s = Server::start();
+    let page2 = format!("{}/repos/o/r/issues/7/comments?per_page=100&page=2", s.uri());
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .and(query_param("page", "2"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+                comment(22, BOT, &format!("{MARKER}\nold")),
+                comment(23, BOT, &format!("{MARKER}\nnewer duplicate"))
+            ])))
+            .with_priority(1)
+            .expect(1),
+    );
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("link", format!("<{page2}>; rel=\"next\", <{page2}>; rel=\"last\"").as_str())
+                    .set_body_json(json!([comment(1, "alice", "first")])),
+            )
+            .expect(1),
+    );
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/comments/22"))
+            .and(body_string_contains("new body"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(comment(22, BOT, "x")))
+            .expect(1),
+    );
+    s.mount(Mock::given(method("POST")).and(path("/repos/o/r/issues/7/comments")).respond_with(ResponseTemplate::new(201)).expect(0));
+    assert_eq!(upsert(&target(&s.uri(), CommentMode::Always, false), &format!("{MARKER}\nnew body")), Ok(Done::Updated(22)));
+    s.verify();
+}
+
+#[test]
+fn a_marker_written_by_someone_else_is_not_ours() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([comment(5, "mallory", &format!("{MARKER} fake"))]))),
+    );
+    s.mount(Mock::given(method("POST")).and(path("/repos/o/r/issues/comments/5")).respond_with(ResponseTemplate::new(200)).expect(0));
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(comment(12, BOT, MARKER)))
+            .expect(1),
+    );
+    assert_eq!(upsert(&target(&s.uri(), CommentMode::Always, false), MARKER), Ok(Done::Created(12)));
+    s.verify();
+}
+
+#[test]
+fn on_change_with_nothing_to_say_creates_nothing_but_keeps_updating() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    s.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(201)).expect(0));
+    assert!(matches!(upsert(&target(&s.uri(), CommentMode::OnChange, false), MARKER), Ok(Done::Skipped(_))));
+    s.verify();
+    // Once a comment exists, on-change keeps it current.
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([comment(30, BOT, MARKER)]))),
+    );
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/comments/30"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(comment(30, BOT, MARKER)))
+            .expect(1),
+    );
+    assert_eq!(upsert(&target(&s.uri(), CommentMode::OnChange, false), MARKER), Ok(Done::Updated(30)));
+    s.verify();
+}
+
+#[test]
+fn server_error_then_success_is_retried_and_enterprise_paths_are_kept() {
+    let s = Server::start();
+    // GitHub Enterprise Server: the API lives under /api/v3.
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/api/v3/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "boom"})))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .expect(1),
+    );
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/api/v3/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .expect(1),
+    );
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/api/v3/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(comment(40, BOT, MARKER)))
+            .expect(1),
+    );
+    assert_eq!(upsert(&target(&format!("{}/api/v3", s.uri()), CommentMode::Always, false), MARKER), Ok(Done::Created(40)));
+    s.verify();
+}
+
+#[test]
+fn forbidden_is_a_failure_naming_the_recipe() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET")).and(path("/repos/o/r/issues/7/comments")).respond_with(
+            ResponseTemplate::new(403).set_body_json(
+                json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com"}),
+            ),
+        ),
+    );
+    let f = upsert(&target(&s.uri(), CommentMode::Always, true), MARKER).unwrap_err();
+    assert_eq!(f.status, Some(403));
+    assert!(
+        f.warning().contains("Resource not accessible by integration") && f.warning().contains("two-workflow recipe"),
+        "{}",
+        f.warning()
+    );
+}
+
+/// A log, a baseline, and a slower run: `check` in a pull_request job.
+fn pr_workspace(event: &Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (out, seed, slow) in [("base", "1", "1"), ("run", "2", "2.5")] {
+        let o = perfgate(
+            dir.path(),
+            &[
+                "generate",
+                "--out",
+                out,
+                "--seed",
+                seed,
+                "--executions",
+                "700",
+                "--clean",
+                "--slow",
+                &format!("CanvasComponentPlugin.renderReact={slow}"),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0));
+    }
+    assert_eq!(perfgate(dir.path(), &["update-baseline", "base/logs"]).status.code(), Some(0));
+    std::fs::write(dir.path().join("event.json"), event.to_string()).unwrap();
+    dir
+}
+
+#[test]
+fn check_in_a_pull_request_comments_summarizes_annotates_and_keeps_the_verdict() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/7/comments"))
+            .and(body_string_contains(MARKER))
+            .and(body_string_contains("renderReact"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(comment(50, BOT, MARKER)))
+            .expect(1),
+    );
+    let dir = pr_workspace(&json!({"pull_request": {"number": 7, "head": {"sha": "headsha1"}}}));
+    let summary = dir.path().join("summary.md");
+    let output = dir.path().join("output.txt");
+    let (event, summary_s, output_s) =
+        (dir.path().join("event.json"), summary.to_string_lossy().into_owned(), output.to_string_lossy().into_owned());
+    let uri = s.uri();
+    let env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REPOSITORY", "o/r"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_API_URL", uri.as_str()),
+        ("GITHUB_TOKEN", "ghs_secret"),
+        ("GITHUB_STEP_SUMMARY", summary_s.as_str()),
+        ("GITHUB_OUTPUT", output_s.as_str()),
+        ("PERFGATE_RETRY_MS", "5"),
+    ];
+    // The handler's source is the generator's, not in the workspace: add a source root with it.
+    let o = perfgate_env(dir.path(), &["check", "run/logs"], &env);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    s.verify();
+    let out = stdout(&o);
+    assert!(out.contains("::error title=perfgate%3A CanvasComponentPlugin.renderReact::"), "{out}");
+    assert!(stderr(&o).contains("PR #7: comment 50 created"), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&summary).unwrap().starts_with(MARKER));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "result=fail\nregressions=1\n");
+    for text in [out, stderr(&o)] {
+        assert!(!text.contains("ghs_secret"), "the token is never printed");
+    }
+}
+
+#[test]
+fn comment_links_sources_at_the_head_commit() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/3/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/3/comments"))
+            .and(body_string_contains(
+                "[source](https://github.com/o/r/blob/headsha1/fixtures/packages/canvas-component/src/symphonies/create/create.react.stage-crew.ts#L4)",
+            ))
+            .respond_with(ResponseTemplate::new(201).set_body_json(comment(70, BOT, MARKER)))
+            .expect(1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let event = dir.path().join("event.json");
+    std::fs::write(&event, json!({"pull_request": {"number": 3, "head": {"sha": "headsha1"}}}).to_string()).unwrap();
+    assert_eq!(perfgate(&repo(), &["update-baseline", "fixtures/logs", "--baseline", baseline.to_str().unwrap()]).status.code(), Some(0));
+    let uri = s.uri();
+    let env = [
+        ("GITHUB_REPOSITORY", "o/r"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_API_URL", uri.as_str()),
+        ("GITHUB_TOKEN", "t"),
+    ];
+    let o = perfgate_env(&repo(), &["check", "fixtures/logs", "--baseline", baseline.to_str().unwrap()], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    s.verify();
+}
+
+#[test]
+fn a_forbidden_comment_is_a_warning_and_the_exit_code_stands() {
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "Resource not accessible by integration"}))),
+    );
+    let dir = pr_workspace(&json!({"pull_request": {"number": 7, "head": {"sha": "h"}}}));
+    let event = dir.path().join("event.json");
+    let uri = s.uri();
+    let env = [
+        ("GITHUB_REPOSITORY", "o/r"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_API_URL", uri.as_str()),
+        ("GITHUB_TOKEN", "ghs_secret"),
+    ];
+    let o = perfgate_env(dir.path(), &["check", "run/logs"], &env);
+    assert_eq!(o.status.code(), Some(1), "the regression's exit code, not a publishing error");
+    assert!(stderr(&o).contains("warning: cannot comment on the pull request (403"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("ghs_secret"));
+    let o = perfgate_env(dir.path(), &["check", "run/logs", "--fail-on-publish-error"], &env);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn publish_posts_a_report_computed_elsewhere() {
+    let dir = pr_workspace(&json!({"workflow_run": {"head_sha": "h", "pull_requests": []}}));
+    // The fork's job: no token, no comment; the report is saved.
+    let o = perfgate(dir.path(), &["check", "run/logs", "--comment", "never", "--json", "report.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let s = Server::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/9/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/9/comments"))
+            .and(body_string_contains(MARKER))
+            .respond_with(ResponseTemplate::new(201).set_body_json(comment(60, BOT, MARKER)))
+            .expect(1),
+    );
+    let event = dir.path().join("event.json");
+    let uri = s.uri();
+    let env = [
+        ("GITHUB_REPOSITORY", "o/r"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_API_URL", uri.as_str()),
+        ("GITHUB_TOKEN", "t"),
+    ];
+    // workflow_run of a fork lists no PR: without --pr it is an error.
+    let o = perfgate_env(dir.path(), &["publish", "--report", "report.json"], &env);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pass --pr N"), "{}", stderr(&o));
+    let o = perfgate_env(dir.path(), &["publish", "--report", "report.json", "--pr", "9"], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    s.verify();
+}
+
+#[test]
+fn init_writes_config_and_workflow_and_keeps_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("packages/lib/json-sequences")).unwrap();
+    std::fs::write(dir.path().join("packages/lib/json-sequences/a.json"), "{}").unwrap();
+    let o = perfgate(dir.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let config = std::fs::read_to_string(dir.path().join("perfgate.toml")).unwrap();
+    assert!(config.contains("#   \"packages/lib/json-sequences\","), "{config}");
+    assert!(dir.path().join(".github/workflows/perfgate.yml").is_file());
+    // The written config is valid.
+    std::fs::write(
+        dir.path().join("x.log"),
+        " ⏱️ PerformanceTracker: Started timing beat 1 for A\n ✅ BeatExecutor: Beat 1 (a:b) completed in 3ms\n",
+    )
+    .unwrap();
+    assert_eq!(perfgate(dir.path(), &["analyze", "x.log"]).status.code(), Some(0));
+    let o = perfgate(dir.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("perfgate.toml exists; pass --force"));
+    assert_eq!(perfgate(dir.path(), &["init", "--force"]).status.code(), Some(0));
+}
