@@ -56,6 +56,20 @@ impl Server {
     fn verify(&self) {
         self.runtime.block_on(self.server.verify());
     }
+    /// `GET /repos/o/r/issues/{pr}/comments` answers `comments`.
+    fn comments(&self, pr: u64, comments: Value) {
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/repos/o/r/issues/{pr}/comments")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(comments)),
+        );
+    }
+    /// `POST {at}` answers `status` with `answer`, and must be called `times` times.
+    fn post(&self, at: &str, status: u16, answer: Value, times: u64) {
+        self.mount(
+            Mock::given(method("POST")).and(path(at)).respond_with(ResponseTemplate::new(status).set_body_json(answer)).expect(times),
+        );
+    }
 }
 
 fn target(api: &str, mode: CommentMode, newsworthy: bool) -> Target {
@@ -138,18 +152,9 @@ fn updates_our_comment_found_on_page_two() {
 #[test]
 fn a_marker_written_by_someone_else_is_not_ours() {
     let s = Server::start();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/o/r/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([comment(5, "mallory", &format!("{MARKER} fake"))]))),
-    );
+    s.comments(7, json!([comment(5, "mallory", &format!("{MARKER} fake"))]));
     s.mount(Mock::given(method("POST")).and(path("/repos/o/r/issues/comments/5")).respond_with(ResponseTemplate::new(200)).expect(0));
-    s.mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/o/r/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(comment(12, BOT, MARKER)))
-            .expect(1),
-    );
+    s.post("/repos/o/r/issues/7/comments", 201, comment(12, BOT, MARKER), 1);
     assert_eq!(upsert(&target(&s.uri(), CommentMode::Always, false), MARKER), Ok(Done::Created(12)));
     s.verify();
 }
@@ -157,27 +162,14 @@ fn a_marker_written_by_someone_else_is_not_ours() {
 #[test]
 fn on_change_with_nothing_to_say_creates_nothing_but_keeps_updating() {
     let s = Server::start();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/o/r/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
+    s.comments(7, json!([]));
     s.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(201)).expect(0));
     assert!(matches!(upsert(&target(&s.uri(), CommentMode::OnChange, false), MARKER), Ok(Done::Skipped(_))));
     s.verify();
     // Once a comment exists, on-change keeps it current.
     let s = Server::start();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/o/r/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([comment(30, BOT, MARKER)]))),
-    );
-    s.mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/o/r/issues/comments/30"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(comment(30, BOT, MARKER)))
-            .expect(1),
-    );
+    s.comments(7, json!([comment(30, BOT, MARKER)]));
+    s.post("/repos/o/r/issues/comments/30", 200, comment(30, BOT, MARKER), 1);
     assert_eq!(upsert(&target(&s.uri(), CommentMode::OnChange, false), MARKER), Ok(Done::Updated(30)));
     s.verify();
 }
@@ -200,12 +192,7 @@ fn server_error_then_success_is_retried_and_enterprise_paths_are_kept() {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
             .expect(1),
     );
-    s.mount(
-        Mock::given(method("POST"))
-            .and(path("/api/v3/repos/o/r/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(comment(40, BOT, MARKER)))
-            .expect(1),
-    );
+    s.post("/api/v3/repos/o/r/issues/7/comments", 201, comment(40, BOT, MARKER), 1);
     assert_eq!(upsert(&target(&format!("{}/api/v3", s.uri()), CommentMode::Always, false), MARKER), Ok(Done::Created(40)));
     s.verify();
 }
@@ -258,11 +245,7 @@ fn pr_workspace(event: &Value) -> tempfile::TempDir {
 #[test]
 fn check_in_a_pull_request_comments_summarizes_annotates_and_keeps_the_verdict() {
     let s = Server::start();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/o/r/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
+    s.comments(7, json!([]));
     s.mount(
         Mock::given(method("POST"))
             .and(path("/repos/o/r/issues/7/comments"))
@@ -304,11 +287,7 @@ fn check_in_a_pull_request_comments_summarizes_annotates_and_keeps_the_verdict()
 #[test]
 fn comment_links_sources_at_the_head_commit() {
     let s = Server::start();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/o/r/issues/3/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
+    s.comments(3, json!([]));
     s.mount(
         Mock::given(method("POST"))
             .and(path("/repos/o/r/issues/3/comments"))
@@ -366,11 +345,7 @@ fn publish_posts_a_report_computed_elsewhere() {
     let o = perfgate(dir.path(), &["check", "run/logs", "--comment", "never", "--json", "report.json"]);
     assert_eq!(o.status.code(), Some(1));
     let s = Server::start();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/o/r/issues/9/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
+    s.comments(9, json!([]));
     s.mount(
         Mock::given(method("POST"))
             .and(path("/repos/o/r/issues/9/comments"))
