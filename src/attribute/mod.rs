@@ -244,7 +244,7 @@ impl<'c, 's> Attributor<'c, 's> {
             }
             let record = &record;
             let info = &trace.executions[record.execution as usize];
-            let resolved = resolve(record, info, catalog, &hints);
+            let resolved = resolve(record, trace.titles.get(&beats.len()).map(|t| &**t), info, catalog, &hints);
             let sequence = info.id.clone().or_else(|| info.name.clone());
             let data = out.handlers.entry(resolved.key.clone()).or_insert_with(|| HandlerData {
                 mapping: resolved.mapping,
@@ -367,7 +367,13 @@ fn hinted<'h>(hints: &[&'h HandlerHint], request: Option<&str>) -> Option<(&'h A
     Some((&matching[0].handler, plugin))
 }
 
-fn resolve(record: &BeatRecord, info: &ExecutionInfo, catalog: &Catalog, hints: &HashMap<&str, Vec<&HandlerHint>>) -> Resolved {
+fn resolve(
+    record: &BeatRecord,
+    title: Option<&str>,
+    info: &ExecutionInfo,
+    catalog: &Catalog,
+    hints: &HashMap<&str, Vec<&HandlerHint>>,
+) -> Resolved {
     let event = record.event.as_deref();
     let sequence = catalog.sequence_of(info.id.as_deref(), info.name.as_deref());
     let found = sequence
@@ -396,7 +402,7 @@ fn resolve(record: &BeatRecord, info: &ExecutionInfo, catalog: &Catalog, hints: 
         return Resolved { key: HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, mapping: Mapping::Log, catalog: None };
     }
     let seq = info.id.as_deref().or(info.name.as_deref()).unwrap_or("?");
-    let what = event.or(record.title.as_deref()).unwrap_or("?");
+    let what = event.or(title).unwrap_or("?");
     Resolved {
         key: HandlerKey { plugin: plugin_of(None), name: format!("{seq}#{} {what}", record.beat) },
         mapping: Mapping::Unmapped,

@@ -59,7 +59,7 @@ fn h1_one_sample_per_beat_float_preferred_in_either_order() {
 #[test]
 fn memory_per_beat_stays_small() {
     // The tracker keeps one record per beat until the end of its file: keep it compact.
-    assert!(std::mem::size_of::<BeatRecord>() <= 96, "{}", std::mem::size_of::<BeatRecord>());
+    assert!(std::mem::size_of::<BeatRecord>() <= 80, "{}", std::mem::size_of::<BeatRecord>());
     assert!(std::mem::size_of::<Execution>() <= 96, "{}", std::mem::size_of::<Execution>());
 }
 

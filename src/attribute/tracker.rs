@@ -56,7 +56,6 @@ pub struct BeatRecord {
     pub execution: u32,
     pub beat: u32,
     pub event: Option<Arc<str>>,
-    pub title: Option<Arc<str>>,
     pub outcome: Outcome,
     /// Timestamp of the beat's start (else of its completion).
     pub ts: Option<i64>,
@@ -94,6 +93,8 @@ pub struct FileTrace {
     pub beats: Vec<BeatRecord>,
     pub orphans: Vec<OrphanRecord>,
     pub hints: Vec<HandlerHint>,
+    /// Titles of the beats (by index into `beats`) whose event is unknown.
+    pub titles: HashMap<usize, Arc<str>>,
     /// Recognized events (lines that said something perfgate uses).
     pub recognized: u64,
     /// Recognized lines that carried a beat duration.
@@ -113,7 +114,6 @@ struct BeatState {
     execution: u32,
     beat: u32,
     event: Option<Arc<str>>,
-    title: Option<Arc<str>>,
     status: Status,
     /// Durations with the line they were read from (the file is the tracker's).
     perf: Option<(f64, u32)>,
@@ -186,6 +186,8 @@ pub struct Tracker {
     last_completed: Option<Slot>,
     last_failed: Option<usize>,
     hints: Vec<HandlerHint>,
+    /// Titles of beats whose event is unknown (by beat index): the only use of a title.
+    titles: HashMap<usize, Arc<str>>,
     recognized: u64,
     timing_lines: u64,
 }
@@ -242,7 +244,6 @@ impl Tracker {
             execution,
             beat,
             event,
-            title: None,
             status: Status::Open,
             perf: None,
             exec: None,
@@ -375,10 +376,11 @@ impl Tracker {
                     _ => None,
                 });
                 if let Some(i) = target {
-                    let (title, event) = (self.intern(&title), self.intern(&event));
-                    let b = &mut self.beats[i];
-                    b.title.get_or_insert(title);
-                    b.event.get_or_insert(event);
+                    // The title names a beat only when its event is unknown, which this line
+                    // rules out: it is not kept.
+                    let _ = title;
+                    let event = self.intern(&event);
+                    self.beats[i].event.get_or_insert(event);
                 }
             }
             Event::BeatEvent { event } => {
@@ -563,7 +565,7 @@ impl Tracker {
             execution: e,
             beat: r.beat,
             event: r.event.as_deref().map(|s| self.intern(s)),
-            title: r.title.as_deref().map(|s| self.intern(s)),
+
             status: if r.failed {
                 Status::Failed
             } else if r.ms.is_some() {
@@ -580,6 +582,12 @@ impl Tracker {
             failed_at: None,
             stated_handler: r.handler.as_deref().map(|h| Box::new((self.intern(h), plugin))),
         };
+        if r.event.is_none() {
+            if let Some(title) = r.title.as_deref() {
+                let title = self.intern(title);
+                self.titles.insert(self.beats.len(), title);
+            }
+        }
         self.beats.push(state);
     }
 
@@ -608,7 +616,6 @@ impl Tracker {
                 execution: b.execution,
                 beat: b.beat,
                 event: b.event,
-                title: b.title,
                 outcome,
                 ts: b.ts,
                 at: Location { file, line },
@@ -636,6 +643,7 @@ impl Tracker {
             beats,
             orphans,
             hints: self.hints,
+            titles: self.titles,
             recognized: self.recognized,
             timing_lines: self.timing_lines,
         }
