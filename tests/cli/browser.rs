@@ -21,11 +21,19 @@ fn which(names: &[&str]) -> Option<String> {
     names.iter().find(|p| std::path::Path::new(p).exists()).map(|s| (*s).to_owned())
 }
 
+/// `name` on the PATH.
+fn on_path(name: &str) -> Option<String> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file()).map(|p| p.to_string_lossy().into_owned())
+}
+
 impl Browser {
     /// `None` (with a note) where Chromium or chromedriver is not installed.
     pub fn start(test: &str) -> Option<Browser> {
-        let chromium = which(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]);
-        let driver = which(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+        let chromium = which(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]).or_else(|| on_path("chromium"));
+        let driver =
+            which(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]).or_else(|| on_path("chromedriver")).or_else(|| {
+                std::env::var("CHROMEWEBDRIVER").ok().map(|d| format!("{d}/chromedriver")).filter(|p| std::path::Path::new(p).exists())
+            });
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
             println!("{test}: skipped: Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
             return None;
