@@ -48,7 +48,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         names.push(name.clone());
         let file_idx = u32::try_from(i).map_err(|_| Error::Usage("too many input files".into()))?;
         let rules = opts.rules.for_file(&name);
-        let scanned = match crate::scan::scan_file(path, opts.format, file_idx, opts.hash_sources, &rules) {
+        let mut sink = |record, info: &attribute::tracker::ExecutionInfo| attributor.try_early(record, info);
+        let scanned = match crate::scan::scan_file(path, opts.format, file_idx, opts.hash_sources, &rules, Some(&mut sink)) {
             Ok(s) => s,
             Err(e) => {
                 diagnostics.warnings.push(format!("{name}: cannot read: {e}"));
@@ -59,9 +60,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         };
         let (traced, encoding, size, sha256) = (scanned.traced, scanned.encoding, scanned.bytes, scanned.sha256);
         let t = &traced.trace;
-        let samples = t.beats.iter().filter(|b| matches!(b.outcome, attribute::tracker::Outcome::Sample { .. })).count() as u64;
-        let failed = t.beats.iter().filter(|b| b.outcome == attribute::tracker::Outcome::Failed).count() as u64;
-        let incomplete = t.beats.iter().filter(|b| b.outcome == attribute::tracker::Outcome::Incomplete).count() as u64;
+        let [samples, failed, incomplete] = t.outcomes;
         let mut problem = traced.problem.clone();
         if problem.is_none() && t.recognized == 0 {
             problem = Some(match encoding {

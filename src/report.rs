@@ -276,18 +276,21 @@ fn handler_report(key: &HandlerKey, data: HandlerData, file: &dyn Fn(u32) -> Str
             .collect(),
         executions_truncated: truncated,
         durations: data.durations,
-        issues: data
-            .issues
-            .iter()
-            .map(|i| IssueReport {
-                status: if i.failed { "failed" } else { "incomplete" },
-                timestamp: i.ts.map(timestamp::format_iso),
-                sequence: i.sequence.as_deref().map(str::to_owned),
-                beat: i.beat,
-                event: i.event.as_deref().map(str::to_owned),
-                file: file(i.at.file),
-                line: i.at.line,
-            })
-            .collect(),
+        issues: {
+            let mut issues: Vec<&crate::attribute::BeatIssue> = data.issues.iter().collect();
+            issues.sort_by_key(|i| i.at);
+            issues
+        }
+        .into_iter()
+        .map(|i| IssueReport {
+            status: if i.failed { "failed" } else { "incomplete" },
+            timestamp: i.ts.map(timestamp::format_iso),
+            sequence: i.sequence.as_deref().map(str::to_owned),
+            beat: i.beat,
+            event: i.event.as_deref().map(str::to_owned),
+            file: file(i.at.file),
+            line: i.at.line,
+        })
+        .collect(),
     }
 }

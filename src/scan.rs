@@ -14,7 +14,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::attribute::tracker::{FileTrace, Tracker};
+use crate::attribute::tracker::{BeatRecord, ExecutionInfo, FileTrace, Tracker};
 use crate::attribute::{self, InputFormat, Traced};
 use crate::input::{self, Encoding};
 use crate::parse::envelope::Stamp;
@@ -33,7 +33,16 @@ pub struct Scanned {
 
 /// Reads `path` as `format` (detected when `Auto`); `hash` computes the file's SHA-256 on the way;
 /// `rules` are the user rules (`[[sources.pattern]]`, `[[sources.json]]`) that apply to it.
-pub fn scan_file(path: &Path, format: InputFormat, file: u32, hash: bool, rules: &[&Rule]) -> std::io::Result<Scanned> {
+/// `sink` attributes the beats the tracker releases while a console log is read (see
+/// [`Sink`]).
+pub fn scan_file<'s>(
+    path: &Path,
+    format: InputFormat,
+    file: u32,
+    hash: bool,
+    rules: &[&Rule],
+    sink: Option<&'s mut Sink<'s>>,
+) -> std::io::Result<Scanned> {
     let mut f = std::fs::File::open(path)?;
     let mut head = Vec::with_capacity(BLOCK + (64 << 10));
     (&mut f).take(BLOCK as u64).read_to_end(&mut head)?;
@@ -62,7 +71,7 @@ pub fn scan_file(path: &Path, format: InputFormat, file: u32, hash: bool, rules:
     }
     let mut bytes = head.len() as u64 + if encoding == Encoding::Utf8Bom { 3 } else { 0 };
     let mut reader = HashingReader { inner: f, hasher: hasher.as_mut(), bytes: &mut bytes };
-    let c = console_in_blocks(&mut reader, head, file, BLOCK, rules)?;
+    let c = console_in_blocks(&mut reader, head, file, BLOCK, rules, sink)?;
     let sha256 = hasher.map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
     Ok(Scanned { traced: Traced { format, lines: c.lines, trace: c.trace, problem: None, binary: c.binary }, encoding, bytes, sha256 })
 }
@@ -123,7 +132,7 @@ pub struct ConsoleTrace {
 
 /// Streams a console log: `first` holds the bytes already read, `reader` the rest.
 pub fn console(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32) -> std::io::Result<ConsoleTrace> {
-    console_in_blocks(reader, first, file, BLOCK, &[])
+    console_in_blocks(reader, first, file, BLOCK, &[], None)
 }
 
 /// [`console`] with a given block size (tests use tiny blocks to exercise the boundaries).
@@ -131,16 +140,17 @@ pub fn console(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32) -> st
 /// Two sets of blocks alternate: while the main thread feeds the events of one batch to the
 /// tracker (which must see them in order), another thread reads the next batch and recognizes
 /// it, its blocks in parallel.
-pub fn console_in_blocks(
+pub fn console_in_blocks<'s>(
     reader: &mut (impl Read + Send),
     first: Vec<u8>,
     file: u32,
     block_size: usize,
     rules: &[&Rule],
+    sink: Option<&'s mut Sink<'s>>,
 ) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
     let mut source = Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false };
-    let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file };
+    let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new() };
     let mut set_a: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let mut set_b: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let filled = source.fill(&mut set_a)?;
@@ -152,7 +162,8 @@ pub fn console_in_blocks(
         let Some(next_a) = next else { break };
         results_a = next_a;
     }
-    Ok(ConsoleTrace { trace: feeder.tracker.finish(), lines: feeder.lines, binary: source.binary })
+    let lines = feeder.lines;
+    Ok(ConsoleTrace { trace: feeder.finish(), lines, binary: source.binary })
 }
 
 /// Feeds `ready` on this thread while another reads and recognizes the next batch into `set`;
@@ -193,13 +204,20 @@ fn recognize_batch<'b>(batch: &'b [Vec<u8>], rules: &[&Rule]) -> Batch<'b> {
 }
 
 /// Feeds recognized events to the file's tracker, in order.
-struct Feeder {
+struct Feeder<'s> {
     tracker: Tracker,
     lines: u64,
     file: u32,
+    /// Takes the beats the tracker releases while the file is read; gives back those it cannot
+    /// attribute yet (they wait for the end of the file).
+    sink: Option<&'s mut Sink<'s>>,
+    deferred: Vec<BeatRecord>,
 }
 
-impl Feeder {
+/// Attributes a released beat now (`None`) or gives it back (`Some`).
+pub type Sink<'s> = dyn FnMut(BeatRecord, &ExecutionInfo) -> Option<BeatRecord> + 's;
+
+impl Feeder<'_> {
     fn feed(&mut self, batch: Batch<'_>) {
         for (events, count) in batch {
             for r in events {
@@ -209,6 +227,28 @@ impl Feeder {
             }
             self.lines += u64::from(count);
         }
+        if let Some(sink) = self.sink.as_mut() {
+            for record in self.tracker.take_released() {
+                let info = self.tracker.execution(record.execution);
+                if let Some(back) = sink(record, info) {
+                    self.deferred.push(back);
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> FileTrace {
+        let mut trace = self.tracker.finish();
+        if !self.deferred.is_empty() {
+            // Deferred beats are older than every beat still held: they go first, and the
+            // titles (of held beats only) move with them.
+            let shift = self.deferred.len();
+            let mut beats = self.deferred;
+            beats.append(&mut trace.beats);
+            trace.beats = beats;
+            trace.titles = std::mem::take(&mut trace.titles).into_iter().map(|(i, t)| (i + shift, t)).collect();
+        }
+        trace
     }
 }
 
@@ -283,6 +323,49 @@ impl<R: Read> Blocks<'_, R> {
 mod tests {
     use super::*;
 
+    /// Attributing beats while the file is read gives exactly the report of attributing them all
+    /// at the end (drill-down selections included).
+    #[test]
+    fn attributing_while_reading_changes_nothing() {
+        use crate::attribute::Attributor;
+        use crate::attribute::catalog::Catalog;
+        use crate::attribute::source::SourceIndex;
+        let dir = tempfile::tempdir().unwrap();
+        let args = crate::generate::GenerateArgs {
+            out: dir.path().to_path_buf(),
+            seed: 5,
+            files: 2,
+            executions: 400,
+            bytes: None,
+            noise: 2,
+            clean: false,
+            slow: Vec::new(),
+        };
+        crate::generate::run(&args).unwrap();
+        let catalog = Catalog::load(&[dir.path().join("json-sequences")]).unwrap();
+        let report = |early: bool| {
+            let mut sources = SourceIndex::new(dir.path());
+            let mut attributor = Attributor::new(&catalog, &mut sources, 50);
+            for (i, name) in ["run-00.log", "run-01.log"].iter().enumerate() {
+                let text = std::fs::read(dir.path().join("logs").join(name)).unwrap();
+                let trace = if early {
+                    let mut sink = |r, info: &ExecutionInfo| attributor.try_early(r, info);
+                    let trace = console_in_blocks(&mut &text[..], Vec::new(), i as u32, 4096, &[], Some(&mut sink)).unwrap().trace;
+                    // Most beats were attributed on the way: the trace keeps only the rest.
+                    let total: u64 = trace.outcomes.iter().sum();
+                    assert!(total > 500 && (trace.beats.len() as u64) * 10 < total, "{} of {total}", trace.beats.len());
+                    trace
+                } else {
+                    console_in_blocks(&mut &text[..], Vec::new(), i as u32, 4096, &[], None).unwrap().trace
+                };
+                attributor.add(trace);
+            }
+            let files = vec!["a".to_owned(), "b".to_owned()];
+            crate::render::json::render(&crate::report::build(attributor.finish(), &files, crate::config::SortKey::Avg, Default::default()))
+        };
+        assert_eq!(report(true), report(false));
+    }
+
     /// Blocks of any size give the same trace as one read: the boundaries lose nothing.
     #[test]
     fn block_boundaries_do_not_change_the_trace() {
@@ -300,10 +383,10 @@ mod tests {
         crate::generate::run(&args).unwrap();
         for name in ["run-00.log", "run-01.log"] {
             let text = std::fs::read(dir.path().join("logs").join(name)).unwrap();
-            let whole = console_in_blocks(&mut &text[..], Vec::new(), 0, usize::MAX, &[]).unwrap();
+            let whole = console_in_blocks(&mut &text[..], Vec::new(), 0, usize::MAX, &[], None).unwrap();
             for block in [1, 7, 97, 4096] {
                 let (first, rest) = text.split_at(text.len().min(block));
-                let parts = console_in_blocks(&mut &rest[..], first.to_vec(), 0, block, &[]).unwrap();
+                let parts = console_in_blocks(&mut &rest[..], first.to_vec(), 0, block, &[], None).unwrap();
                 assert_eq!(parts.lines, whole.lines, "{name} block {block}");
                 assert_eq!(format!("{:?}", parts.trace), format!("{:?}", whole.trace), "{name} block {block}");
             }

@@ -1,14 +1,13 @@
 //! The executions kept for drill-down, in bounded memory: every one while there are at most
 //! `max`; beyond, the `max/10` slowest (exactly — a min-heap keeps them as they stream by) plus a
-//! uniform random sample of all executions (reservoir sampling, Algorithm R, with a fixed seed:
-//! the same input keeps the same executions). Statistics never use this: they use every
-//! duration.
+//! uniform sample of all executions: the ones whose log location hashes lowest ("bottom-k"), so
+//! the selection depends only on the executions, never on the order they are attributed in.
+//! Statistics never use this: they use every duration.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::Execution;
-use crate::rng::Rng;
 
 #[derive(Debug, Clone)]
 pub struct Drill {
@@ -18,8 +17,36 @@ pub struct Drill {
     all: Vec<Execution>,
     /// Min-heap (by `Slowest`'s reversed order) of the slowest executions.
     slowest: BinaryHeap<Slowest>,
-    reservoir: Vec<Execution>,
-    rng: Rng,
+    /// Max-heap by location hash: the top is the first to leave.
+    sample: BinaryHeap<Sampled>,
+}
+
+#[derive(Debug, Clone)]
+struct Sampled(u64, Execution);
+
+impl PartialEq for Sampled {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0 && self.1.at == other.1.at
+    }
+}
+impl Eq for Sampled {}
+impl PartialOrd for Sampled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Sampled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.cmp(&other.0).then(self.1.at.cmp(&other.1.at))
+    }
+}
+
+/// A well-mixed hash of a log location (SplitMix64's finalizer).
+fn location_hash(at: crate::parse::Location) -> u64 {
+    let mut z = (u64::from(at.file) << 32 | u64::from(at.line)).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +80,7 @@ impl Ord for Slowest {
 
 impl Drill {
     pub fn new(max: usize) -> Self {
-        Drill { max, seen: 0, all: Vec::new(), slowest: BinaryHeap::new(), reservoir: Vec::new(), rng: Rng::new(0x5EED) }
+        Drill { max, seen: 0, all: Vec::new(), slowest: BinaryHeap::new(), sample: BinaryHeap::new() }
     }
 
     pub fn push(&mut self, e: Execution) {
@@ -87,13 +114,15 @@ impl Drill {
             }
         }
         let size = self.max - top;
-        if self.reservoir.len() < size {
-            self.reservoir.push(e);
-        } else if size > 0 {
-            let j = (self.rng.unit() * self.seen as f64) as usize;
-            if j < size {
-                self.reservoir[j] = e;
-            }
+        if size == 0 {
+            return;
+        }
+        let h = location_hash(e.at);
+        if self.sample.len() < size {
+            self.sample.push(Sampled(h, e));
+        } else if self.sample.peek().is_some_and(|top| (h, e.at) < (top.0, top.1.at)) {
+            self.sample.pop();
+            self.sample.push(Sampled(h, e));
         }
     }
 
@@ -109,7 +138,8 @@ impl Drill {
 
     /// The kept executions, in log order, without duplicates.
     pub fn kept(&self) -> Vec<&Execution> {
-        let mut v: Vec<&Execution> = self.all.iter().chain(self.slowest.iter().map(|s| &s.0)).chain(&self.reservoir).collect();
+        let mut v: Vec<&Execution> =
+            self.all.iter().chain(self.slowest.iter().map(|s| &s.0)).chain(self.sample.iter().map(|s| &s.1)).collect();
         v.sort_by_key(|e| e.at);
         v.dedup_by_key(|e| e.at);
         v
@@ -154,5 +184,12 @@ mod tests {
         assert!(kept.windows(2).all(|w| w[0].at < w[1].at));
         // Spread over the whole log, not only its start or end.
         assert!(kept.iter().any(|e| e.at.line < 2000) && kept.iter().any(|e| e.at.line > 8000));
+        // The same executions in another order keep the same selection.
+        let mut r = Drill::new(100);
+        for i in (0..10_000u32).rev() {
+            r.push(exec(f64::from(i % 977), i));
+        }
+        let again: Vec<u32> = r.kept().iter().map(|e| e.at.line).collect();
+        assert_eq!(again, kept.iter().map(|e| e.at.line).collect::<Vec<_>>());
     }
 }

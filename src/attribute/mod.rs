@@ -233,89 +233,18 @@ impl<'c, 's> Attributor<'c, 's> {
     /// Adds a file's trace, consuming it from the back so that its memory is released as the
     /// executions are recorded (their order is restored when the report sorts them).
     pub fn add(&mut self, mut trace: FileTrace) {
-        let catalog = self.catalog;
-        let max_executions = self.max_executions;
-        let out = &mut self.out;
         let mut beats = std::mem::take(&mut trace.beats);
         let hints = index_hints(&trace.hints);
         while let Some(record) = beats.pop() {
             if beats.len() % tracker::RELEASE_EVERY == 0 {
                 beats.shrink_to_fit();
             }
-            let record = &record;
             let info = &trace.executions[record.execution as usize];
-            let resolved = resolve(record, trace.titles.get(&beats.len()).map(|t| &**t), info, catalog, &hints);
-            let sequence = info.id.clone().or_else(|| info.name.clone());
-            let data = out.handlers.entry(resolved.key.clone()).or_insert_with(|| HandlerData {
-                mapping: resolved.mapping,
-                source: None,
-                kinds: BTreeSet::new(),
-                sequences: BTreeSet::new(),
-                beats: BTreeSet::new(),
-                events: BTreeSet::new(),
-                durations: Vec::new(),
-                drill: drill::Drill::new(max_executions),
-                issues: Vec::new(),
-                orphans: 0,
-            });
-            if let Some(r) = resolved.catalog {
-                let beat = catalog.beat(r);
-                if data.source.is_none() {
-                    if let Some(handler) = &beat.handler {
-                        let cached = self
-                            .source_cache
-                            .entry((r.sequence, handler.clone()))
-                            .or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
-                        data.source = cached.clone();
-                    }
-                }
-                if let Some(k) = &beat.kind {
-                    data.kinds.insert(k.clone());
-                }
-            }
-            if resolved.mapping == Mapping::Unmapped {
-                out.counts.unmapped += 1;
-            }
-            if let Some(s) = &sequence {
-                data.sequences.insert(s.to_string());
-            }
-            data.beats.insert(record.beat);
-            if let Some(e) = &record.event {
-                data.events.insert(e.to_string());
-            }
-            match record.outcome {
-                Outcome::Sample { ms, source } => {
-                    out.counts.samples += 1;
-                    data.durations.push(ms);
-                    data.drill.push(Execution {
-                        ts: record.ts,
-                        sequence,
-                        beat: record.beat,
-                        event: record.event.clone(),
-                        request: info.request.clone(),
-                        ms,
-                        source,
-                        at: record.at,
-                    });
-                }
-                Outcome::Failed | Outcome::Incomplete => {
-                    let failed = record.outcome == Outcome::Failed;
-                    if failed {
-                        out.counts.failed += 1;
-                    } else {
-                        out.counts.incomplete += 1;
-                    }
-                    data.issues.push(BeatIssue {
-                        failed,
-                        ts: record.ts,
-                        sequence,
-                        beat: record.beat,
-                        event: record.event.clone(),
-                        at: record.at,
-                    });
-                }
-            }
+            let resolved = resolve(&record, trace.titles.get(&beats.len()).map(|t| &**t), info, self.catalog, &hints);
+            self.record(&record, info, resolved);
         }
+        let catalog = self.catalog;
+        let out = &mut self.out;
         for o in &trace.orphans {
             out.counts.orphans += 1;
             let handler = o.event.as_deref().and_then(|e| {
@@ -334,6 +263,94 @@ impl<'c, 's> Attributor<'c, 's> {
                 out.counts.orphans_attributed += 1;
             }
             out.orphans.push(Orphan { beat: o.beat, event: o.event.clone(), ms: o.ms, source: o.source, ts: o.ts, at: o.at, handler });
+        }
+    }
+
+    /// Attributes a beat of an ended execution while the file is still being read, when the
+    /// catalog (or the input itself) names its handler; returns it when it needs the file's
+    /// handler lines (read to the end) to be named.
+    pub fn try_early(&mut self, record: BeatRecord, info: &ExecutionInfo) -> Option<BeatRecord> {
+        let resolved = resolve(&record, None, info, self.catalog, &HashMap::new());
+        if resolved.mapping == Mapping::Unmapped {
+            return Some(record);
+        }
+        self.record(&record, info, resolved);
+        None
+    }
+
+    fn record(&mut self, record: &BeatRecord, info: &ExecutionInfo, resolved: Resolved) {
+        let catalog = self.catalog;
+        let max_executions = self.max_executions;
+        let out = &mut self.out;
+        let sequence = info.id.clone().or_else(|| info.name.clone());
+        let data = out.handlers.entry(resolved.key.clone()).or_insert_with(|| HandlerData {
+            mapping: resolved.mapping,
+            source: None,
+            kinds: BTreeSet::new(),
+            sequences: BTreeSet::new(),
+            beats: BTreeSet::new(),
+            events: BTreeSet::new(),
+            durations: Vec::new(),
+            drill: drill::Drill::new(max_executions),
+            issues: Vec::new(),
+            orphans: 0,
+        });
+        if let Some(r) = resolved.catalog {
+            let beat = catalog.beat(r);
+            if data.source.is_none() {
+                if let Some(handler) = &beat.handler {
+                    let cached = self
+                        .source_cache
+                        .entry((r.sequence, handler.clone()))
+                        .or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
+                    data.source = cached.clone();
+                }
+            }
+            if let Some(k) = &beat.kind {
+                data.kinds.insert(k.clone());
+            }
+        }
+        if resolved.mapping == Mapping::Unmapped {
+            out.counts.unmapped += 1;
+        }
+        if let Some(s) = &sequence {
+            data.sequences.insert(s.to_string());
+        }
+        data.beats.insert(record.beat);
+        if let Some(e) = &record.event {
+            data.events.insert(e.to_string());
+        }
+        match record.outcome {
+            Outcome::Sample { ms, source } => {
+                out.counts.samples += 1;
+                data.durations.push(ms);
+                data.drill.push(Execution {
+                    ts: record.ts,
+                    sequence,
+                    beat: record.beat,
+                    event: record.event.clone(),
+                    request: info.request.clone(),
+                    ms,
+                    source,
+                    at: record.at,
+                });
+            }
+            Outcome::Failed | Outcome::Incomplete => {
+                let failed = record.outcome == Outcome::Failed;
+                if failed {
+                    out.counts.failed += 1;
+                } else {
+                    out.counts.incomplete += 1;
+                }
+                data.issues.push(BeatIssue {
+                    failed,
+                    ts: record.ts,
+                    sequence,
+                    beat: record.beat,
+                    event: record.event.clone(),
+                    at: record.at,
+                });
+            }
         }
     }
 }

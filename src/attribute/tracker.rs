@@ -99,6 +99,9 @@ pub struct FileTrace {
     pub recognized: u64,
     /// Recognized lines that carried a beat duration.
     pub timing_lines: u64,
+    /// Beats by outcome, including those attributed while the file was read: samples,
+    /// failed, incomplete.
+    pub outcomes: [u64; 3],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -180,7 +183,11 @@ pub struct Tracker {
     open_execs: Vec<u32>,
     pending_plays: VecDeque<(Arc<str>, Arc<str>)>,
     name_to_id: FxMap<Arc<str>, Arc<str>>,
-    beats: Vec<BeatState>,
+    beats: Arena,
+    /// Per execution: it ended (its beats can no longer change).
+    closed: Vec<bool>,
+    /// Final beats of ended executions, handed out by [`Tracker::take_released`].
+    released: Vec<BeatRecord>,
     open_beats: Vec<usize>,
     orphans: Vec<OrphanState>,
     last_completed: Option<Slot>,
@@ -190,6 +197,7 @@ pub struct Tracker {
     titles: HashMap<usize, Arc<str>>,
     recognized: u64,
     timing_lines: u64,
+    outcomes: [u64; 3],
 }
 
 impl Tracker {
@@ -210,6 +218,7 @@ impl Tracker {
         let idx = u32::try_from(self.executions.len()).expect("fewer than 2^32 executions per file");
         self.executions.push(info);
         self.reported.push(reported);
+        self.closed.push(false);
         if open {
             self.open_execs.push(idx);
         }
@@ -238,6 +247,8 @@ impl Tracker {
     }
 
     fn open_beat(&mut self, execution: u32, beat: u32, event: Option<Arc<str>>, ts: Option<i64>, at: Location) {
+        // A second line about the last failure comes right after it, never after a new beat.
+        self.last_failed = None;
         self.end_open_beats(|b| b.execution == execution, Status::Incomplete, at);
         let idx = self.beats.len();
         self.beats.push(BeatState {
@@ -537,8 +548,41 @@ impl Tracker {
         if let Some(e) = self.open_exec_named(name) {
             self.end_open_beats(|b| b.execution == e, status, at);
             self.open_execs.retain(|&x| x != e);
+            self.closed[e as usize] = true;
         }
         self.last_completed = None;
+        self.release_front();
+    }
+
+    /// Moves the oldest beats that can no longer change — final, of an ended execution, not
+    /// awaiting a duplicate line — to `released`, so that a long file is attributed as it is
+    /// read and the tracker's memory stays bounded by the executions in flight.
+    fn release_front(&mut self) {
+        while let Some(front) = self.beats.front() {
+            let i = self.beats.base;
+            let pinned =
+                matches!(self.last_completed, Some(Slot::Beat(j)) if j == i) || self.last_failed == Some(i) || self.titles.contains_key(&i);
+            if front.status == Status::Open || !self.closed[front.execution as usize] || pinned {
+                break;
+            }
+            let b = self.beats.pop_front().expect("a front beat");
+            if self.last_failed.is_some_and(|j| j < self.beats.base) {
+                self.last_failed = None;
+            }
+            let r = record_of(b, self.file);
+            count(&mut self.outcomes, &r);
+            self.released.push(r);
+        }
+    }
+
+    /// The beats released since the last call (see [`Tracker::release_front`]).
+    pub fn take_released(&mut self) -> Vec<BeatRecord> {
+        std::mem::take(&mut self.released)
+    }
+
+    /// An execution of this file, by index.
+    pub fn execution(&self, i: u32) -> &ExecutionInfo {
+        &self.executions[i as usize]
     }
 
     fn reported(&mut self, r: ReportedBeat, ts: Option<i64>, at: Location) {
@@ -597,35 +641,22 @@ impl Tracker {
         // Converted from the back, releasing the states as the records grow, so that the two
         // vectors never both hold every beat (the trace's memory is most of a run's).
         let mut states = std::mem::take(&mut self.beats);
+        let base = states.base;
         let mut beats = Vec::new();
         let file = self.file;
-        while let Some(b) = states.pop() {
-            let (outcome, line) = match b.status {
-                Status::Done => match (b.perf, b.exec, b.report) {
-                    (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
-                    (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
-                    (None, None, Some(ms)) => {
-                        (Outcome::Sample { ms, source: if b.pattern { Source::Pattern } else { Source::Report } }, b.started)
-                    }
-                    (None, None, None) => (Outcome::Incomplete, b.started),
-                },
-                Status::Failed => (Outcome::Failed, b.failed_at.unwrap_or(b.started)),
-                Status::Open | Status::Incomplete => (Outcome::Incomplete, b.started),
-            };
-            beats.push(BeatRecord {
-                execution: b.execution,
-                beat: b.beat,
-                event: b.event,
-                outcome,
-                ts: b.ts,
-                at: Location { file, line },
-                stated_handler: b.stated_handler,
-            });
-            if states.len() % RELEASE_EVERY == 0 {
-                states.shrink_to_fit();
+        while let Some(b) = states.items.pop_back() {
+            let r = record_of(b, file);
+            count(&mut self.outcomes, &r);
+            beats.push(r);
+            if states.items.len() % RELEASE_EVERY == 0 {
+                states.items.shrink_to_fit();
             }
         }
         beats.reverse();
+        // Released beats never carry a title: the rest keep theirs, at their new positions.
+        let titles: Vec<(usize, Arc<str>)> =
+            std::mem::take(&mut self.titles).into_iter().filter(|(i, _)| *i >= base).map(|(i, t)| (i - base, t)).collect();
+        let released = std::mem::take(&mut self.released);
         let orphans = self
             .orphans
             .into_iter()
@@ -638,20 +669,95 @@ impl Tracker {
                 Some(OrphanRecord { beat: o.beat, event: o.event, ms, source, ts: o.ts, at })
             })
             .collect();
+        let mut all = released;
+        let shift = all.len();
+        all.extend(beats);
+        let titles: HashMap<usize, Arc<str>> = titles.into_iter().map(|(i, t): (usize, Arc<str>)| (i + shift, t)).collect();
         FileTrace {
             executions: self.executions,
-            beats,
+            beats: all,
             orphans,
             hints: self.hints,
-            titles: self.titles,
+            titles,
             recognized: self.recognized,
             timing_lines: self.timing_lines,
+            outcomes: self.outcomes,
         }
+    }
+}
+
+/// The beats of a file, indexed by their order in the file (0, 1, …); the oldest can be released
+/// from the front, after which indexing still uses the original numbers.
+#[derive(Default)]
+struct Arena {
+    base: usize,
+    items: VecDeque<BeatState>,
+}
+
+impl Arena {
+    fn len(&self) -> usize {
+        self.base + self.items.len()
+    }
+    fn push(&mut self, b: BeatState) {
+        self.items.push_back(b);
+    }
+    fn front(&self) -> Option<&BeatState> {
+        self.items.front()
+    }
+    fn pop_front(&mut self) -> Option<BeatState> {
+        let b = self.items.pop_front()?;
+        self.base += 1;
+        Some(b)
+    }
+}
+
+impl std::ops::Index<usize> for Arena {
+    type Output = BeatState;
+    fn index(&self, i: usize) -> &BeatState {
+        &self.items[i - self.base]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Arena {
+    fn index_mut(&mut self, i: usize) -> &mut BeatState {
+        &mut self.items[i - self.base]
     }
 }
 
 /// How many records are converted between two releases of memory.
 pub const RELEASE_EVERY: usize = 1 << 16;
+
+fn count(outcomes: &mut [u64; 3], r: &BeatRecord) {
+    let i = match r.outcome {
+        Outcome::Sample { .. } => 0,
+        Outcome::Failed => 1,
+        Outcome::Incomplete => 2,
+    };
+    outcomes[i] += 1;
+}
+
+/// The record of a beat that can no longer change.
+fn record_of(b: BeatState, file: u32) -> BeatRecord {
+    let (outcome, line) = match b.status {
+        Status::Done => match (b.perf, b.exec, b.report) {
+            (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
+            (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
+            (None, None, Some(ms)) => (Outcome::Sample { ms, source: if b.pattern { Source::Pattern } else { Source::Report } }, b.started),
+            (None, None, None) => (Outcome::Incomplete, b.started),
+        },
+        Status::Failed => (Outcome::Failed, b.failed_at.unwrap_or(b.started)),
+        Status::Open | Status::Incomplete => (Outcome::Incomplete, b.started),
+    };
+    BeatRecord {
+        execution: b.execution,
+        beat: b.beat,
+        event: b.event,
+        outcome,
+        ts: b.ts,
+        at: Location { file, line },
+        stated_handler: b.stated_handler,
+    }
+}
 
 /// `library-load-symphony-1761945322362-xmn12t3tr` → `library-load-symphony` (C11: the request
 /// id is `<sequenceId>-<epochms>-<rand>`).
