@@ -562,7 +562,10 @@ impl Tracker {
             let i = self.beats.base;
             let pinned =
                 matches!(self.last_completed, Some(Slot::Beat(j)) if j == i) || self.last_failed == Some(i) || self.titles.contains_key(&i);
-            if front.status == Status::Open || !self.closed[front.execution as usize] || pinned {
+            // A user rule's sample is whole on its own line; a conductor beat is final once its
+            // execution ended.
+            let settled = front.pattern || self.closed[front.execution as usize];
+            if front.status == Status::Open || !settled || pinned {
                 break;
             }
             let b = self.beats.pop_front().expect("a front beat");
@@ -632,7 +635,11 @@ impl Tracker {
                 self.titles.insert(self.beats.len(), title);
             }
         }
+        let pattern = state.pattern;
         self.beats.push(state);
+        if pattern {
+            self.release_front();
+        }
     }
 
     /// Ends the file: beats still open are incomplete (H4, capture ends mid-beat).
