@@ -90,7 +90,7 @@ impl Drill {
             return;
         }
         if !self.all.is_empty() {
-            // Past `max`: from now on, the slowest and a reservoir sample, as if from the start.
+            // Past `max`: from now on, the slowest and the hash sample, as if from the start.
             let all = std::mem::take(&mut self.all);
             self.seen = 0;
             for old in all {
