@@ -146,3 +146,28 @@ fn screenshot_of_a_report_on_corpus_data() {
         println!("screenshot: {}", out.display());
     }
 }
+
+#[test]
+fn hundreds_of_handlers_render_and_filter() {
+    let Some(b) = Browser::start("hundreds_of_handlers_render_and_filter") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("perfgate.toml"), "[[sources.json]]\nhandler = \"route\"\nduration = \"ms\"\nplugin_field = \"svc\"\n")
+        .unwrap();
+    let mut lines = String::new();
+    for h in 0..600 {
+        for k in 0..3 {
+            lines.push_str(&format!("{{\"route\":\"route.{h:03}\",\"ms\":{}.5,\"svc\":\"svc{}\"}}\n", 1 + (h * 7 + k) % 40, h % 12));
+        }
+    }
+    std::fs::write(dir.path().join("api.jsonl"), lines).unwrap();
+    let o = perfgate(dir.path(), &["analyze", "api.jsonl", "--html", "many.html"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    b.goto(&url(&dir.path().join("many.html")));
+    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 20 * 6);
+    b.click("#show-all");
+    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 600 * 6);
+    assert_eq!(b.eval("return document.querySelectorAll('#handlers tbody tr').length"), 600);
+    // Filtering by plugin narrows all 600 to one twelfth.
+    b.eval("const s = document.getElementById('plugin'); s.value = 'svc3'; s.dispatchEvent(new Event('change')); return 0");
+    assert_eq!(b.eval("return document.querySelectorAll('#handlers tbody tr').length"), 50);
+}
