@@ -321,7 +321,13 @@ fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) 
     let context = github_context(&args.github, env)?;
     let links = context.clone();
     let link = move |path: &str, line: Option<u32>| links.blob_url(path, line);
-    let check = render::check::CheckReport { id: &args.comment_id, comparison: &comparison, report: &report, source_link: Some(&link) };
+    let check = render::check::CheckReport {
+        id: &args.comment_id,
+        comparison: &comparison,
+        report: &report,
+        source_link: Some(&link),
+        run_url: context.run_url(),
+    };
     if let Some(p) = &args.output.json {
         crate::atomic::write(p, render::check::json(&check, &view).as_bytes())?;
     }

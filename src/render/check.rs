@@ -21,6 +21,8 @@ pub struct CheckReport<'a> {
     pub report: &'a Report,
     /// A link to a source file (and line) at the PR's head commit, when known.
     pub source_link: Option<&'a SourceLink>,
+    /// The CI run's page (job summary, artifacts), when known.
+    pub run_url: Option<String>,
 }
 
 /// Makes the URL of a source file at a line.
@@ -273,6 +275,9 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
         );
     }
     out.push_str("\n</details>\n");
+    if let Some(url) = c.run_url.as_deref().map(escape::markdown_url).filter(|u| !u.is_empty()) {
+        let _ = writeln!(out, "\n[The run]({url}): job summary, and the HTML report when uploaded as an artifact.");
+    }
     out
 }
 

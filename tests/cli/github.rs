@@ -251,6 +251,7 @@ fn check_in_a_pull_request_comments_summarizes_annotates_and_keeps_the_verdict()
             .and(path("/repos/o/r/issues/7/comments"))
             .and(body_string_contains(MARKER))
             .and(body_string_contains("renderReact"))
+            .and(body_string_contains("[The run](https://github.com/o/r/actions/runs/42)"))
             .respond_with(ResponseTemplate::new(201).set_body_json(comment(50, BOT, MARKER)))
             .expect(1),
     );
@@ -268,6 +269,7 @@ fn check_in_a_pull_request_comments_summarizes_annotates_and_keeps_the_verdict()
         ("GITHUB_TOKEN", "ghs_secret"),
         ("GITHUB_STEP_SUMMARY", summary_s.as_str()),
         ("GITHUB_OUTPUT", output_s.as_str()),
+        ("GITHUB_RUN_ID", "42"),
         ("PERFGATE_RETRY_MS", "5"),
     ];
     // The handler's source is the generator's, not in the workspace: add a source root with it.
