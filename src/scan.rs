@@ -149,21 +149,31 @@ pub fn console_in_blocks<'s>(
     sink: Option<&'s mut Sink<'s>>,
 ) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-    let mut source = Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false };
+    let recognized_any = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut source =
+        Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false, recognized_any: recognized_any.clone() };
     let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new() };
     let mut set_a: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let mut set_b: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let filled = source.fill(&mut set_a)?;
     let mut results_a = recognize_batch(&set_a[..filled], rules);
     loop {
+        if !results_a.iter().all(|(events, _)| events.is_empty()) {
+            recognized_any.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let next = prepare_while_feeding(&mut source, &mut set_b, &mut feeder, results_a, rules)?;
         let Some(results_b) = next else { break };
+        if !results_b.iter().all(|(events, _)| events.is_empty()) {
+            recognized_any.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let next = prepare_while_feeding(&mut source, &mut set_a, &mut feeder, results_b, rules)?;
         let Some(next_a) = next else { break };
         results_a = next_a;
     }
     let lines = feeder.lines;
-    Ok(ConsoleTrace { trace: feeder.finish(), lines, binary: source.binary })
+    let trace = feeder.finish();
+    let binary = source.binary && trace.recognized == 0;
+    Ok(ConsoleTrace { trace, lines, binary })
 }
 
 /// Feeds `ready` on this thread while another reads and recognizes the next batch into `set`;
@@ -259,8 +269,10 @@ struct Blocks<'r, R> {
     carry: Vec<u8>,
     eof: bool,
     block_size: usize,
-    /// A NUL byte was seen.
+    /// A NUL byte was seen (checked only while nothing was recognized).
     binary: bool,
+    /// Set by the feeder once any line was recognized.
+    recognized_any: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<R: Read> Blocks<'_, R> {
@@ -312,7 +324,11 @@ impl<R: Read> Blocks<'_, R> {
                     block.truncate(at + 1);
                 }
             }
-            self.binary = self.binary || memchr::memchr(0, block).is_some();
+            // Only a file in which nothing is recognized needs to know whether it is binary:
+            // blocks are checked while nothing has been.
+            if !self.binary && !self.recognized_any.load(std::sync::atomic::Ordering::Relaxed) {
+                self.binary = memchr::memchr(0, block).is_some();
+            }
             filled += 1;
         }
         Ok(filled)
