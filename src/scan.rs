@@ -1,13 +1,14 @@
 //! Reading one input file into a trace, fast and in bounded memory.
 //!
 //! Console logs — the large inputs — are streamed: the file is read in blocks of about 4 MiB
-//! that end at a line break (the partial last line is carried into the next block); a batch of
-//! blocks, one or two per core, is recognized in parallel (envelope peeling and message
-//! recognition are per line and independent), and the recognized events are then fed to the
-//! file's tracker sequentially, in file order, so attribution is exactly the one of a
-//! line-by-line read. Memory is the batch's blocks and their events, whatever the file's size;
-//! the blocks are reused. Markdown, frames exports and UTF-16 files (PowerShell captures) are
-//! small documents and are read whole.
+//! that end at a line break (the partial last line is carried into the next block). While the
+//! main thread feeds one batch's recognized events to the file's tracker, sequentially and in
+//! file order (so attribution is exactly that of a line-by-line read), another thread reads the
+//! next batch and recognizes its blocks in parallel (envelope peeling and message recognition
+//! are per line and independent). Beats the tracker releases (final, of an ended execution) go
+//! to a [`Sink`] that attributes them at once. Memory is two batches of blocks and their events,
+//! whatever the file's size; the blocks are reused. Markdown, frames exports and UTF-16 files
+//! (PowerShell captures) are small documents and are read whole.
 
 use std::io::Read;
 use std::path::Path;
