@@ -578,7 +578,8 @@ impl Tracker {
         }
     }
 
-    /// The beats released since the last call (see [`Tracker::release_front`]).
+    /// The beats released since the last call: final beats of ended executions (and user-rule
+    /// samples), which can no longer change.
     pub fn take_released(&mut self) -> Vec<BeatRecord> {
         std::mem::take(&mut self.released)
     }
