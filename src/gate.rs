@@ -133,6 +133,12 @@ pub struct HandlerComparison {
 
 impl HandlerComparison {
     /// The change that decides the row's order: the worst gated change.
+    /// The statistic reports lead with: the first gated one with a change, else the first
+    /// with a change.
+    pub fn headline_stat(&self) -> Option<&StatComparison> {
+        self.stats.iter().find(|s| s.gated && s.change.is_some()).or_else(|| self.stats.iter().find(|s| s.change.is_some()))
+    }
+
     pub fn headline_change(&self) -> Option<f64> {
         self.stats
             .iter()

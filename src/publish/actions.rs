@@ -77,7 +77,7 @@ pub fn annotations(c: &Comparison) -> String {
             continue;
         }
         *count += 1;
-        let stat = h.stats.iter().find(|s| s.gated && s.change.is_some()).or_else(|| h.stats.iter().find(|s| s.change.is_some()));
+        let stat = h.headline_stat();
         let mut message = match stat {
             Some(s) => format!(
                 "{} {} {:+.1}% ({:.2} → {:.2} ms, interval {:+.1}% … {:+.1}%): {}",

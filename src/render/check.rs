@@ -87,11 +87,7 @@ fn drift_line(c: &Comparison) -> String {
 
 /// The statistic a row shows: the first gated one with data, else the first one.
 fn headline(h: &HandlerComparison) -> Option<&crate::gate::StatComparison> {
-    h.stats
-        .iter()
-        .find(|s| s.gated && s.change.is_some())
-        .or_else(|| h.stats.iter().find(|s| s.change.is_some()))
-        .or_else(|| h.stats.first())
+    h.headline_stat().or_else(|| h.stats.first())
 }
 
 fn opt_ms(v: Option<f64>) -> String {
