@@ -150,23 +150,15 @@ pub fn console_in_blocks<'s>(
     sink: Option<&'s mut Sink<'s>>,
 ) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-    let recognized_any = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut source =
-        Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false, recognized_any: recognized_any.clone() };
+    let mut source = Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false, recognized_any: false };
     let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new() };
     let mut set_a: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let mut set_b: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let filled = source.fill(&mut set_a)?;
     let mut results_a = recognize_batch(&set_a[..filled], rules);
     loop {
-        if !results_a.iter().all(|(events, _)| events.is_empty()) {
-            recognized_any.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
         let next = prepare_while_feeding(&mut source, &mut set_b, &mut feeder, results_a, rules)?;
         let Some(results_b) = next else { break };
-        if !results_b.iter().all(|(events, _)| events.is_empty()) {
-            recognized_any.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
         let next = prepare_while_feeding(&mut source, &mut set_a, &mut feeder, results_b, rules)?;
         let Some(next_a) = next else { break };
         results_a = next_a;
@@ -186,6 +178,7 @@ fn prepare_while_feeding<'s, R: Read + Send>(
     ready: Batch<'_>,
     rules: &[&Rule],
 ) -> std::io::Result<Option<Batch<'s>>> {
+    source.recognized_any |= ready.iter().any(|(events, _)| !events.is_empty());
     let (next, ()) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || -> std::io::Result<Option<Batch<'s>>> {
             let filled = source.fill(set)?;
@@ -272,8 +265,8 @@ struct Blocks<'r, R> {
     block_size: usize,
     /// A NUL byte was seen (checked only while nothing was recognized).
     binary: bool,
-    /// Set by the feeder once any line was recognized.
-    recognized_any: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Some line of a batch read before was recognized.
+    recognized_any: bool,
 }
 
 impl<R: Read> Blocks<'_, R> {
@@ -327,7 +320,7 @@ impl<R: Read> Blocks<'_, R> {
             }
             // Only a file in which nothing is recognized needs to know whether it is binary:
             // blocks are checked while nothing has been.
-            if !self.binary && !self.recognized_any.load(std::sync::atomic::Ordering::Relaxed) {
+            if !self.binary && !self.recognized_any {
                 self.binary = memchr::memchr(0, block).is_some();
             }
             filled += 1;

@@ -126,11 +126,6 @@ impl Drill {
         }
     }
 
-    /// How many executions went by.
-    pub fn seen(&self) -> u64 {
-        self.seen
-    }
-
     /// Whether some executions were left out.
     pub fn truncated(&self) -> bool {
         self.seen > self.max as u64
