@@ -1,7 +1,7 @@
 //! The `analyze` pipeline: input files → decoded text → traces → attribution → report. Pure
 //! apart from reading the files it is given; the CLI decides what to print and the exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::attribute::catalog::Catalog;
 use crate::attribute::source::SourceIndex;
@@ -135,9 +135,4 @@ fn format_name(f: InputFormat) -> &'static str {
         InputFormat::Markdown => "markdown telemetry",
         InputFormat::Frames | InputFormat::OtherJson => "a frames export",
     }
-}
-
-/// The default catalog: every `json-sequences/**/*.json` under `root`.
-pub fn default_catalog(root: &Path) -> Vec<PathBuf> {
-    Catalog::discover(root)
 }

@@ -243,7 +243,7 @@ fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, has
     let mut catalog_paths = input.catalogs.clone();
     catalog_paths.extend(match &config.catalog_paths {
         Some(p) => p.clone(),
-        None => analyze::default_catalog(cwd),
+        None => crate::attribute::catalog::Catalog::discover(cwd),
     });
     let opts = AnalyzeOptions {
         paths: if input.paths.is_empty() { config.source_paths.clone() } else { input.paths.clone() },

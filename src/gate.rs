@@ -191,7 +191,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         .filter_map(|(k, (plugin, name, d))| {
             let mut sorted = d.clone();
             sorted.sort_by(f64::total_cmp);
-            let summary = stats::summarize(&sorted)?;
+            let summary = stats::summarize_sorted(&sorted)?;
             Some((k.as_str(), Current { plugin: plugin.clone(), name: name.clone(), sorted, summary }))
         })
         .collect();

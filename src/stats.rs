@@ -80,11 +80,16 @@ impl Stat {
 
 /// Summarizes `values` (any order); `None` when empty. NaN values must not be passed.
 pub fn summarize(values: &[f64]) -> Option<Summary> {
-    if values.is_empty() {
-        return None;
-    }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
+    summarize_sorted(&sorted)
+}
+
+/// [`summarize`] of values already sorted ascending (by `f64::total_cmp`).
+pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
+    if sorted.is_empty() {
+        return None;
+    }
     let n = sorted.len();
     // Kahan-free but order-independent: summing the sorted values makes the result depend only
     // on the multiset of durations, not on file or thread order.
@@ -98,10 +103,10 @@ pub fn summarize(values: &[f64]) -> Option<Summary> {
         max: sorted[n - 1],
         mean,
         stddev: var.sqrt(),
-        p50: quantile_sorted(&sorted, 0.50),
-        p90: quantile_sorted(&sorted, 0.90),
-        p95: quantile_sorted(&sorted, 0.95),
-        p99: quantile_sorted(&sorted, 0.99),
+        p50: quantile_sorted(sorted, 0.50),
+        p90: quantile_sorted(sorted, 0.90),
+        p95: quantile_sorted(sorted, 0.95),
+        p99: quantile_sorted(sorted, 0.99),
     })
 }
 

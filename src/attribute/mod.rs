@@ -355,15 +355,6 @@ impl<'c, 's> Attributor<'c, 's> {
     }
 }
 
-/// Attributes the beats of every file to handlers.
-pub fn attribute<'a>(traces: impl IntoIterator<Item = &'a FileTrace>, catalog: &Catalog, sources: &mut SourceIndex) -> Attribution {
-    let mut a = Attributor::new(catalog, sources, usize::MAX);
-    for t in traces {
-        a.add(t.clone());
-    }
-    a.finish()
-}
-
 fn index_hints(hints: &[HandlerHint]) -> HashMap<&str, Vec<&HandlerHint>> {
     let mut map: HashMap<&str, Vec<&HandlerHint>> = HashMap::new();
     for h in hints {

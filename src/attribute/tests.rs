@@ -301,7 +301,9 @@ fn catalog_of(seqs: &[SequenceSpec<'_>]) -> Catalog {
 
 fn run(t: &FileTrace, catalog: &mut Catalog) -> Attribution {
     let mut sources = SourceIndex::new(std::path::Path::new("."));
-    attribute([t], catalog, &mut sources)
+    let mut a = Attributor::new(catalog, &mut sources, usize::MAX);
+    a.add(t.clone());
+    a.finish()
 }
 
 mod any_bytes {
