@@ -23,7 +23,7 @@ use crate::parse::user::{self, Rule};
 use crate::parse::{self, Event, Location, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 1 << 20;
 
 pub struct Scanned {
     pub traced: Traced,
@@ -45,8 +45,12 @@ pub fn scan_file<'s>(
     sink: Option<&'s mut Sink<'s>>,
 ) -> std::io::Result<Scanned> {
     let mut f = std::fs::File::open(path)?;
-    let mut head = Vec::with_capacity(BLOCK + (64 << 10));
-    (&mut f).take(BLOCK as u64).read_to_end(&mut head)?;
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut f).take(HEAD as u64).read_to_end(&mut head)?;
+    if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        // A JSON document: a frames export says so in its first megabytes.
+        (&mut f).take(BLOCK as u64).read_to_end(&mut head)?;
+    }
     let ext = path.extension().and_then(|e| e.to_str());
     let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
     let mut format = attribute::detect(&head, ext, format);
@@ -62,36 +66,66 @@ pub fn scan_file<'s>(
         let traced = attribute::trace_file(&text, ext, format, file);
         return Ok(Scanned { traced, encoding, bytes, sha256 });
     }
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let encoding = if bom { Encoding::Utf8Bom } else { Encoding::Utf8 };
+    let bytes = f.metadata()?.len();
     let mut hasher = hash.then(Sha256::new);
-    let encoding = if head.starts_with(&[0xEF, 0xBB, 0xBF]) { Encoding::Utf8Bom } else { Encoding::Utf8 };
+    let begin = if bom { 3 } else { 0 };
     if let Some(h) = hasher.as_mut() {
-        h.update(&head);
+        h.update(&head[..begin]);
     }
-    if encoding == Encoding::Utf8Bom {
-        head.drain(..3);
-    }
-    let mut bytes = head.len() as u64 + if encoding == Encoding::Utf8Bom { 3 } else { 0 };
-    let mut reader = HashingReader { inner: f, hasher: hasher.as_mut(), bytes: &mut bytes };
-    let c = console_in_blocks(&mut reader, head, file, BLOCK, rules, sink)?;
+    let span = Span { begin: begin as u64, len: bytes };
+    let c = console_in_blocks(&f, span, file, BLOCK, rules, sink, hasher.as_mut())?;
     let sha256 = hasher.map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
     Ok(Scanned { traced: Traced { format, lines: c.lines, trace: c.trace, problem: None, binary: c.binary }, encoding, bytes, sha256 })
 }
 
-struct HashingReader<'a, R> {
-    inner: R,
-    hasher: Option<&'a mut Sha256>,
-    bytes: &'a mut u64,
+/// Bytes read first to tell the format of a file.
+const HEAD: usize = 64 << 10;
+
+/// Where a console log is read from: a file, by positioned reads (so that threads read their
+/// blocks in parallel), or bytes in memory.
+pub trait Source: Sync {
+    /// Reads at most `buf.len()` bytes at `offset`; 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
 }
 
-impl<R: Read> Read for HashingReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
-        *self.bytes += n as u64;
+impl Source for std::fs::File {
+    #[cfg(unix)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+    }
+}
+
+impl Source for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let at = usize::try_from(offset).unwrap_or(usize::MAX).min(self.len());
+        let n = buf.len().min(self.len() - at);
+        buf[..n].copy_from_slice(&self[at..at + n]);
         Ok(n)
     }
+}
+
+/// Reads until `buf` is full or the source ends; returns the bytes read.
+fn read_full(src: &(impl Source + ?Sized), buf: &mut [u8], mut offset: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read_at(&mut buf[n..], offset) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                offset += k as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// One recognized line of a block.
@@ -131,84 +165,192 @@ pub struct ConsoleTrace {
     pub binary: bool,
 }
 
-/// Streams a console log: `first` holds the bytes already read, `reader` the rest.
-pub fn console(reader: &mut (impl Read + Send), first: Vec<u8>, file: u32) -> std::io::Result<ConsoleTrace> {
-    console_in_blocks(reader, first, file, BLOCK, &[], None)
+/// Streams a console log held in memory.
+pub fn console(text: &[u8], file: u32) -> ConsoleTrace {
+    let span = Span { begin: 0, len: text.len() as u64 };
+    console_in_blocks(text, span, file, BLOCK, &[], None, None).expect("reading from memory does not fail")
 }
 
-/// [`console`] with a given block size (tests use tiny blocks to exercise the boundaries).
+/// The bytes of a source to read: from `begin` (past a byte-order mark) to `len`.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub begin: u64,
+    pub len: u64,
+}
+
+/// Streams the console log `span` of `src` in blocks of `block_size` bytes (tests use tiny
+/// blocks to exercise the boundaries); `hasher` takes the span's bytes in order.
 ///
-/// Two sets of blocks alternate: while the main thread feeds the events of one batch to the
-/// tracker (which must see them in order), another thread reads the next batch and recognizes
-/// it, its blocks in parallel.
+/// A block owns the lines that start within it: it begins after the first line break at or
+/// after its first byte's predecessor and ends at the first line break at or after its last
+/// byte, so blocks are read independently and in parallel, yet every line is seen once. Two
+/// sets of blocks alternate: while the main thread feeds the events of one batch to the tracker
+/// (which must see them in order), the other threads read and recognize the next batch; when
+/// the main thread is done feeding, it joins them.
 pub fn console_in_blocks<'s>(
-    reader: &mut (impl Read + Send),
-    first: Vec<u8>,
+    src: &(impl Source + ?Sized),
+    span: Span,
     file: u32,
     block_size: usize,
     rules: &[&Rule],
     sink: Option<&'s mut Sink<'s>>,
+    hasher: Option<&mut Sha256>,
 ) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-    let mut source = Blocks { reader, carry: first, eof: false, block_size: block_size.max(1), binary: false, recognized_any: false };
-    let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new() };
-    let mut set_a: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    let mut set_b: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    let filled = source.fill(&mut set_a)?;
-    let mut results_a = recognize_batch(&set_a[..filled], rules);
-    loop {
-        let next = prepare_while_feeding(&mut source, &mut set_b, &mut feeder, results_a, rules)?;
-        let Some(results_b) = next else { break };
-        let next = prepare_while_feeding(&mut source, &mut set_a, &mut feeder, results_b, rules)?;
-        let Some(next_a) = next else { break };
-        results_a = next_a;
+    let mut cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64 };
+    let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new(), hasher, nul: false };
+    let per_batch = threads * BLOCKS_PER_THREAD;
+    let mut set_a: Vec<Block> = (0..per_batch).map(|_| Block::default()).collect();
+    let mut set_b: Vec<Block> = (0..per_batch).map(|_| Block::default()).collect();
+    let mut ready = prepare(src, &mut cursor, &mut set_a, threads, rules, None)?;
+    while !ready.is_empty() {
+        let next = prepare(src, &mut cursor, &mut set_b, threads, rules, Some((&mut feeder, ready)))?;
+        if next.is_empty() {
+            break;
+        }
+        ready = prepare(src, &mut cursor, &mut set_a, threads, rules, Some((&mut feeder, next)))?;
     }
     let lines = feeder.lines;
+    let nul = feeder.nul;
     let trace = feeder.finish();
-    let binary = source.binary && trace.recognized == 0;
+    let binary = nul && trace.recognized == 0;
     Ok(ConsoleTrace { trace, lines, binary })
 }
 
-/// Feeds `ready` on this thread while another reads and recognizes the next batch into `set`;
-/// `None` when the input is exhausted (after `ready` was fed).
-fn prepare_while_feeding<'s, R: Read + Send>(
-    source: &mut Blocks<'_, R>,
-    set: &'s mut [Vec<u8>],
-    feeder: &mut Feeder,
-    ready: Batch<'_>,
-    rules: &[&Rule],
-) -> std::io::Result<Option<Batch<'s>>> {
-    source.recognized_any |= ready.iter().any(|(events, _)| !events.is_empty());
-    let (next, ()) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || -> std::io::Result<Option<Batch<'s>>> {
-            let filled = source.fill(set)?;
-            if filled == 0 {
-                return Ok(None);
+/// Blocks per thread in a batch: enough that threads finishing at different times wait little.
+const BLOCKS_PER_THREAD: usize = 4;
+
+/// Which block comes next.
+struct Cursor {
+    /// The span's first byte.
+    begin: u64,
+    next: u64,
+    len: u64,
+    block_size: u64,
+}
+
+/// A block's buffer and where its lines are in it.
+#[derive(Default)]
+struct Block {
+    buf: Vec<u8>,
+    /// The lines the block owns: `buf[lines.0..lines.1]`.
+    lines: (usize, usize),
+    /// The block's own bytes (`[start, start + block_size)` of the source): `buf[own.0..own.1]`.
+    own: (usize, usize),
+}
+
+/// Bytes read past a block's end to find the end of its last line.
+const SLACK: usize = 64 << 10;
+
+impl Block {
+    /// Reads the block `[start, end)` of `src` (whose span begins at `begin` and ends at `len`).
+    fn fill(&mut self, src: &(impl Source + ?Sized), start: u64, end: u64, begin: u64, len: u64) -> std::io::Result<()> {
+        // One byte before the block tells whether a line starts at its first byte.
+        let from = if start > begin { start - 1 } else { start };
+        let mut want = usize::try_from((end - from).min(len - from)).unwrap_or(usize::MAX);
+        want = want.saturating_add(SLACK).min(usize::try_from(len - from).unwrap_or(usize::MAX));
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        let mut have = read_full(src, &mut self.buf[..want], from)?;
+        let own_end = usize::try_from(end - from).unwrap_or(usize::MAX).min(have);
+        let own_start = usize::from(start > begin).min(own_end);
+        self.own = (own_start, own_end);
+        let first = if start > begin { memchr::memchr(b'\n', &self.buf[..have]).map_or(have, |i| i + 1) } else { 0 };
+        if first >= own_end {
+            // No line starts in this block (a line longer than a block crosses it).
+            self.lines = (0, 0);
+            return Ok(());
+        }
+        let mut search = own_end - 1;
+        let last = loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[search..have]) {
+                break search + i + 1;
             }
-            let set: &'s [Vec<u8>] = set;
-            Ok(Some(recognize_batch(&set[..filled], rules)))
-        });
-        feeder.feed(ready);
-        (worker.join().expect("reading does not panic"), ())
-    });
-    next
-}
-
-/// The recognized events of a batch, per block, with each block's line count.
-type Batch<'b> = Vec<(Vec<Recognized<'b>>, u32)>;
-
-fn recognize_batch<'b>(batch: &'b [Vec<u8>], rules: &[&Rule]) -> Batch<'b> {
-    if batch.len() <= 1 {
-        return batch.iter().map(|b| recognize_block(b, rules)).collect();
+            if from + have as u64 >= len {
+                break have;
+            }
+            // The last line goes on past what was read: read on until its end.
+            search = have;
+            let more = usize::try_from(len - from - have as u64).unwrap_or(usize::MAX).min(BLOCK);
+            if self.buf.len() < have + more {
+                self.buf.resize(have + more, 0);
+            }
+            let got = read_full(src, &mut self.buf[have..have + more], from + have as u64)?;
+            if got == 0 {
+                break have;
+            }
+            have += got;
+        };
+        self.lines = (first, last);
+        Ok(())
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = batch.iter().map(|b| s.spawn(|| recognize_block(b, rules))).collect();
-        handles.into_iter().map(|h| h.join().expect("recognition does not panic")).collect()
-    })
 }
 
+/// A recognized block: its events, its number of lines, its own bytes (for the hash), and
+/// whether it holds a NUL byte (looked for only when nothing in it was recognized).
+struct Part<'b> {
+    events: Vec<Recognized<'b>>,
+    lines: u32,
+    own: &'b [u8],
+    nul: bool,
+}
+
+/// The recognized blocks of a batch, in order; empty when the source is exhausted.
+type Batch<'b> = Vec<Part<'b>>;
+
+/// Reads and recognizes the next batch of blocks into `set`, on `threads` threads; the calling
+/// thread first feeds `feed` (the previous batch) and then takes blocks too.
+fn prepare<'s>(
+    src: &(impl Source + ?Sized),
+    cursor: &mut Cursor,
+    set: &'s mut [Block],
+    threads: usize,
+    rules: &[&Rule],
+    feed: Option<(&mut Feeder, Batch<'_>)>,
+) -> std::io::Result<Batch<'s>> {
+    let (begin, len, block_size) = (cursor.begin, cursor.len, cursor.block_size);
+    let claims = std::sync::Mutex::new((set.iter_mut().enumerate(), cursor.next));
+    let work = || -> std::io::Result<Vec<(usize, Part<'s>)>> {
+        let mut done = Vec::new();
+        loop {
+            let (index, block, start, end) = {
+                let mut claims = claims.lock().expect("no thread panics holding the claims");
+                let start = claims.1;
+                if start >= len {
+                    break;
+                }
+                let Some((index, block)) = claims.0.next() else { break };
+                let end = start.saturating_add(block_size).min(len);
+                claims.1 = end;
+                (index, block, start, end)
+            };
+            block.fill(src, start, end, begin, len)?;
+            let block: &'s Block = block;
+            let lines = &block.buf[block.lines.0..block.lines.1];
+            let (events, count) = recognize_block(lines, rules);
+            let nul = events.is_empty() && memchr::memchr(0, lines).is_some();
+            done.push((index, Part { events, lines: count, own: &block.buf[block.own.0..block.own.1], nul }));
+        }
+        Ok(done)
+    };
+    let mut parts = std::thread::scope(|scope| -> std::io::Result<Vec<(usize, Part<'s>)>> {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        if let Some((feeder, batch)) = feed {
+            feeder.feed(batch);
+        }
+        let mut parts = work()?;
+        for helper in helpers {
+            parts.extend(helper.join().expect("recognition does not panic")?);
+        }
+        Ok(parts)
+    })?;
+    cursor.next = claims.into_inner().expect("no thread panicked").1;
+    parts.sort_unstable_by_key(|(index, _)| *index);
+    Ok(parts.into_iter().map(|(_, part)| part).collect())
+}
 /// Feeds recognized events to the file's tracker, in order.
-struct Feeder<'s> {
+struct Feeder<'s, 'h> {
     tracker: Tracker,
     lines: u64,
     file: u32,
@@ -216,20 +358,27 @@ struct Feeder<'s> {
     /// attribute yet (they wait for the end of the file).
     sink: Option<&'s mut Sink<'s>>,
     deferred: Vec<BeatRecord>,
+    hasher: Option<&'h mut Sha256>,
+    /// A block in which nothing was recognized holds a NUL byte.
+    nul: bool,
 }
 
 /// Attributes a released beat now (`None`) or gives it back (`Some`).
 pub type Sink<'s> = dyn FnMut(BeatRecord, &ExecutionInfo) -> Option<BeatRecord> + 's;
 
-impl Feeder<'_> {
+impl Feeder<'_, '_> {
     fn feed(&mut self, batch: Batch<'_>) {
-        for (events, count) in batch {
-            for r in events {
+        for part in batch {
+            for r in part.events {
                 let line = u32::try_from(self.lines + u64::from(r.line)).unwrap_or(u32::MAX);
                 let ts = if r.event.needs_ts() { r.stamp.ms() } else { None };
                 self.tracker.feed(r.event, ts, Location { file: self.file, line });
             }
-            self.lines += u64::from(count);
+            self.lines += u64::from(part.lines);
+            self.nul |= part.nul;
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(part.own);
+            }
         }
         if let Some(sink) = self.sink.as_mut() {
             for record in self.tracker.take_released() {
@@ -253,79 +402,6 @@ impl Feeder<'_> {
             trace.titles = std::mem::take(&mut trace.titles).into_iter().map(|(i, t)| (i + shift, t)).collect();
         }
         trace
-    }
-}
-
-/// The input cut into blocks that end at a line break.
-struct Blocks<'r, R> {
-    reader: &'r mut R,
-    /// Bytes read past the last line break of the previous block.
-    carry: Vec<u8>,
-    eof: bool,
-    block_size: usize,
-    /// A NUL byte was seen (checked only while nothing was recognized).
-    binary: bool,
-    /// Some line of a batch read before was recognized.
-    recognized_any: bool,
-}
-
-impl<R: Read> Blocks<'_, R> {
-    /// Fills the blocks of `set` in order; returns how many hold data.
-    fn fill(&mut self, set: &mut [Vec<u8>]) -> std::io::Result<usize> {
-        let block_size = self.block_size;
-        let mut filled = 0;
-        for block in set.iter_mut() {
-            if self.eof && self.carry.is_empty() {
-                break;
-            }
-            block.clear();
-            if block.capacity() == 0 && self.carry.len() >= block_size {
-                // The first block: take over the bytes already read.
-                std::mem::swap(block, &mut self.carry);
-            } else {
-                block.extend_from_slice(&self.carry);
-                self.carry.clear();
-            }
-            if !self.eof && block.len() < block_size {
-                let want = (block_size - block.len()) as u64;
-                // Exactly: `read_to_end` would otherwise double the buffer.
-                block.reserve_exact(usize::try_from(want).unwrap_or(usize::MAX).min(BLOCK));
-                let got = self.reader.by_ref().take(want).read_to_end(block)?;
-                self.eof = got == 0 || (got as u64) < want;
-            }
-            if !self.eof {
-                match memchr::memrchr(b'\n', block) {
-                    Some(at) => self.carry.extend_from_slice(&block[at + 1..]),
-                    None => {
-                        // A single line longer than a block: keep reading until its end.
-                        let mut more = Vec::new();
-                        loop {
-                            let got = self.reader.by_ref().take(block_size as u64).read_to_end(&mut more)?;
-                            if got == 0 {
-                                self.eof = true;
-                                break;
-                            }
-                            if let Some(at) = memchr::memchr(b'\n', &more) {
-                                block.extend_from_slice(&more[..=at]);
-                                self.carry.extend_from_slice(&more[at + 1..]);
-                                break;
-                            }
-                            block.append(&mut more);
-                        }
-                    }
-                }
-                if let Some(at) = memchr::memrchr(b'\n', block) {
-                    block.truncate(at + 1);
-                }
-            }
-            // Only a file in which nothing is recognized needs to know whether it is binary:
-            // blocks are checked while nothing has been.
-            if !self.binary && !self.recognized_any {
-                self.binary = memchr::memchr(0, block).is_some();
-            }
-            filled += 1;
-        }
-        Ok(filled)
     }
 }
 
@@ -358,15 +434,16 @@ mod tests {
             let mut attributor = Attributor::new(&catalog, &mut sources, 50);
             for (i, name) in ["run-00.log", "run-01.log"].iter().enumerate() {
                 let text = std::fs::read(dir.path().join("logs").join(name)).unwrap();
+                let span = Span { begin: 0, len: text.len() as u64 };
                 let trace = if early {
                     let mut sink = |r, info: &ExecutionInfo| attributor.try_early(r, info);
-                    let trace = console_in_blocks(&mut &text[..], Vec::new(), i as u32, 4096, &[], Some(&mut sink)).unwrap().trace;
+                    let trace = console_in_blocks(&text[..], span, i as u32, 4096, &[], Some(&mut sink), None).unwrap().trace;
                     // Most beats were attributed on the way: the trace keeps only the rest.
                     let total: u64 = trace.outcomes.iter().sum();
                     assert!(total > 500 && (trace.beats.len() as u64) * 10 < total, "{} of {total}", trace.beats.len());
                     trace
                 } else {
-                    console_in_blocks(&mut &text[..], Vec::new(), i as u32, 4096, &[], None).unwrap().trace
+                    console_in_blocks(&text[..], span, i as u32, 4096, &[], None, None).unwrap().trace
                 };
                 attributor.add(trace);
             }
@@ -393,13 +470,60 @@ mod tests {
         crate::generate::run(&args).unwrap();
         for name in ["run-00.log", "run-01.log"] {
             let text = std::fs::read(dir.path().join("logs").join(name)).unwrap();
-            let whole = console_in_blocks(&mut &text[..], Vec::new(), 0, usize::MAX, &[], None).unwrap();
+            let span = Span { begin: 0, len: text.len() as u64 };
+            let whole = console_in_blocks(&text[..], span, 0, usize::MAX, &[], None, None).unwrap();
             for block in [1, 7, 97, 4096] {
-                let (first, rest) = text.split_at(text.len().min(block));
-                let parts = console_in_blocks(&mut &rest[..], first.to_vec(), 0, block, &[], None).unwrap();
+                let parts = console_in_blocks(&text[..], span, 0, block, &[], None, None).unwrap();
                 assert_eq!(parts.lines, whole.lines, "{name} block {block}");
                 assert_eq!(format!("{:?}", parts.trace), format!("{:?}", whole.trace), "{name} block {block}");
             }
         }
+    }
+    /// Blocks of any size own every line exactly once and every byte of the span exactly once
+    /// (the hash), whatever the line breaks: CRLF, no final break, empty lines, lines longer
+    /// than a block, a byte-order mark before the span.
+    #[test]
+    fn blocks_partition_lines_and_bytes() {
+        let texts: [&[u8]; 6] = [
+            b"",
+            b"\n",
+            b"one line without a break",
+            b"a\r\nbb\n\n\nccc\r\nlast",
+            b"\xEF\xBB\xBFEventBus.ts:56 x\nvery long line that crosses many small blocks of bytes\nz\n",
+            b"\n\nx\n\n",
+        ];
+        for text in texts {
+            let begin = if text.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+            for block_size in [1u64, 2, 3, 5, 8, 64, 1 << 20] {
+                let (mut lines, mut own) = (Vec::new(), Vec::new());
+                let mut start = begin;
+                let mut block = Block::default();
+                while start < text.len() as u64 {
+                    let end = (start + block_size).min(text.len() as u64);
+                    block.fill(text, start, end, begin, text.len() as u64).unwrap();
+                    lines.extend_from_slice(&block.buf[block.lines.0..block.lines.1]);
+                    own.extend_from_slice(&block.buf[block.own.0..block.own.1]);
+                    start = end;
+                }
+                let span = &text[begin as usize..];
+                assert_eq!(lines, span, "lines, block {block_size}, {:?}", String::from_utf8_lossy(text));
+                assert_eq!(own, span, "bytes, block {block_size}, {:?}", String::from_utf8_lossy(text));
+            }
+        }
+    }
+
+    /// The file's hash covers all its bytes, byte-order mark included.
+    #[test]
+    fn hash_is_of_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let mut text = b"\xEF\xBB\xBF".to_vec();
+        for i in 0..50_000 {
+            text.extend_from_slice(format!("EventBus.ts:56 line {i}\n").as_bytes());
+        }
+        std::fs::write(&path, &text).unwrap();
+        let scanned = scan_file(&path, InputFormat::Auto, 0, true, &[], None).unwrap();
+        assert_eq!(scanned.sha256.as_deref(), Some(crate::baseline::sha256_hex(&text).as_str()));
+        assert_eq!((scanned.bytes, scanned.traced.lines, scanned.encoding), (text.len() as u64, 50_000, Encoding::Utf8Bom));
     }
 }

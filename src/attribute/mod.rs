@@ -74,7 +74,7 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
     let mut problem = None;
     match format {
         InputFormat::Console | InputFormat::Auto => {
-            let scanned = crate::scan::console(&mut &text[..], Vec::new(), file).expect("reading from memory does not fail");
+            let scanned = crate::scan::console(text, file);
             return Traced { format, lines: scanned.lines, trace: scanned.trace, problem: None, binary: scanned.binary };
         }
         InputFormat::Markdown => {
