@@ -138,11 +138,10 @@ struct Recognized<'b> {
 
 /// Recognizes every line of a block — as a conductor message, else by the user's rules;
 /// returns its events and its number of lines.
-fn recognize_block<'b>(block: &'b [u8], rules: &[&Rule]) -> (Vec<Recognized<'b>>, u32) {
+fn recognize_block<'b>(block: &'b [u8], rules: &[&'b Rule], mut scratch: Option<&mut user::Scratch>) -> (Vec<Recognized<'b>>, u32) {
     // Conductor logs recognize about one line in two; a guess that avoids most regrowth.
     let mut out = Vec::with_capacity(block.len() / 256);
     let mut count = 0;
-    let mut scratch = (!rules.is_empty()).then(|| user::Scratch::new(rules));
     for (no, line) in parse::lines(block) {
         count = no;
         let peeled = envelope::peel(line);
@@ -197,18 +196,19 @@ pub fn console_in_blocks<'s>(
     hasher: Option<&mut Sha256>,
 ) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-    let mut cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64 };
+    let cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64 };
     let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new(), hasher, nul: false };
     let per_batch = threads * BLOCKS_PER_THREAD;
     let mut set_a: Vec<Block> = (0..per_batch).map(|_| Block::default()).collect();
     let mut set_b: Vec<Block> = (0..per_batch).map(|_| Block::default()).collect();
-    let mut ready = prepare(src, &mut cursor, &mut set_a, threads, rules, None)?;
+    let mut reader = Reader { src, cursor, threads, rules, scratches: std::sync::Mutex::new(Vec::new()) };
+    let mut ready = reader.prepare(&mut set_a, None)?;
     while !ready.is_empty() {
-        let next = prepare(src, &mut cursor, &mut set_b, threads, rules, Some((&mut feeder, ready)))?;
+        let next = reader.prepare(&mut set_b, Some((&mut feeder, ready)))?;
         if next.is_empty() {
             break;
         }
-        ready = prepare(src, &mut cursor, &mut set_a, threads, rules, Some((&mut feeder, next)))?;
+        ready = reader.prepare(&mut set_a, Some((&mut feeder, next)))?;
     }
     let lines = feeder.lines;
     let nul = feeder.nul;
@@ -299,56 +299,73 @@ struct Part<'b> {
 /// The recognized blocks of a batch, in order; empty when the source is exhausted.
 type Batch<'b> = Vec<Part<'b>>;
 
-/// Reads and recognizes the next batch of blocks into `set`, on `threads` threads; the calling
-/// thread first feeds `feed` (the previous batch) and then takes blocks too.
-fn prepare<'s>(
-    src: &(impl Source + ?Sized),
-    cursor: &mut Cursor,
-    set: &'s mut [Block],
+/// Reads and recognizes blocks of a source, on several threads.
+struct Reader<'a, S: ?Sized> {
+    src: &'a S,
+    cursor: Cursor,
     threads: usize,
-    rules: &[&Rule],
-    feed: Option<(&mut Feeder, Batch<'_>)>,
-) -> std::io::Result<Batch<'s>> {
-    let (begin, len, block_size) = (cursor.begin, cursor.len, cursor.block_size);
-    let claims = std::sync::Mutex::new((set.iter_mut().enumerate(), cursor.next));
-    let work = || -> std::io::Result<Vec<(usize, Part<'s>)>> {
-        let mut done = Vec::new();
-        loop {
-            let (index, block, start, end) = {
-                let mut claims = claims.lock().expect("no thread panics holding the claims");
-                let start = claims.1;
-                if start >= len {
-                    break;
-                }
-                let Some((index, block)) = claims.0.next() else { break };
-                let end = start.saturating_add(block_size).min(len);
-                claims.1 = end;
-                (index, block, start, end)
-            };
-            block.fill(src, start, end, begin, len)?;
-            let block: &'s Block = block;
-            let lines = &block.buf[block.lines.0..block.lines.1];
-            let (events, count) = recognize_block(lines, rules);
-            let nul = events.is_empty() && memchr::memchr(0, lines).is_some();
-            done.push((index, Part { events, lines: count, own: &block.buf[block.own.0..block.own.1], nul }));
-        }
-        Ok(done)
-    };
-    let mut parts = std::thread::scope(|scope| -> std::io::Result<Vec<(usize, Part<'s>)>> {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        if let Some((feeder, batch)) = feed {
-            feeder.feed(batch);
-        }
-        let mut parts = work()?;
-        for helper in helpers {
-            parts.extend(helper.join().expect("recognition does not panic")?);
-        }
-        Ok(parts)
-    })?;
-    cursor.next = claims.into_inner().expect("no thread panicked").1;
-    parts.sort_unstable_by_key(|(index, _)| *index);
-    Ok(parts.into_iter().map(|(_, part)| part).collect())
+    rules: &'a [&'a Rule],
+    /// The user rules' matching scratch, kept from batch to batch (a fresh regex cache is slow
+    /// to warm up).
+    scratches: std::sync::Mutex<Vec<user::Scratch>>,
 }
+
+impl<'a, S: Source + ?Sized> Reader<'a, S> {
+    /// Reads and recognizes the next batch of blocks into `set`; the calling thread first feeds
+    /// `feed` (the previous batch) and then takes blocks too.
+    fn prepare<'s>(&mut self, set: &'s mut [Block], feed: Option<(&mut Feeder, Batch<'_>)>) -> std::io::Result<Batch<'s>>
+    where
+        'a: 's,
+    {
+        let Reader { src, cursor, threads, rules, scratches } = self;
+        let (src, threads, rules, scratches) = (*src, *threads, *rules, &*scratches);
+        let (begin, len, block_size) = (cursor.begin, cursor.len, cursor.block_size);
+        let claims = std::sync::Mutex::new((set.iter_mut().enumerate(), cursor.next));
+        let work = || -> std::io::Result<Vec<(usize, Part<'s>)>> {
+            let mut done = Vec::new();
+            let mut scratch = (!rules.is_empty())
+                .then(|| scratches.lock().expect("no thread panics holding it").pop().unwrap_or_else(|| user::Scratch::new(rules)));
+            loop {
+                let (index, block, start, end) = {
+                    let mut claims = claims.lock().expect("no thread panics holding the claims");
+                    let start = claims.1;
+                    if start >= len {
+                        break;
+                    }
+                    let Some((index, block)) = claims.0.next() else { break };
+                    let end = start.saturating_add(block_size).min(len);
+                    claims.1 = end;
+                    (index, block, start, end)
+                };
+                block.fill(src, start, end, begin, len)?;
+                let block: &'s Block = block;
+                let lines = &block.buf[block.lines.0..block.lines.1];
+                let (events, count) = recognize_block(lines, rules, scratch.as_mut());
+                let nul = events.is_empty() && memchr::memchr(0, lines).is_some();
+                done.push((index, Part { events, lines: count, own: &block.buf[block.own.0..block.own.1], nul }));
+            }
+            if let Some(scratch) = scratch {
+                scratches.lock().expect("no thread panics holding it").push(scratch);
+            }
+            Ok(done)
+        };
+        let mut parts = std::thread::scope(|scope| -> std::io::Result<Vec<(usize, Part<'s>)>> {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            if let Some((feeder, batch)) = feed {
+                feeder.feed(batch);
+            }
+            let mut parts = work()?;
+            for helper in helpers {
+                parts.extend(helper.join().expect("recognition does not panic")?);
+            }
+            Ok(parts)
+        })?;
+        cursor.next = claims.into_inner().expect("no thread panicked").1;
+        parts.sort_unstable_by_key(|(index, _)| *index);
+        Ok(parts.into_iter().map(|(_, part)| part).collect())
+    }
+}
+
 /// Feeds recognized events to the file's tracker, in order.
 struct Feeder<'s, 'h> {
     tracker: Tracker,

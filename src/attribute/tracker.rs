@@ -433,6 +433,7 @@ impl Tracker {
                 self.hints.push(hint);
             }
             Event::Reported(beat) => self.reported(*beat, ts, at),
+            Event::Sample { handler, plugin, ms, ts: own } => self.sample(&handler, plugin.as_deref(), ms, own.or(ts), at),
         }
     }
 
@@ -589,24 +590,30 @@ impl Tracker {
         &self.executions[i as usize]
     }
 
-    fn reported(&mut self, r: ReportedBeat, ts: Option<i64>, at: Location) {
-        let name = r.sequence.as_deref().map(|s| self.intern(s));
-        let request = r.request.as_deref().map(|s| self.intern(s));
-        let plugin = r.plugin.as_deref().map(|s| self.intern(s));
+    /// The execution of a reported beat: the last reported one of the same name and request,
+    /// else a new one.
+    fn reported_execution(&mut self, name: Option<Arc<str>>, request: Option<Arc<str>>) -> u32 {
         let existing = (0..self.executions.len())
             .rev()
             .find(|&e| self.reported[e] && self.executions[e].name == name && self.executions[e].request == request);
-        let e = match existing {
+        match existing {
             Some(e) => e as u32,
             None => {
                 let id = request.as_deref().and_then(sequence_id_of_request).map(|s| self.intern(s));
                 self.new_execution(ExecutionInfo { name, id, plugin: None, request }, false, true)
             }
-        };
+        }
+    }
+
+    fn reported(&mut self, r: ReportedBeat, ts: Option<i64>, at: Location) {
+        let name = r.sequence.as_deref().map(|s| self.intern(s));
+        let request = r.request.as_deref().map(|s| self.intern(s));
+        let plugin = r.plugin.as_deref().map(|s| self.intern(s));
+        let e = self.reported_execution(name, request);
         let info = &mut self.executions[e as usize];
-        if info.plugin.is_none() && r.rule.is_none() {
+        if info.plugin.is_none() {
             // A markdown section runs one sequence, so one plugin: a block that names it names
-            // it for its siblings. User rules' samples share no such context.
+            // it for its siblings.
             info.plugin = plugin.clone();
         }
         let state = BeatState {
@@ -624,8 +631,8 @@ impl Tracker {
             perf: None,
             exec: None,
             report: r.ms,
-            pattern: r.rule.is_some(),
-            ts: r.ts.or(ts),
+            pattern: false,
+            ts,
             started: at.line,
             failed_at: None,
             stated_handler: r.handler.as_deref().map(|h| Box::new((self.intern(h), plugin))),
@@ -636,11 +643,30 @@ impl Tracker {
                 self.titles.insert(self.beats.len(), title);
             }
         }
-        let pattern = state.pattern;
         self.beats.push(state);
-        if pattern {
-            self.release_front();
-        }
+    }
+
+    /// A user rule's sample: a whole beat of its own (user rules' samples share no context), so
+    /// it is released at once.
+    fn sample(&mut self, handler: &str, plugin: Option<&str>, ms: f64, ts: Option<i64>, at: Location) {
+        let plugin = plugin.map(|s| self.intern(s));
+        let e = self.reported_execution(None, None);
+        let state = BeatState {
+            execution: e,
+            beat: 0,
+            event: None,
+            status: Status::Done,
+            perf: None,
+            exec: None,
+            report: Some(ms),
+            pattern: true,
+            ts,
+            started: at.line,
+            failed_at: None,
+            stated_handler: Some(Box::new((self.intern(handler), plugin))),
+        };
+        self.beats.push(state);
+        self.release_front();
     }
 
     /// Ends the file: beats still open are incomplete (H4, capture ends mid-beat).

@@ -70,6 +70,9 @@ pub enum Event<'a> {
     /// A whole beat stated by a report rather than by the conductor (markdown telemetry §2(d)):
     /// its sequence section, beat number, event or title, duration, and the handler if named.
     Reported(Box<ReportedBeat>),
+    /// A sample read by a user rule (`[[sources.pattern]]`, `[[sources.json]]`): a whole beat,
+    /// its handler stated, its timestamp the one the rule captured.
+    Sample { handler: Txt<'a>, plugin: Option<Txt<'a>>, ms: f64, ts: Option<i64> },
     /// C17/C18 handler-level DataBaton line (`beat=? … handler=<name>`); boxed, as it is rare
     /// and large (events are buffered per block).
     HandlerSeen(Box<HandlerLine<'a>>),
@@ -102,10 +105,6 @@ pub struct ReportedBeat {
     pub plugin: Option<String>,
     /// The line that gave the duration (else the beat's header line).
     pub line: u32,
-    /// The `[[sources.pattern]]` / `[[sources.json]]` rule that read it (user logs).
-    pub rule: Option<String>,
-    /// The line's own timestamp (user logs).
-    pub ts: Option<i64>,
 }
 
 impl Event<'_> {
@@ -121,6 +120,7 @@ impl Event<'_> {
                 | Event::CompletedCopy { .. }
                 | Event::BeatFailed { .. }
                 | Event::Reported(_)
+                | Event::Sample { .. }
         )
     }
 
@@ -129,6 +129,7 @@ impl Event<'_> {
         match self {
             Event::PerfCompleted { .. } | Event::ExecCompleted { .. } | Event::CompletedCopy { .. } => true,
             Event::Reported(r) => r.ms.is_some(),
+            Event::Sample { .. } => true,
             _ => false,
         }
     }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use regex::bytes::{CaptureLocations, Regex};
 use serde::Deserialize;
 
-use super::{Event, ReportedBeat};
+use super::{Event, Txt};
 use crate::timestamp;
 
 /// Raw `[[sources.pattern]]`.
@@ -252,6 +252,8 @@ pub struct Scratch {
     /// Per rule: a clone of its regex (each clone has its own cache, so threads do not contend
     /// for one) and its capture slots.
     regexes: Vec<Option<(Regex, CaptureLocations)>>,
+    /// Per rule: clones of its `normalize` regexes.
+    normalize: Vec<Vec<regex::Regex>>,
 }
 
 impl Scratch {
@@ -264,12 +266,13 @@ impl Scratch {
                     Kind::Json { .. } => None,
                 })
                 .collect(),
+            normalize: rules.iter().map(|r| r.normalize.iter().map(|n| n.regex.clone()).collect()).collect(),
         }
     }
 }
 
 /// The first rule that turns `line` into a sample.
-pub fn recognize(rules: &[&Rule], scratch: &mut Scratch, line: &[u8]) -> Option<Event<'static>> {
+pub fn recognize<'a>(rules: &[&'a Rule], scratch: &mut Scratch, line: &'a [u8]) -> Option<Event<'a>> {
     for (i, rule) in rules.iter().enumerate() {
         let found = match &rule.kind {
             Kind::Regex { prefilter, handler, duration, unit, plugin, ts, .. } => {
@@ -293,9 +296,9 @@ pub fn recognize(rules: &[&Rule], scratch: &mut Scratch, line: &[u8]) -> Option<
                     continue;
                 };
                 Found {
-                    handler: super::txt(h).into_owned(),
+                    handler: super::txt(h),
                     ms: ms * factor,
-                    plugin: plugin.and_then(get).map(|p| super::txt(p).into_owned()),
+                    plugin: plugin.and_then(get).map(super::txt),
                     ts: ts.and_then(get).and_then(parse_ts),
                 }
             }
@@ -322,9 +325,9 @@ pub fn recognize(rules: &[&Rule], scratch: &mut Scratch, line: &[u8]) -> Option<
                     None => rule.unit,
                 };
                 Found {
-                    handler: h.into_owned(),
+                    handler: Cow::Owned(h.into_owned()),
                     ms: d * factor,
-                    plugin: plugin_field.as_ref().and_then(|p| field(p)).and_then(|v| v.as_str()).map(str::to_owned),
+                    plugin: plugin_field.as_ref().and_then(|p| field(p)).and_then(|v| v.as_str()).map(|p| Cow::Owned(p.to_owned())),
                     ts: timestamp.as_ref().and_then(|p| field(p)).and_then(|v| v.as_str()).and_then(|s| parse_ts(s.as_bytes())),
                 }
             }
@@ -333,25 +336,21 @@ pub fn recognize(rules: &[&Rule], scratch: &mut Scratch, line: &[u8]) -> Option<
             continue;
         }
         let mut handler = found.handler;
-        for n in &rule.normalize {
-            handler = n.regex.replace_all(&handler, n.replace.as_str()).into_owned();
+        for (n, regex) in rule.normalize.iter().zip(&scratch.normalize[i]) {
+            if let Cow::Owned(replaced) = regex.replace_all(&handler, n.replace.as_str()) {
+                handler = Cow::Owned(replaced);
+            }
         }
-        return Some(Event::Reported(Box::new(ReportedBeat {
-            ms: Some(found.ms),
-            handler: Some(handler),
-            plugin: found.plugin.or_else(|| rule.plugin.clone()),
-            rule: Some(rule.label.clone()),
-            ts: found.ts,
-            ..ReportedBeat::default()
-        })));
+        let plugin = found.plugin.or_else(|| rule.plugin.as_deref().map(Cow::Borrowed));
+        return Some(Event::Sample { handler, plugin, ms: found.ms, ts: found.ts });
     }
     None
 }
 
-struct Found {
-    handler: String,
+struct Found<'a> {
+    handler: Txt<'a>,
     ms: f64,
-    plugin: Option<String>,
+    plugin: Option<Txt<'a>>,
     ts: Option<i64>,
 }
 
@@ -366,19 +365,19 @@ pub fn explain(rules: &UserRules, line: &str) -> String {
     if let Some(e) = super::conductor::recognize(peeled.message) {
         return format!("Musical Conductor line: {e:?}\ntimestamp: {:?}\n", peeled.ts().map(timestamp::format_iso));
     }
-    let all: Vec<&Rule> = rules.rules.iter().collect();
-    let mut scratch = Scratch::new(&all);
-    match recognize(&all, &mut scratch, bytes) {
-        Some(Event::Reported(b)) => format!(
-            "matched by {}: handler {:?}, plugin {:?}, duration {} ms, timestamp {:?}\n",
-            b.rule.as_deref().unwrap_or("?"),
-            b.handler.as_deref().unwrap_or(""),
-            b.plugin.as_deref().unwrap_or(""),
-            b.ms.unwrap_or(f64::NAN),
-            b.ts.map(timestamp::format_iso)
-        ),
-        _ => format!("not recognized: no conductor message, and none of the {} configured rule(s) matched\n", rules.rules.len()),
+    for rule in &rules.rules {
+        let one = [rule];
+        let mut scratch = Scratch::new(&one);
+        if let Some(Event::Sample { handler, plugin, ms, ts }) = recognize(&one, &mut scratch, bytes) {
+            return format!(
+                "matched by {}: handler {handler:?}, plugin {:?}, duration {ms} ms, timestamp {:?}\n",
+                rule.label,
+                plugin.as_deref().unwrap_or(""),
+                ts.map(timestamp::format_iso)
+            );
+        }
     }
+    format!("not recognized: no conductor message, and none of the {} configured rule(s) matched\n", rules.rules.len())
 }
 
 #[cfg(test)]
@@ -401,7 +400,7 @@ mod tests {
         let all: Vec<&Rule> = r.rules.iter().collect();
         let mut scratch = Scratch::new(&all);
         match recognize(&all, &mut scratch, line.as_bytes())? {
-            Event::Reported(b) => Some((b.handler.unwrap(), b.plugin, b.ms.unwrap())),
+            Event::Sample { handler, plugin, ms, .. } => Some((handler.into_owned(), plugin.map(Cow::into_owned), ms)),
             _ => None,
         }
     }
