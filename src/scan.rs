@@ -23,7 +23,7 @@ use crate::parse::user::{self, Rule};
 use crate::parse::{self, Event, Location, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
-const BLOCK: usize = 1 << 20;
+const BLOCK: usize = 512 << 10;
 
 pub struct Scanned {
     pub traced: Traced,
@@ -240,7 +240,7 @@ struct Block {
 }
 
 /// Bytes read past a block's end to find the end of its last line.
-const SLACK: usize = 64 << 10;
+const SLACK: usize = 16 << 10;
 
 impl Block {
     /// Reads the block `[start, end)` of `src` (whose span begins at `begin` and ends at `len`).

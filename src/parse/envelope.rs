@@ -4,10 +4,6 @@
 //! the `%c` + CSS residue of `console.log` styling. This module owns only that peeling; what the
 //! remaining message means is decided in [`super::conductor`].
 
-use std::sync::LazyLock;
-
-use regex::bytes::Regex;
-
 use crate::timestamp;
 
 /// A physical line with its envelope removed.
@@ -162,9 +158,29 @@ fn strip_serilog(s: &[u8]) -> Option<(Option<i64>, &[u8])> {
     Some((ts, msg))
 }
 
+/// Byte classes of the scans every line goes through (a table costs one load per byte).
+const FILE_NAME: u8 = 1;
+/// What precedes a message's keyword (see [`skip_glyphs`]), `%` aside.
+const GLYPH: u8 = 2;
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') {
+            t[b] |= FILE_NAME;
+        }
+        if c.is_ascii_whitespace() || c == b'?' || c >= 0x80 {
+            t[b] |= GLYPH;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Chrome's `File.ts:NN ` caller location (`EventBus.ts:56`, `installHook.js:1`).
 fn strip_source_location(s: &[u8]) -> &[u8] {
-    let name = s.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')).count();
+    let name = s.iter().take_while(|b| CLASS[usize::from(**b)] & FILE_NAME != 0).count();
     if name == 0 || s.get(name) != Some(&b':') {
         return s;
     }
@@ -193,35 +209,55 @@ fn trim_start(s: &[u8]) -> &[u8] {
 /// emoji (with or without variation selectors), their mojibake (`≡ƒÄ╝`, `Γ£à`), the `?`/`??`
 /// a .NET console prints for lost emoji, and `%c` format directives. LOG-FORMATS.md §4: "a robust
 /// parser should not depend on the emoji at all".
-pub fn skip_glyphs(mut s: &[u8]) -> &[u8] {
-    loop {
-        match s {
-            [b'%', b'c', rest @ ..] => s = rest,
-            [b, rest @ ..] if b.is_ascii_whitespace() || *b == b'?' || *b >= 0x80 => s = rest,
-            _ => return s,
+pub fn skip_glyphs(s: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if CLASS[usize::from(b)] & GLYPH != 0 {
+            i += 1;
+        } else if b == b'%' && s.get(i + 1) == Some(&b'c') {
+            i += 2;
+        } else {
+            break;
         }
     }
+    &s[i..]
 }
 
 /// Removes a trailing CSS residue `( (color|font-weight|background)[^;]*;)+$` and a final
 /// `font-weight:bold` without `;` (Cypress joins the `%c` arguments with spaces, H15).
 pub fn strip_css_residue(s: &[u8]) -> &[u8] {
-    static RESIDUE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?-u)(?: (?:color|font-weight|background)[^;]*;)+\s*$").expect("valid regex"));
-    let mut m = trim_end(s);
+    let m = trim_end(s);
     for suffix in [&b" font-weight:bold"[..], b" font-weight: bold"] {
         if m.len() > suffix.len() && m.ends_with(suffix) {
             return trim_end(&m[..m.len() - suffix.len()]);
         }
     }
-    if m.ends_with(b";") {
-        if let Some(found) = RESIDUE.find(m) {
-            if found.start() > 0 {
-                m = trim_end(&m[..found.start()]);
-            }
-        }
+    match css_residue_start(m) {
+        Some(start) if start > 0 => trim_end(&m[..start]),
+        _ => m,
     }
-    m
+}
+
+/// Where the leftmost match of `( (color|font-weight|background)[^;]*;)+$` starts in `m`
+/// (which ends without white space). Declarations end at a `;` and hold none, so they are
+/// found from the end: the last one starts at the leftmost keyword after the `;` before the
+/// final one, and the match reaches further left only while a declaration starts right after
+/// the previous `;`.
+fn css_residue_start(m: &[u8]) -> Option<usize> {
+    fn declaration(s: &[u8]) -> bool {
+        [&b" color"[..], b" font-weight", b" background"].iter().any(|k| s.starts_with(k))
+    }
+    let mut end = m.len().checked_sub(1).filter(|&i| m[i] == b';')?;
+    let mut start = None;
+    loop {
+        let from = memchr::memrchr(b';', &m[..end]).map_or(0, |i| i + 1);
+        let Some(at) = (from..end).find(|&i| m[i] == b' ' && declaration(&m[i..end])) else { return start };
+        start = Some(at);
+        if at != from || at == 0 {
+            return start;
+        }
+        end = at - 1;
+    }
 }
 
 fn trim_end(s: &[u8]) -> &[u8] {
@@ -331,5 +367,24 @@ mod tests {
         assert_eq!(strip_css_residue(b"Sequence: A;"), b"Sequence: A;");
         assert_eq!(strip_css_residue(b"a; color: red; background: x;"), b"a;");
         assert_eq!(strip_css_residue(b"color: red;"), b"color: red;");
+    }
+
+    /// The declaration scan finds what the regex it replaces found, on residues built from the
+    /// pieces that matter (keywords, `;`, spaces, other words) in every order up to six pieces.
+    #[test]
+    fn css_residue_scan_matches_the_regex() {
+        let regex = regex::bytes::Regex::new(r"(?-u)(?: (?:color|font-weight|background)[^;]*;)+\s*$").unwrap();
+        let pieces: [&[u8]; 7] = [b" color: red", b";", b" font-weight: bold", b" background", b"x", b" ", b"a;b"];
+        let mut stack = vec![(Vec::new(), 0)];
+        while let Some((s, n)) = stack.pop() {
+            let m = trim_end(&s);
+            let expected = if m.ends_with(b";") { regex.find(m).map(|f| f.start()) } else { None };
+            assert_eq!(css_residue_start(m), expected, "{:?}", String::from_utf8_lossy(m));
+            if n < 6 {
+                for p in pieces {
+                    stack.push(([&s[..], p].concat(), n + 1));
+                }
+            }
+        }
     }
 }
