@@ -323,7 +323,7 @@ struct Reader<'a, S: ?Sized> {
 /// library collects a vector's `into_iter` in place when the item layouts agree).
 fn recycle<'x, 'y>(mut v: Vec<Recognized<'x>>) -> Vec<Recognized<'y>> {
     v.clear();
-    v.into_iter().filter_map(|_| None).collect()
+    v.into_iter().map(|_| unreachable!("the vector is empty")).collect()
 }
 
 impl<'a, S: Source + ?Sized> Reader<'a, S> {
