@@ -330,7 +330,7 @@ impl Tracker {
                     name: None,
                     id: Some(self.intern(&sequence_id)),
                     plugin: plugin.map(|p| self.intern(&p)),
-                    request: request.map(|r| self.intern(&r)),
+                    request: request.map(|r| Arc::from(&*r)),
                 };
                 self.new_execution(info, true, false);
                 self.last_completed = None;
@@ -359,7 +359,8 @@ impl Tracker {
             }
             Event::RequestId { request } => {
                 let sequence_id = sequence_id_of_request(&request).map(|s| self.intern(s));
-                let request = self.intern(&request);
+                // Unique per execution: interning would only grow the table.
+                let request: Arc<str> = Arc::from(&*request);
                 let target = self.open_execs.iter().rev().copied().find(|&e| {
                     let info = &self.executions[e as usize];
                     info.request.is_none() && (info.id.is_none() || info.id == sequence_id)
@@ -390,22 +391,18 @@ impl Tracker {
                     // The title names a beat only when its event is unknown, which this line
                     // rules out: it is not kept.
                     let _ = title;
-                    let event = self.intern(&event);
-                    self.beats[i].event.get_or_insert(event);
+                    self.set_event(i, &event);
                 }
             }
             Event::BeatEvent { event } => {
                 if let Some(&i) = self.open_beats.last() {
-                    if self.beats[i].event.is_none() {
-                        self.beats[i].event = Some(self.intern(&event));
-                    }
+                    self.set_event(i, &event);
                 }
             }
             Event::PerfCompleted { beat, ms } => self.perf_completed(Some(beat), ms, ts, at),
             Event::CompletedCopy { ms } => self.perf_completed(None, ms, ts, at),
             Event::ExecCompleted { beat, event, ms } => {
-                let event = self.intern(&event);
-                self.exec_completed(beat, event, ms, ts, at);
+                self.exec_completed(beat, &event, ms, ts, at);
             }
             Event::BeatFailed { beat, event, sequence } => self.beat_failed(beat, event.as_deref(), sequence.as_deref(), ts, at),
             Event::MovementEnded => {
@@ -471,16 +468,16 @@ impl Tracker {
         }
     }
 
-    fn exec_completed(&mut self, beat: u32, event: Arc<str>, ms: f64, ts: Option<i64>, at: Location) {
-        let compatible = |n: Option<u32>, e: &Option<Arc<str>>| n.is_none_or(|n| n == beat) && e.as_ref().is_none_or(|e| *e == event);
+    fn exec_completed(&mut self, beat: u32, event: &str, ms: f64, ts: Option<i64>, at: Location) {
+        let compatible = |n: Option<u32>, e: &Option<Arc<str>>| n.is_none_or(|n| n == beat) && e.as_deref().is_none_or(|e| e == event);
         match self.last_completed {
             Some(Slot::Beat(i)) if compatible(Some(self.beats[i].beat), &self.beats[i].event) && self.beats[i].exec.is_none() => {
-                let b = &mut self.beats[i];
-                b.exec = Some((ms, at.line));
-                b.event.get_or_insert(event);
+                self.beats[i].exec = Some((ms, at.line));
+                self.set_event(i, event);
                 return;
             }
             Some(Slot::Orphan(i)) if compatible(self.orphans[i].beat, &self.orphans[i].event) && self.orphans[i].exec.is_none() => {
+                let event = self.intern(event);
                 let o = &mut self.orphans[i];
                 o.exec = Some((ms, at));
                 o.beat = Some(beat);
@@ -489,13 +486,20 @@ impl Tracker {
             }
             _ => {}
         }
-        if let Some(i) = self.find_open_beat(beat, Some(&event)) {
-            let b = &mut self.beats[i];
-            b.exec = Some((ms, at.line));
-            b.event.get_or_insert(event);
+        if let Some(i) = self.find_open_beat(beat, Some(event)) {
+            self.beats[i].exec = Some((ms, at.line));
+            self.set_event(i, event);
             self.complete(i);
         } else {
+            let event = self.intern(event);
             self.new_orphan(OrphanState { beat: Some(beat), event: Some(event), perf: None, exec: Some((ms, at)), ts });
+        }
+    }
+
+    /// Names the event of beat `i` unless it is named already (interned only then).
+    fn set_event(&mut self, i: usize, event: &str) {
+        if self.beats[i].event.is_none() {
+            self.beats[i].event = Some(self.intern(event));
         }
     }
 
