@@ -492,6 +492,105 @@ mod tests {
         assert_eq!(report(true), report(false));
     }
 
+    /// The straightforward reading: the whole file decoded in memory, line by line, on one
+    /// thread, every beat attributed at the end.
+    fn straightforward(bytes: Vec<u8>, file: u32) -> (FileTrace, u64) {
+        let (text, _) = input::decode(bytes);
+        let mut tracker = Tracker::new();
+        let mut lines = 0;
+        for (no, line) in parse::lines(&text) {
+            lines += 1;
+            let peeled = envelope::peel(line);
+            if let Some(event) = conductor::recognize(peeled.message) {
+                tracker.feed(event, peeled.ts(), Location { file, line: no });
+            }
+        }
+        (tracker.finish(), lines)
+    }
+
+    /// The JSON report of `paths` read as console logs, the fast way (parallel blocks, beats
+    /// attributed while reading) or the straightforward way.
+    fn report_of(paths: &[std::path::PathBuf], catalog: &[std::path::PathBuf], fast: bool) -> String {
+        use crate::attribute::Attributor;
+        use crate::attribute::catalog::Catalog;
+        use crate::attribute::source::SourceIndex;
+        let catalog = Catalog::load(catalog).unwrap();
+        let mut sources = SourceIndex::new(Path::new("/nonexistent"));
+        let mut attributor = Attributor::new(&catalog, &mut sources, 50);
+        let mut lines = 0;
+        for (i, path) in paths.iter().enumerate() {
+            let trace = if fast {
+                let mut sink = |r, info: &ExecutionInfo| attributor.try_early(r, info);
+                let scanned = scan_file(path, InputFormat::Console, i as u32, false, &[], Some(&mut sink)).unwrap();
+                lines += scanned.traced.lines;
+                scanned.traced.trace
+            } else {
+                let (trace, n) = straightforward(std::fs::read(path).unwrap(), i as u32);
+                lines += n;
+                trace
+            };
+            attributor.add(trace);
+        }
+        let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let report = crate::report::build(attributor.finish(), &files, crate::config::SortKey::Avg, Default::default());
+        format!("{lines} lines\n{}", crate::render::json::render(&report))
+    }
+
+    /// The fast path gives byte-identical reports to the straightforward one: on the
+    /// generator's logs (several blocks each, every envelope and hard case), on the repository's
+    /// fixtures, and on every text file of the corpus read as a console log.
+    #[test]
+    fn fast_path_reports_equal_the_straightforward_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = crate::generate::GenerateArgs {
+            out: dir.path().to_path_buf(),
+            seed: 11,
+            files: 3,
+            executions: 3_000,
+            bytes: None,
+            noise: 3,
+            clean: false,
+            slow: Vec::new(),
+        };
+        crate::generate::run(&args).unwrap();
+        let logs: Vec<_> = (0..3).map(|i| dir.path().join(format!("logs/run-{i:02}.log"))).collect();
+        assert!(std::fs::metadata(&logs[0]).unwrap().len() > 2 * BLOCK as u64, "several blocks per file");
+        let catalog = [dir.path().join("json-sequences")];
+        let fast = report_of(&logs, &catalog, true);
+        assert!(fast.contains("\"samples\""));
+        assert_eq!(fast, report_of(&logs, &catalog, false));
+
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let listed = |dir: &Path| -> Vec<std::path::PathBuf> {
+            let mut found = Vec::new();
+            let mut stack = vec![dir.to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for entry in std::fs::read_dir(&d).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if matches!(path.extension().and_then(|e| e.to_str()), Some("log" | "md" | "txt")) {
+                        found.push(path);
+                    }
+                }
+            }
+            found.sort();
+            found
+        };
+        let fixtures = listed(&root.join("fixtures/logs"));
+        let catalog = [root.join("fixtures/packages")];
+        assert_eq!(report_of(&fixtures, &catalog, true), report_of(&fixtures, &catalog, false));
+        let corpus = root.join("../shared/corpus");
+        if !corpus.is_dir() {
+            eprintln!("skipped the corpus part: {} is absent", corpus.display());
+            return;
+        }
+        let texts = listed(&corpus);
+        assert!(texts.len() >= 3, "{texts:?}");
+        let catalog = [corpus.join("sequences")];
+        assert_eq!(report_of(&texts, &catalog, true), report_of(&texts, &catalog, false));
+    }
+
     /// Blocks of any size give the same trace as one read: the boundaries lose nothing.
     #[test]
     fn block_boundaries_do_not_change_the_trace() {
