@@ -24,6 +24,8 @@ use crate::parse::{self, Event, Location, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
 const BLOCK: usize = 512 << 10;
+/// The smallest block (small files).
+const MIN_BLOCK: usize = 64 << 10;
 
 pub struct Scanned {
     pub traced: Traced,
@@ -75,7 +77,10 @@ pub fn scan_file<'s>(
         h.update(&head[..begin]);
     }
     let span = Span { begin: begin as u64, len: bytes };
-    let c = console_in_blocks(&f, span, file, BLOCK, rules, sink, hasher.as_mut())?;
+    // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
+    // recognize) is a small part of the file.
+    let block = usize::try_from(bytes / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
+    let c = console_in_blocks(&f, span, file, block, rules, sink, hasher.as_mut())?;
     let sha256 = hasher.map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
     Ok(Scanned { traced: Traced { format, lines: c.lines, trace: c.trace, problem: None, binary: c.binary }, encoding, bytes, sha256 })
 }
@@ -204,10 +209,11 @@ pub fn console_in_blocks<'s>(
     let cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64 };
     let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new(), hasher, nul: false };
     let per_batch = threads * BLOCKS_PER_THREAD;
-    let mut set_a: Vec<Block> = (0..per_batch).map(|_| Block::default()).collect();
-    let mut set_b: Vec<Block> = (0..per_batch).map(|_| Block::default()).collect();
+    let Kept { sets: [mut set_a, mut set_b], spare } = KEPT.lock().map(|mut k| k.take()).ok().flatten().unwrap_or_default();
+    set_a.resize_with(per_batch, Block::default);
+    set_b.resize_with(per_batch, Block::default);
     let mut reader =
-        Reader { src, cursor, threads, rules, scratches: std::sync::Mutex::new(Vec::new()), spare: std::sync::Mutex::new(Vec::new()) };
+        Reader { src, cursor, threads, rules, scratches: std::sync::Mutex::new(Vec::new()), spare: std::sync::Mutex::new(spare) };
     let mut ready = reader.prepare(&mut set_a, None)?;
     while !ready.is_empty() {
         let next = reader.prepare(&mut set_b, Some((&mut feeder, ready)))?;
@@ -216,11 +222,24 @@ pub fn console_in_blocks<'s>(
         }
         ready = reader.prepare(&mut set_a, Some((&mut feeder, next)))?;
     }
+    if let (Ok(mut kept), Ok(spare)) = (KEPT.lock(), reader.spare.into_inner()) {
+        *kept = Some(Kept { sets: [set_a, set_b], spare });
+    }
     let lines = feeder.lines;
     let nul = feeder.nul;
     let trace = feeder.finish();
     let binary = nul && trace.recognized == 0;
     Ok(ConsoleTrace { trace, lines, binary })
+}
+
+/// Block buffers and event vectors kept from one file to the next: fresh ones cost page faults
+/// and zeroing, per file.
+static KEPT: std::sync::Mutex<Option<Kept>> = std::sync::Mutex::new(None);
+
+#[derive(Default)]
+struct Kept {
+    sets: [Vec<Block>; 2],
+    spare: Vec<Vec<Recognized<'static>>>,
 }
 
 /// Blocks per thread in a batch: enough that threads finishing at different times wait little.
