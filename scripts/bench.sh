@@ -1,37 +1,103 @@
 #!/usr/bin/env bash
-# Throughput and peak memory of `perfgate analyze` on generated conductor logs.
+# Throughput and peak memory of `perfgate analyze`, and the wall time of `perfgate check`.
 #
-#   scripts/bench.sh [RUNS]        (default 5 runs per case; prints medians)
+#   scripts/bench.sh [RUNS]     (default 5 runs per case; prints medians)
+#   scripts/bench.sh --smoke    (CI: every case once, on small inputs, nothing timed)
 #
-# Generates, once, into $PERFGATE_BENCH_DATA (default /tmp/perfgate-bench, ~2 GiB; outside the
-# repository, whose catalogs perfgate discovers by default): one 1 GiB log (seed 42) and 64 logs
-# of 16 MiB (seed 43), with the generator's realistic mix of envelopes and hard cases. Reads
-# them once to warm the page cache, then times each case RUNS times with /usr/bin/time
+# Generates, once, into $PERFGATE_BENCH_DATA (default /tmp/perfgate-bench, ~3.3 GiB; outside
+# the repository, whose catalogs perfgate discovers by default), with perfgate's seeded
+# generator (realistic mix of envelopes and hard cases, ~15% timing lines):
+#   one/     one 1 GiB log (seed 42)
+#   many/    64 logs of 16 MiB (seed 43)
+#   quarter/ one 256 MiB log (seed 44)                      } peak RSS against the number of
+#   sparse/  one 1 GiB log with 40 noise lines per beat      } samples: bytes per sample
+#   apps/    a 1 GiB HTTP access-style log (user pattern); a 1 MB one with 100 routes (check)
+# Reads them once to warm the page cache, then times each case RUNS times with /usr/bin/time
 # (wall seconds, peak RSS) and compares with `grep -c` of a timing literal on the same file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+smoke=false
+if [ "${1:-}" = "--smoke" ]; then
+  smoke=true
+  shift
+fi
 runs="${1:-5}"
 data="${PERFGATE_BENCH_DATA:-/tmp/perfgate-bench}"
 bin=target/release/perfgate
+gib=1073741824 mib16=16777216 files=64 apps_copies=64
+if $smoke; then
+  # The same cases on inputs small enough for CI, each run once: checks that the script and
+  # the commands it times work, and times nothing.
+  data=$(mktemp -d)
+  trap 'rm -rf "$data"' EXIT
+  runs=1 gib=4194304 mib16=262144 files=4 apps_copies=1
+fi
 
-cargo build --release --quiet
-if [ ! -x /usr/bin/time ]; then
+cargo build --release --locked --quiet
+if ! $smoke && [ ! -x /usr/bin/time ]; then
   echo "needs /usr/bin/time (Debian package: time)" >&2
   exit 1
 fi
-if [ ! -f "$data/one/logs/run-00.log" ]; then
-  "$bin" generate --out "$data/one" --seed 42 --bytes 1073741824
+generate() { # dir, generator arguments...
+  local dir=$1
+  shift
+  if [ ! -f "$data/$dir/done" ]; then
+    rm -rf "${data:?}/$dir"
+    "$bin" generate --out "$data/$dir" "$@"
+    touch "$data/$dir/done"
+  fi
+}
+generate one --seed 42 --bytes "$gib"
+generate many --seed 43 --files "$files" --bytes "$mib16"
+generate quarter --seed 44 --bytes $((gib / 4))
+generate sparse --seed 45 --bytes "$gib" --noise 40
+
+# User patterns: an HTTP access-style log (15% timing lines, mixed units) read by the `http`
+# rule of fixtures/apps/perfgate.toml; and a 1 MB one with 100 fixed routes for `check`.
+access_log() { # out, bytes, routes (0: routes with ids)
+  python3 - "$@" <<'PY'
+import random, sys
+out, size_limit, routes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+random.seed(7 + routes)
+shapes = ["GET /users/%d", "POST /orders", "GET /health", "PUT /users/%d/profile", "DELETE /sessions/%d", "GET /products/%d"]
+lines, size = [], 0
+while size < size_limit:
+    r = "GET /r%02d" % random.randrange(routes) if routes else random.choice(shapes)
+    if "%d" in r:
+        r = r % random.randint(1, 99999)
+    if routes or random.random() < 0.15:
+        unit = random.choice(["ms", " ms", "us", "s"])
+        value = {"ms": random.lognormvariate(2, 0.5), " ms": random.lognormvariate(2, 0.5), "us": random.lognormvariate(6, 0.5), "s": random.lognormvariate(-3, 0.5)}[unit]
+        line = "2025-11-20T10:00:%02d.%03dZ INFO %s 200 handled in %.2f%s\n" % (random.randint(0, 59), random.randint(0, 999), r, value, unit)
+    else:
+        line = "2025-11-20T10:00:%02d.%03dZ DEBUG cache lookup for %s key=%08x hit=%s\n" % (random.randint(0, 59), random.randint(0, 999), r, random.getrandbits(32), random.choice(["true", "false"]))
+    lines.append(line)
+    size += len(line)
+open(out, "w").write("".join(lines))
+PY
+}
+mkdir -p "$data/apps"
+if [ ! -f "$data/apps/access-1g.log" ]; then
+  access_log "$data/apps/chunk.log" $((gib / 64)) 0
+  for _ in $(seq "$apps_copies"); do cat "$data/apps/chunk.log"; done > "$data/apps/access-1g.log"
+  rm "$data/apps/chunk.log"
 fi
-if [ ! -f "$data/many/logs/run-63.log" ]; then
-  "$bin" generate --out "$data/many" --seed 43 --files 64 --bytes 16777216
+if [ ! -f "$data/apps/check/access-1m.log" ]; then
+  mkdir -p "$data/apps/check"
+  access_log "$data/apps/check/access-1m.log" 1000000 100
 fi
-cat "$data"/one/logs/*.log "$data"/many/logs/*.log > /dev/null
+cat "$data"/one/logs/*.log "$data"/many/logs/*.log "$data"/quarter/logs/*.log "$data"/sparse/logs/*.log "$data"/apps/*.log > /dev/null
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 measure() { # name, bytes, command...
   local name=$1 bytes=$2
   shift 2
+  if $smoke; then
+    "$@" > "$data/stdout"
+    echo "ran: $name"
+    return
+  fi
   local times=() rss=()
   for _ in $(seq "$runs"); do
     local out
@@ -44,45 +110,58 @@ measure() { # name, bytes, command...
   t=$(printf '%s\n' "${times[@]}" | median)
   r=$(printf '%s\n' "${rss[@]}" | median)
   awk -v n="$name" -v t="$t" -v r="$r" -v b="$bytes" -v k="$runs" \
-    'BEGIN { printf "%-44s %7.2f s  %6.2f GB/s  %7.1f MB peak RSS  (median of %d)\n", n, t, b / t / 1e9, r / 1024, k }'
+    'BEGIN { printf "%-46s %7.2f s  %6.2f GB/s  %7.1f MB peak RSS  (median of %d)\n", n, t, b / t / 1e9, r / 1024, k }'
+  last_rss=$r
 }
 
-one_bytes=$(stat -c %s "$data/one/logs/run-00.log")
-many_bytes=$(cat "$data"/many/logs/*.log | wc -c)
+samples_of() { # dir
+  "$bin" analyze "$data/$1/logs" --catalog "$data/$1/json-sequences" --format json | grep -m1 '"samples"' | tr -dc 0-9
+}
+
+size_of() { cat "$@" | wc -c; }
+one_bytes=$(size_of "$data"/one/logs/*.log)
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); perfgate $("$bin" --version | cut -d' ' -f2)"
 measure "perfgate analyze, 1 file of 1 GiB" "$one_bytes" "$bin" analyze "$data/one/logs" --catalog "$data/one/json-sequences"
-measure "perfgate analyze, 64 files of 16 MiB" "$many_bytes" "$bin" analyze "$data/many/logs" --catalog "$data/many/json-sequences"
+rss_one=${last_rss:-0}
+measure "perfgate analyze, $files files of 16 MiB" "$(size_of "$data"/many/logs/*.log)" "$bin" analyze "$data/many/logs" --catalog "$data/many/json-sequences"
 measure "grep -c 'completed in', 1 file of 1 GiB" "$one_bytes" grep -c "completed in" "$data/one/logs/run-00.log"
-"$bin" analyze "$data/one/logs" --catalog "$data/one/json-sequences" --format json > "$data/report.json"
-samples=$(grep -m1 '"samples"' "$data/report.json" | tr -dc 0-9)
-echo "samples in the 1 GiB file: $samples"
+measure "perfgate analyze, user pattern, 1 GiB" "$(size_of "$data/apps/access-1g.log")" \
+  "$bin" analyze --config fixtures/apps/perfgate.toml "$data/apps/access-1g.log"
 
-# The user-pattern path: a 1 GiB HTTP access-style log (15% timing lines, mixed units), read by
-# the `http` rule of fixtures/apps/perfgate.toml.
-if [ ! -f "$data/apps/access-1g.log" ]; then
-  mkdir -p "$data/apps"
-  python3 - "$data/apps/chunk.log" <<'PY'
-import random, sys
-random.seed(7)
-routes = ["GET /users/%d", "POST /orders", "GET /health", "PUT /users/%d/profile", "DELETE /sessions/%d", "GET /products/%d"]
-out, size = [], 0
-while size < 16 * 1024 * 1024:
-    r = random.choice(routes)
-    if "%d" in r:
-        r = r % random.randint(1, 99999)
-    if random.random() < 0.15:
-        unit = random.choice(["ms", " ms", "us", "s"])
-        value = {"ms": random.lognormvariate(2, 0.5), " ms": random.lognormvariate(2, 0.5), "us": random.lognormvariate(6, 0.5), "s": random.lognormvariate(-3, 0.5)}[unit]
-        line = "2025-11-20T10:00:%02d.%03dZ INFO %s 200 handled in %.2f%s\n" % (random.randint(0, 59), random.randint(0, 999), r, value, unit)
-    else:
-        line = "2025-11-20T10:00:%02d.%03dZ DEBUG cache lookup for %s key=%08x hit=%s\n" % (random.randint(0, 59), random.randint(0, 999), r, random.getrandbits(32), random.choice(["true", "false"]))
-    out.append(line)
-    size += len(line)
-open(sys.argv[1], "w").write("".join(out))
-PY
-  for _ in $(seq 64); do cat "$data/apps/chunk.log"; done > "$data/apps/access-1g.log"
-  rm "$data/apps/chunk.log"
+# Peak RSS against samples: the same generator at 1/4 of the size, and at the same size with
+# ten times the unrelated lines (far fewer samples).
+measure "perfgate analyze, 1 file of 256 MiB" "$(size_of "$data"/quarter/logs/*.log)" \
+  "$bin" analyze "$data/quarter/logs" --catalog "$data/quarter/json-sequences"
+rss_quarter=${last_rss:-0}
+measure "perfgate analyze, 1 GiB, 40 noise lines per beat" "$(size_of "$data"/sparse/logs/*.log)" \
+  "$bin" analyze "$data/sparse/logs" --catalog "$data/sparse/json-sequences"
+s_one=$(samples_of one) s_quarter=$(samples_of quarter) s_sparse=$(samples_of sparse)
+echo "samples: 1 GiB $s_one, 256 MiB $s_quarter, 1 GiB sparse $s_sparse"
+if ! $smoke; then
+  awk -v a="$rss_one" -v b="$rss_quarter" -v sa="$s_one" -v sb="$s_quarter" \
+    'BEGIN { printf "peak RSS per sample (1 GiB against 256 MiB): %.0f bytes\n", (a - b) * 1024 / (sa - sb) }'
 fi
-cat "$data/apps/access-1g.log" > /dev/null
-apps_bytes=$(stat -c %s "$data/apps/access-1g.log")
-measure "perfgate analyze, user pattern, 1 GiB" "$apps_bytes" "$bin" analyze --config fixtures/apps/perfgate.toml "$data/apps/access-1g.log"
+
+# check: a 1 MB log of 100 handlers against a baseline made from it (wall time of the whole
+# process, Python's perf_counter, 20 runs).
+check_dir="$data/apps/check"
+rm -f "$check_dir/baseline.json"
+"$bin" update-baseline --config fixtures/apps/perfgate.toml --baseline "$check_dir/baseline.json" \
+  --commit bench "$check_dir/access-1m.log" > /dev/null
+handlers=$(grep -c '"pooled"' "$check_dir/baseline.json" || true)
+if $smoke; then
+  "$bin" check --config fixtures/apps/perfgate.toml --baseline "$check_dir/baseline.json" "$check_dir/access-1m.log" > /dev/null
+  echo "ran: perfgate check ($handlers handlers)"
+else
+  python3 - "$bin" "$check_dir" "$runs" "$handlers" <<'PY'
+import statistics, subprocess, sys, time
+bin, d, runs, handlers = sys.argv[1], sys.argv[2], max(20, int(sys.argv[3])), sys.argv[4]
+cmd = [bin, "check", "--config", "fixtures/apps/perfgate.toml", "--baseline", d + "/baseline.json", d + "/access-1m.log"]
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    times.append(time.perf_counter() - t)
+print("perfgate check, 1 MB log, %s-handler baseline: %.1f ms (median of %d)" % (handlers, statistics.median(times) * 1000, runs))
+PY
+fi
