@@ -23,7 +23,7 @@ if [ "${1:-}" = "--smoke" ]; then
 fi
 runs="${1:-5}"
 data="${PERFGATE_BENCH_DATA:-/tmp/perfgate-bench}"
-bin=target/release/perfgate
+bin="${CARGO_TARGET_DIR:-target}/release/perfgate"
 gib=1073741824 mib16=16777216 files=64 apps_copies=64
 if $smoke; then
   # The same cases on inputs small enough for CI, each run once: checks that the script and
