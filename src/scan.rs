@@ -1,14 +1,16 @@
 //! Reading one input file into a trace, fast and in bounded memory.
 //!
-//! Console logs — the large inputs — are streamed: the file is read in blocks of about 4 MiB
-//! that end at a line break (the partial last line is carried into the next block). While the
-//! main thread feeds one batch's recognized events to the file's tracker, sequentially and in
-//! file order (so attribution is exactly that of a line-by-line read), another thread reads the
-//! next batch and recognizes its blocks in parallel (envelope peeling and message recognition
-//! are per line and independent). Beats the tracker releases (final, of an ended execution) go
-//! to a [`Sink`] that attributes them at once. Memory is two batches of blocks and their events,
-//! whatever the file's size; the blocks are reused. Markdown, frames exports and UTF-16 files
-//! (PowerShell captures) are small documents and are read whole.
+//! Console logs — the large inputs — are read in blocks (64–512 KiB, by file size) by positioned
+//! reads, so that every thread reads and recognizes blocks of its own: a block owns the lines
+//! that start in it (see `Block::fill`). Batches of blocks alternate between two sets: while
+//! the main thread feeds one batch's recognized events to the file's tracker, sequentially and in
+//! file order (so attribution is exactly that of a line-by-line read), the other threads read
+//! and recognize the next batch, and the main thread joins them when it is done feeding.
+//! Envelope peeling and message recognition are per line and independent. Beats the tracker
+//! releases (final, of an ended execution) go to a [`Sink`] that attributes them at once. Memory
+//! is two batches of blocks and their events, whatever the file's size; blocks and event vectors
+//! are reused, from batch to batch and from file to file. Markdown, frames exports and UTF-16
+//! files (PowerShell captures) are small documents and are read whole.
 
 use std::io::Read;
 use std::path::Path;
@@ -51,7 +53,7 @@ pub fn scan_file<'s>(
     (&mut f).take(HEAD as u64).read_to_end(&mut head)?;
     if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         // A JSON document: a frames export says so in its first megabytes.
-        (&mut f).take(BLOCK as u64).read_to_end(&mut head)?;
+        (&mut f).take(JSON_HEAD as u64).read_to_end(&mut head)?;
     }
     let ext = path.extension().and_then(|e| e.to_str());
     let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
@@ -87,6 +89,8 @@ pub fn scan_file<'s>(
 
 /// Bytes read first to tell the format of a file.
 const HEAD: usize = 64 << 10;
+/// Bytes read to tell a frames export from other JSON.
+const JSON_HEAD: usize = 4 << 20;
 
 /// Where a console log is read from: a file, by positioned reads (so that threads read their
 /// blocks in parallel), or bytes in memory.
@@ -190,10 +194,8 @@ pub struct Span {
 /// Streams the console log `span` of `src` in blocks of `block_size` bytes (tests use tiny
 /// blocks to exercise the boundaries); `hasher` takes the span's bytes in order.
 ///
-/// A block owns the lines that start within it: it begins after the first line break at or
-/// after its first byte's predecessor and ends at the first line break at or after its last
-/// byte, so blocks are read independently and in parallel, yet every line is seen once. Two
-/// sets of blocks alternate: while the main thread feeds the events of one batch to the tracker
+/// Blocks are read independently and in parallel (see `Block::fill`). Two sets of blocks
+/// alternate: while the main thread feeds the events of one batch to the tracker
 /// (which must see them in order), the other threads read and recognize the next batch; when
 /// the main thread is done feeding, it joins them.
 pub fn console_in_blocks<'s>(
@@ -269,6 +271,10 @@ const SLACK: usize = 16 << 10;
 
 impl Block {
     /// Reads the block `[start, end)` of `src` (whose span begins at `begin` and ends at `len`).
+    /// The block owns the lines that start in it: they begin after the first line break at or
+    /// after `start - 1` (at `begin` for the first block) and end at the first line break at or
+    /// after `end - 1`, read past `end` as far as needed. So blocks are read independently, yet
+    /// every line is seen once, whole.
     fn fill(&mut self, src: &(impl Source + ?Sized), start: u64, end: u64, begin: u64, len: u64) -> std::io::Result<()> {
         // One byte before the block tells whether a line starts at its first byte.
         let from = if start > begin { start - 1 } else { start };
