@@ -39,14 +39,16 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Vec<u8> {
 }
 
 /// Expands the PATH arguments: a file is taken as is (any extension), a directory gives its
-/// `*.log` files recursively, anything else is tried as a glob. Sorted within each argument,
-/// duplicates removed, order of arguments kept. A path that is neither is an error.
+/// `*.log` files recursively, `-` is the standard input, a pipe or device (`/dev/stdin`,
+/// `<(zcat run.log.gz)`) is read as a stream, anything else is tried as a glob. Sorted within
+/// each argument, duplicates removed, order of arguments kept. A path that is neither is an
+/// error.
 pub fn expand(paths: &[String]) -> Result<Vec<PathBuf>, Error> {
     let mut out: Vec<PathBuf> = Vec::new();
     for arg in paths {
         let p = Path::new(arg);
         let mut found = Vec::new();
-        if p.is_file() {
+        if p.is_file() || arg == crate::scan::STDIN {
             found.push(p.to_path_buf());
         } else if p.is_dir() {
             walk_logs(p, &mut found);
@@ -54,6 +56,9 @@ pub fn expand(paths: &[String]) -> Result<Vec<PathBuf>, Error> {
             if found.is_empty() {
                 return Err(Error::NoInput(format!("{arg} contains no *.log file (name other files explicitly)")));
             }
+        } else if p.exists() {
+            // A pipe or a device.
+            found.push(p.to_path_buf());
         } else if arg.contains(['*', '?', '[']) {
             let pattern = glob::glob(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
             found.extend(pattern.flatten().filter(|p| p.is_file()));

@@ -48,43 +48,96 @@ pub fn scan_file<'s>(
     rules: &[&Rule],
     sink: Option<&'s mut Sink<'s>>,
 ) -> std::io::Result<Scanned> {
+    let how = How { format, file, hash, rules, ext: path.extension().and_then(|e| e.to_str()) };
+    if path == Path::new(STDIN) {
+        return scan_stream(std::io::stdin(), &how, sink);
+    }
     let mut f = std::fs::File::open(path)?;
+    if !f.metadata()?.is_file() {
+        // A pipe or a device: read once, front to back.
+        return scan_stream(f, &how, sink);
+    }
+    let (head, format) = read_head(&mut f, &how)?;
+    let Some(format) = format else { return whole(f, head, &how) };
+    let size = f.metadata()?.len();
+    // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
+    // recognize) is a small part of the file.
+    let block = usize::try_from(size / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
+    stream_console(&f, &head, size, block, format, &how, sink)
+}
+
+/// The path that names the standard input.
+pub const STDIN: &str = "-";
+
+/// How a file is to be read.
+struct How<'r> {
+    format: InputFormat,
+    file: u32,
+    hash: bool,
+    rules: &'r [&'r Rule],
+    ext: Option<&'r str>,
+}
+
+/// Reads the head of a file; gives the format when the file is a console log to stream, `None`
+/// when it is to be read whole.
+fn read_head(f: &mut impl Read, how: &How) -> std::io::Result<(Vec<u8>, Option<InputFormat>)> {
     let mut head = Vec::with_capacity(HEAD);
-    (&mut f).take(HEAD as u64).read_to_end(&mut head)?;
+    f.take(HEAD as u64).read_to_end(&mut head)?;
     if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         // A JSON document: a frames export says so in its first megabytes.
-        (&mut f).take(JSON_HEAD as u64).read_to_end(&mut head)?;
+        f.take(JSON_HEAD as u64).read_to_end(&mut head)?;
     }
-    let ext = path.extension().and_then(|e| e.to_str());
     let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-    let mut format = attribute::detect(&head, ext, format);
-    if format == InputFormat::OtherJson && !rules.is_empty() {
+    let mut format = attribute::detect(&head, how.ext, how.format);
+    if format == InputFormat::OtherJson && !how.rules.is_empty() {
         // JSON lines read by the user's rules.
         format = InputFormat::Console;
     }
-    if utf16 || format != InputFormat::Console {
-        f.read_to_end(&mut head)?;
-        let bytes = head.len() as u64;
-        let sha256 = hash.then(|| crate::baseline::sha256_hex(&head));
-        let (text, encoding) = input::decode(head);
-        let traced = attribute::trace_file(&text, ext, format, file);
-        return Ok(Scanned { traced, encoding, bytes, sha256 });
-    }
+    let streamed = !utf16 && format == InputFormat::Console;
+    Ok((head, streamed.then_some(format)))
+}
+
+/// Reads a small document (markdown, frames export, UTF-16) whole.
+fn whole(mut f: impl Read, mut head: Vec<u8>, how: &How) -> std::io::Result<Scanned> {
+    f.read_to_end(&mut head)?;
+    let bytes = head.len() as u64;
+    let sha256 = how.hash.then(|| crate::baseline::sha256_hex(&head));
+    let (text, encoding) = input::decode(head);
+    let traced = attribute::trace_file(&text, how.ext, how.format, how.file);
+    Ok(Scanned { traced, encoding, bytes, sha256 })
+}
+
+/// Reads a pipe or the standard input: its head, then the rest through a [`Stream`].
+fn scan_stream<'s>(mut f: impl Read + Send, how: &How, sink: Option<&'s mut Sink<'s>>) -> std::io::Result<Scanned> {
+    let (head, format) = read_head(&mut f, how)?;
+    let Some(format) = format else { return whole(f, head, how) };
+    let stream = Stream::new(f, head.clone());
+    stream_console(&stream, &head, u64::MAX, BLOCK, format, how, sink)
+}
+
+/// Streams a console log whose first bytes are `head` (the byte-order mark is skipped, and
+/// hashed) and whose size is `size` (`u64::MAX`: until the source ends).
+fn stream_console<'s>(
+    src: &(impl Source + ?Sized),
+    head: &[u8],
+    size: u64,
+    block: usize,
+    format: InputFormat,
+    how: &How,
+    sink: Option<&'s mut Sink<'s>>,
+) -> std::io::Result<Scanned> {
     let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
     let encoding = if bom { Encoding::Utf8Bom } else { Encoding::Utf8 };
-    let bytes = f.metadata()?.len();
-    let mut hasher = hash.then(Sha256::new);
     let begin = if bom { 3 } else { 0 };
+    let mut hasher = how.hash.then(Sha256::new);
     if let Some(h) = hasher.as_mut() {
         h.update(&head[..begin]);
     }
-    let span = Span { begin: begin as u64, len: bytes };
-    // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
-    // recognize) is a small part of the file.
-    let block = usize::try_from(bytes / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
-    let c = console_in_blocks(&f, span, file, block, rules, sink, hasher.as_mut())?;
+    let span = Span { begin: begin as u64, len: size };
+    let c = console_in_blocks(src, span, how.file, block, how.rules, sink, hasher.as_mut())?;
     let sha256 = hasher.map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
-    Ok(Scanned { traced: Traced { format, lines: c.lines, trace: c.trace, problem: None, binary: c.binary }, encoding, bytes, sha256 })
+    let traced = Traced { format, lines: c.lines, trace: c.trace, problem: None, binary: c.binary };
+    Ok(Scanned { traced, encoding, bytes: begin as u64 + c.bytes, sha256 })
 }
 
 /// Bytes read first to tell the format of a file.
@@ -97,6 +150,66 @@ const JSON_HEAD: usize = 4 << 20;
 pub trait Source: Sync {
     /// Reads at most `buf.len()` bytes at `offset`; 0 at the end.
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+
+    /// Whether reads must come in the order of the blocks (see [`Stream`]).
+    fn sequential(&self) -> bool {
+        false
+    }
+
+    /// No read will ask for bytes before `before` (a sequential source may forget them).
+    fn release(&self, _before: u64) {}
+}
+
+/// A source read once, front to back (a pipe, the standard input): positioned reads are served
+/// from a window of what was read. Blocks read it one after another, in order, and a block's
+/// read never starts before its predecessor's, so the window forgets everything before the
+/// block being read: it holds about one block.
+pub struct Stream<R> {
+    window: std::sync::Mutex<Window<R>>,
+}
+
+struct Window<R> {
+    reader: R,
+    /// Bytes from `base` on.
+    buf: Vec<u8>,
+    base: u64,
+    ended: bool,
+}
+
+impl<R: Read> Stream<R> {
+    /// A stream of which `head` was read already.
+    pub fn new(reader: R, head: Vec<u8>) -> Self {
+        Stream { window: std::sync::Mutex::new(Window { reader, buf: head, base: 0, ended: false }) }
+    }
+}
+
+impl<R: Read + Send> Source for Stream<R> {
+    fn read_at(&self, out: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let mut w = self.window.lock().map_err(|_| std::io::Error::other("a reading thread panicked"))?;
+        let Window { reader, buf, base, ended } = &mut *w;
+        let Some(at) = offset.checked_sub(*base).and_then(|a| usize::try_from(a).ok()) else {
+            return Err(std::io::Error::other("a stream is read front to back"));
+        };
+        while !*ended && buf.len() < at.saturating_add(out.len()) {
+            let want = (at.saturating_add(out.len()) - buf.len()).max(64 << 10);
+            *ended = reader.by_ref().take(want as u64).read_to_end(buf)? == 0;
+        }
+        let n = out.len().min(buf.len().saturating_sub(at));
+        out[..n].copy_from_slice(&buf[at..at + n]);
+        Ok(n)
+    }
+
+    fn sequential(&self) -> bool {
+        true
+    }
+
+    fn release(&self, before: u64) {
+        if let Ok(mut w) = self.window.lock() {
+            let n = usize::try_from(before.saturating_sub(w.base)).unwrap_or(usize::MAX).min(w.buf.len());
+            w.buf.drain(..n);
+            w.base += n as u64;
+        }
+    }
 }
 
 impl Source for std::fs::File {
@@ -174,6 +287,8 @@ fn recognize_block<'b>(
 pub struct ConsoleTrace {
     pub trace: FileTrace,
     pub lines: u64,
+    /// Bytes read (of the span).
+    pub bytes: u64,
     /// A NUL byte was seen.
     pub binary: bool,
 }
@@ -208,8 +323,8 @@ pub fn console_in_blocks<'s>(
     hasher: Option<&mut Sha256>,
 ) -> std::io::Result<ConsoleTrace> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-    let cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64 };
-    let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, file, sink, deferred: Vec::new(), hasher, nul: false };
+    let cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64, ended: false };
+    let mut feeder = Feeder { tracker: Tracker::new(), lines: 0, bytes: 0, file, sink, deferred: Vec::new(), hasher, nul: false };
     let per_batch = threads * BLOCKS_PER_THREAD;
     let Kept { sets: [mut set_a, mut set_b], spare } = KEPT.lock().map(|mut k| k.take()).ok().flatten().unwrap_or_default();
     set_a.resize_with(per_batch, Block::default);
@@ -227,11 +342,10 @@ pub fn console_in_blocks<'s>(
     if let (Ok(mut kept), Ok(spare)) = (KEPT.lock(), reader.spare.into_inner()) {
         *kept = Some(Kept { sets: [set_a, set_b], spare });
     }
-    let lines = feeder.lines;
-    let nul = feeder.nul;
+    let (lines, bytes, nul) = (feeder.lines, feeder.bytes, feeder.nul);
     let trace = feeder.finish();
     let binary = nul && trace.recognized == 0;
-    Ok(ConsoleTrace { trace, lines, binary })
+    Ok(ConsoleTrace { trace, lines, bytes, binary })
 }
 
 /// Block buffers and event vectors kept from one file to the next: fresh ones cost page faults
@@ -247,6 +361,15 @@ struct Kept {
 /// Blocks per thread in a batch: enough that threads finishing at different times wait little.
 const BLOCKS_PER_THREAD: usize = 4;
 
+/// The blocks of a batch, as threads claim them.
+struct Claims<I> {
+    blocks: I,
+    /// The first byte of the next block.
+    next: u64,
+    /// The source ended (known of sequential sources only).
+    ended: bool,
+}
+
 /// Which block comes next.
 struct Cursor {
     /// The span's first byte.
@@ -254,6 +377,7 @@ struct Cursor {
     next: u64,
     len: u64,
     block_size: u64,
+    ended: bool,
 }
 
 /// A block's buffer and where its lines are in it.
@@ -275,7 +399,8 @@ impl Block {
     /// after `start - 1` (at `begin` for the first block) and end at the first line break at or
     /// after `end - 1`, read past `end` as far as needed. So blocks are read independently, yet
     /// every line is seen once, whole.
-    fn fill(&mut self, src: &(impl Source + ?Sized), start: u64, end: u64, begin: u64, len: u64) -> std::io::Result<()> {
+    /// Returns whether the source ended within the block (no later block has bytes).
+    fn fill(&mut self, src: &(impl Source + ?Sized), start: u64, end: u64, begin: u64, len: u64) -> std::io::Result<bool> {
         // One byte before the block tells whether a line starts at its first byte.
         let from = if start > begin { start - 1 } else { start };
         let mut want = usize::try_from((end - from).min(len - from)).unwrap_or(usize::MAX);
@@ -284,6 +409,7 @@ impl Block {
             self.buf.resize(want, 0);
         }
         let mut have = read_full(src, &mut self.buf[..want], from)?;
+        let ended = have < want && from + have as u64 <= end;
         let own_end = usize::try_from(end - from).unwrap_or(usize::MAX).min(have);
         let own_start = usize::from(start > begin).min(own_end);
         self.own = (own_start, own_end);
@@ -291,7 +417,7 @@ impl Block {
         if first >= own_end {
             // No line starts in this block (a line longer than a block crosses it).
             self.lines = (0, 0);
-            return Ok(());
+            return Ok(ended);
         }
         let mut search = own_end - 1;
         let last = loop {
@@ -314,7 +440,7 @@ impl Block {
             have += got;
         };
         self.lines = (first, last);
-        Ok(())
+        Ok(ended)
     }
 }
 
@@ -361,7 +487,8 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
         let Reader { src, cursor, threads, rules, scratches, spare } = self;
         let (src, threads, rules, scratches, spare) = (*src, *threads, *rules, &*scratches, &*spare);
         let (begin, len, block_size) = (cursor.begin, cursor.len, cursor.block_size);
-        let claims = std::sync::Mutex::new((set.iter_mut().enumerate(), cursor.next));
+        let sequential = src.sequential();
+        let claims = std::sync::Mutex::new(Claims { blocks: set.iter_mut().enumerate(), next: cursor.next, ended: cursor.ended });
         let work = || -> std::io::Result<Vec<(usize, Part<'s>)>> {
             let mut done = Vec::new();
             let mut scratch = (!rules.is_empty())
@@ -369,16 +496,24 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
             loop {
                 let (index, block, start, end) = {
                     let mut claims = claims.lock().expect("no thread panics holding the claims");
-                    let start = claims.1;
-                    if start >= len {
+                    let start = claims.next;
+                    if start >= len || claims.ended {
                         break;
                     }
-                    let Some((index, block)) = claims.0.next() else { break };
+                    let Some((index, block)) = claims.blocks.next() else { break };
                     let end = start.saturating_add(block_size).min(len);
-                    claims.1 = end;
+                    claims.next = end;
+                    if sequential {
+                        // Read in order, while holding the claims.
+                        src.release(start.saturating_sub(1).max(begin));
+                        claims.ended = block.fill(src, start, end, begin, len)?;
+                    }
                     (index, block, start, end)
                 };
-                block.fill(src, start, end, begin, len)?;
+                if !sequential {
+                    // Positioned reads, in parallel.
+                    block.fill(src, start, end, begin, len)?;
+                }
                 let block: &'s Block = block;
                 let lines = &block.buf[block.lines.0..block.lines.1];
                 let out = spare.lock().expect("no thread panics holding it").pop().map(recycle).unwrap_or_default();
@@ -403,7 +538,8 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
             }
             Ok(parts)
         })?;
-        cursor.next = claims.into_inner().expect("no thread panicked").1;
+        let claims = claims.into_inner().expect("no thread panicked");
+        (cursor.next, cursor.ended) = (claims.next, claims.ended);
         parts.sort_unstable_by_key(|(index, _)| *index);
         Ok(parts.into_iter().map(|(_, part)| part).collect())
     }
@@ -413,6 +549,7 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
 struct Feeder<'s, 'h> {
     tracker: Tracker,
     lines: u64,
+    bytes: u64,
     file: u32,
     /// Takes the beats the tracker releases while the file is read; gives back those it cannot
     /// attribute yet (they wait for the end of the file).
@@ -439,6 +576,7 @@ impl Feeder<'_, '_> {
             emptied.push(part.events);
             self.lines += u64::from(part.lines);
             self.nul |= part.nul;
+            self.bytes += part.own.len() as u64;
             if let Some(h) = self.hasher.as_mut() {
                 h.update(part.own);
             }
@@ -639,9 +777,32 @@ mod tests {
                 let parts = console_in_blocks(&text[..], span, 0, block, &[], None, None).unwrap();
                 assert_eq!(parts.lines, whole.lines, "{name} block {block}");
                 assert_eq!(format!("{:?}", parts.trace), format!("{:?}", whole.trace), "{name} block {block}");
+                // The same read front to back (a pipe), from a reader that gives few bytes at a
+                // time, its head read already.
+                let head = text.len().min(100);
+                let stream = Stream::new(Trickle { rest: &text[head..], step: 0 }, text[..head].to_vec());
+                let piped = console_in_blocks(&stream, Span { begin: 0, len: u64::MAX }, 0, block, &[], None, None).unwrap();
+                assert_eq!((piped.lines, piped.bytes), (whole.lines, text.len() as u64), "{name} block {block}");
+                assert_eq!(format!("{:?}", piped.trace), format!("{:?}", whole.trace), "{name} block {block}");
             }
         }
     }
+    /// A reader that gives 1 to 13 bytes per read.
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.step += 1;
+            let n = buf.len().min(self.rest.len()).min(1 + self.step % 13);
+            buf[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            Ok(n)
+        }
+    }
+
     /// Blocks of any size own every line exactly once and every byte of the span exactly once
     /// (the hash), whatever the line breaks: CRLF, no final break, empty lines, lines longer
     /// than a block, a byte-order mark before the span.

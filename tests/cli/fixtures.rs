@@ -172,3 +172,33 @@ fn markdown_report_file() {
     assert!(text.contains("`fixtures/packages/canvas-component/src/symphonies/create/create.react.stage-crew.ts:4`"), "{text}");
     assert!(text.contains("<details><summary>Diagnostics</summary>"));
 }
+
+/// `-` reads the standard input (here a pipe, read as a stream, front to back): the same
+/// samples as the file itself. A gzip'd log can so be read with `zcat run.log.gz | perfgate
+/// analyze -`.
+#[test]
+fn standard_input_is_read_as_a_stream() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let log = "fixtures/logs/chrome-devtools.log";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .args(["analyze", "-", "--format", "json"])
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(repo().join(log)).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let piped: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let from_file = analyze(&[log]);
+    assert!(!handler_samples(&from_file).is_empty());
+    assert_eq!(handler_samples(&piped), handler_samples(&from_file));
+    assert_eq!(piped["diagnostics"]["lines"], from_file["diagnostics"]["lines"]);
+    assert_eq!(piped["diagnostics"]["files"][0]["bytes"], from_file["diagnostics"]["files"][0]["bytes"]);
+}

@@ -117,7 +117,8 @@ fn check_report_has_baseline_columns() {
     assert!(b.eval("return document.querySelector('#dd-compare p').textContent").as_str().unwrap().starts_with("Against the baseline"));
 }
 
-/// The README's picture of a report on real data: written to target/perfgate-report.png.
+/// The README's picture of a report on real data: written to target/tmp/perfgate-report.png
+/// (cargo's temporary directory for integration tests, under CARGO_TARGET_DIR when it is set).
 #[test]
 fn screenshot_of_a_report_on_corpus_data() {
     let Some(corpus) = corpus("screenshot_of_a_report_on_corpus_data") else { return };
@@ -141,7 +142,7 @@ fn screenshot_of_a_report_on_corpus_data() {
         }
         let png = b.screenshot_png();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        let out = repo().join("target").join(name);
+        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
         std::fs::write(&out, png).unwrap();
         println!("screenshot: {}", out.display());
     }
