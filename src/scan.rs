@@ -195,7 +195,9 @@ impl<R: Read + Send> Source for Stream<R> {
             *ended = reader.by_ref().take(want as u64).read_to_end(buf)? == 0;
         }
         let n = out.len().min(buf.len().saturating_sub(at));
-        out[..n].copy_from_slice(&buf[at..at + n]);
+        if n > 0 {
+            out[..n].copy_from_slice(&buf[at..at + n]);
+        }
         Ok(n)
     }
 
@@ -787,6 +789,19 @@ mod tests {
             }
         }
     }
+    /// A stream serves reads past its end (nothing) and refuses reads before what it forgot.
+    #[test]
+    fn stream_reads_past_the_end_and_before_the_window() {
+        let stream = Stream::new(&b"456789"[..], b"0123".to_vec());
+        let mut out = [0u8; 4];
+        assert_eq!((stream.read_at(&mut out, 2).unwrap(), &out), (4, b"2345"));
+        assert_eq!(stream.read_at(&mut out, 8).unwrap(), 2);
+        assert_eq!(stream.read_at(&mut out, 50).unwrap(), 0);
+        stream.release(5);
+        assert_eq!((stream.read_at(&mut out, 5).unwrap(), &out[..1]), (4, &b"5"[..]));
+        assert!(stream.read_at(&mut out, 4).is_err());
+    }
+
     /// A reader that gives 1 to 13 bytes per read.
     struct Trickle<'a> {
         rest: &'a [u8],
