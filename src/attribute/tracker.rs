@@ -425,7 +425,7 @@ impl Tracker {
                     event: self.intern(&event),
                     handler: self.intern(&handler),
                     plugin: plugin.map(|p| self.intern(&p)),
-                    request: request.map(|r| self.intern(&r)),
+                    request: request.map(|r| Arc::from(&*r)),
                 };
                 self.hints.push(hint);
             }
