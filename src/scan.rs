@@ -875,4 +875,38 @@ mod tests {
         assert_eq!(scanned.sha256.as_deref(), Some(crate::baseline::sha256_hex(&text).as_str()));
         assert_eq!((scanned.bytes, scanned.traced.lines, scanned.encoding), (text.len() as u64, 50_000, Encoding::Utf8Bom));
     }
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// On any bytes, blocks of any size, read by position or front to back, own every line
+        /// and every byte of the span exactly once, and the trace is that of one read.
+        #[test]
+        fn any_bytes_any_blocks(
+            text in proptest::collection::vec(proptest::prop_oneof![proptest::prelude::Just(b'\n'), proptest::prelude::Just(b'\r'), proptest::prelude::any::<u8>()], 0..400),
+            block_size in 1usize..40,
+            begin in 0u64..3,
+        ) {
+            let begin = begin.min(text.len() as u64);
+            let span = Span { begin, len: text.len() as u64 };
+            let (mut lines, mut own) = (Vec::new(), Vec::new());
+            let mut start = begin;
+            let mut block = Block::default();
+            while start < span.len {
+                let end = (start + block_size as u64).min(span.len);
+                block.fill(&text[..], start, end, begin, span.len).unwrap();
+                lines.extend_from_slice(&block.buf[block.lines.0..block.lines.1]);
+                own.extend_from_slice(&block.buf[block.own.0..block.own.1]);
+                start = end;
+            }
+            proptest::prop_assert_eq!(&lines[..], &text[begin as usize..]);
+            proptest::prop_assert_eq!(&own[..], &text[begin as usize..]);
+            let whole = console_in_blocks(&text[..], span, 0, usize::MAX, &[], None, None).unwrap();
+            let parts = console_in_blocks(&text[..], span, 0, block_size, &[], None, None).unwrap();
+            let stream = Stream::new(Trickle { rest: &text[..], step: 0 }, Vec::new());
+            let piped = console_in_blocks(&stream, Span { begin, len: u64::MAX }, 0, block_size, &[], None, None).unwrap();
+            proptest::prop_assert_eq!((parts.lines, parts.bytes), (whole.lines, whole.bytes));
+            proptest::prop_assert_eq!((piped.lines, piped.bytes), (whole.lines, whole.bytes));
+            proptest::prop_assert_eq!(format!("{:?}", parts.trace), format!("{:?}", whole.trace));
+            proptest::prop_assert_eq!(format!("{:?}", piped.trace), format!("{:?}", whole.trace));
+        }
+    }
 }
