@@ -308,9 +308,13 @@ fn h_empty() -> RunSummary {
 
 /// `sha256` of bytes, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(bytes);
-    digest.iter().fold(String::with_capacity(64), |mut s, b| {
+    use sha2::Digest;
+    hex(sha2::Sha256::digest(bytes).as_slice())
+}
+
+/// A digest in lowercase hex.
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().fold(String::with_capacity(2 * digest.len()), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
     })

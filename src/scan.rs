@@ -53,18 +53,22 @@ pub fn scan_file<'s>(
         return scan_stream(std::io::stdin(), &how, sink);
     }
     let mut f = std::fs::File::open(path)?;
-    if !f.metadata()?.is_file() {
+    let meta = f.metadata()?;
+    if !meta.is_file() {
         // A pipe or a device: read once, front to back.
         return scan_stream(f, &how, sink);
     }
     let (head, format) = read_head(&mut f, &how)?;
     let Some(format) = format else { return whole(f, head, &how) };
-    let size = f.metadata()?.len();
+    let size = meta.len();
     // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
     // recognize) is a small part of the file.
     let block = usize::try_from(size / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
-    stream_console(&f, &head, size, block, format, &how, sink)
+    stream_console(&f, head.starts_with(BOM), size, block, format, &how, sink)
 }
+
+/// UTF-8's byte-order mark.
+const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
 /// The path that names the standard input.
 pub const STDIN: &str = "-";
@@ -111,31 +115,30 @@ fn whole(mut f: impl Read, mut head: Vec<u8>, how: &How) -> std::io::Result<Scan
 fn scan_stream<'s>(mut f: impl Read + Send, how: &How, sink: Option<&'s mut Sink<'s>>) -> std::io::Result<Scanned> {
     let (head, format) = read_head(&mut f, how)?;
     let Some(format) = format else { return whole(f, head, how) };
-    let stream = Stream::new(f, head.clone());
-    stream_console(&stream, &head, u64::MAX, BLOCK, format, how, sink)
+    let bom = head.starts_with(BOM);
+    stream_console(&Stream::new(f, head), bom, u64::MAX, BLOCK, format, how, sink)
 }
 
-/// Streams a console log whose first bytes are `head` (the byte-order mark is skipped, and
-/// hashed) and whose size is `size` (`u64::MAX`: until the source ends).
+/// Streams a console log that begins with a byte-order mark (`bom`: skipped, and hashed) and
+/// whose size is `size` (`u64::MAX`: until the source ends).
 fn stream_console<'s>(
     src: &(impl Source + ?Sized),
-    head: &[u8],
+    bom: bool,
     size: u64,
     block: usize,
     format: InputFormat,
     how: &How,
     sink: Option<&'s mut Sink<'s>>,
 ) -> std::io::Result<Scanned> {
-    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
-    let encoding = if bom { Encoding::Utf8Bom } else { Encoding::Utf8 };
-    let begin = if bom { 3 } else { 0 };
+    let (encoding, skipped) = if bom { (Encoding::Utf8Bom, BOM) } else { (Encoding::Utf8, &[][..]) };
+    let begin = skipped.len();
     let mut hasher = how.hash.then(Sha256::new);
     if let Some(h) = hasher.as_mut() {
-        h.update(&head[..begin]);
+        h.update(skipped);
     }
     let span = Span { begin: begin as u64, len: size };
     let c = console_in_blocks(src, span, how.file, block, how.rules, sink, hasher.as_mut())?;
-    let sha256 = hasher.map(|h| h.finalize().iter().map(|b| format!("{b:02x}")).collect());
+    let sha256 = hasher.map(|h| crate::baseline::hex(h.finalize().as_slice()));
     let traced = Traced { format, lines: c.lines, trace: c.trace, problem: None, binary: c.binary };
     Ok(Scanned { traced, encoding, bytes: begin as u64 + c.bytes, sha256 })
 }
@@ -363,22 +366,21 @@ struct Kept {
 /// Blocks per thread in a batch: enough that threads finishing at different times wait little.
 const BLOCKS_PER_THREAD: usize = 4;
 
-/// The blocks of a batch, as threads claim them.
-struct Claims<I> {
+/// The blocks of a batch and where the next one begins, as threads claim them.
+struct Claims<'c, I> {
     blocks: I,
-    /// The first byte of the next block.
-    next: u64,
-    /// The source ended (known of sequential sources only).
-    ended: bool,
+    cursor: &'c mut Cursor,
 }
 
 /// Which block comes next.
 struct Cursor {
     /// The span's first byte.
     begin: u64,
+    /// The first byte of the next block.
     next: u64,
     len: u64,
     block_size: u64,
+    /// The source ended (known of sequential sources only).
     ended: bool,
 }
 
@@ -490,7 +492,7 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
         let (src, threads, rules, scratches, spare) = (*src, *threads, *rules, &*scratches, &*spare);
         let (begin, len, block_size) = (cursor.begin, cursor.len, cursor.block_size);
         let sequential = src.sequential();
-        let claims = std::sync::Mutex::new(Claims { blocks: set.iter_mut().enumerate(), next: cursor.next, ended: cursor.ended });
+        let claims = std::sync::Mutex::new(Claims { blocks: set.iter_mut().enumerate(), cursor });
         let work = || -> std::io::Result<Vec<(usize, Part<'s>)>> {
             let mut done = Vec::new();
             let mut scratch = (!rules.is_empty())
@@ -498,17 +500,17 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
             loop {
                 let (index, block, start, end) = {
                     let mut claims = claims.lock().expect("no thread panics holding the claims");
-                    let start = claims.next;
-                    if start >= len || claims.ended {
+                    let start = claims.cursor.next;
+                    if start >= len || claims.cursor.ended {
                         break;
                     }
                     let Some((index, block)) = claims.blocks.next() else { break };
                     let end = start.saturating_add(block_size).min(len);
-                    claims.next = end;
+                    claims.cursor.next = end;
                     if sequential {
                         // Read in order, while holding the claims.
                         src.release(start.saturating_sub(1).max(begin));
-                        claims.ended = block.fill(src, start, end, begin, len)?;
+                        claims.cursor.ended = block.fill(src, start, end, begin, len)?;
                     }
                     (index, block, start, end)
                 };
@@ -540,8 +542,6 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
             }
             Ok(parts)
         })?;
-        let claims = claims.into_inner().expect("no thread panicked");
-        (cursor.next, cursor.ended) = (claims.next, claims.ended);
         parts.sort_unstable_by_key(|(index, _)| *index);
         Ok(parts.into_iter().map(|(_, part)| part).collect())
     }
