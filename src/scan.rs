@@ -613,48 +613,22 @@ impl Feeder<'_, '_> {
 mod tests {
     use super::*;
 
-    /// Attributing beats while the file is read gives exactly the report of attributing them all
-    /// at the end (drill-down selections included).
-    #[test]
-    fn attributing_while_reading_changes_nothing() {
-        use crate::attribute::Attributor;
-        use crate::attribute::catalog::Catalog;
-        use crate::attribute::source::SourceIndex;
+    /// The generator's logs (`run-NN.log`, every envelope and hard case) and catalog, in a
+    /// temporary directory.
+    fn generated(seed: u64, files: usize, executions: usize, noise: usize) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let args = crate::generate::GenerateArgs {
             out: dir.path().to_path_buf(),
-            seed: 5,
-            files: 2,
-            executions: 400,
+            seed,
+            files,
+            executions,
             bytes: None,
-            noise: 2,
+            noise,
             clean: false,
             slow: Vec::new(),
         };
         crate::generate::run(&args).unwrap();
-        let catalog = Catalog::load(&[dir.path().join("json-sequences")]).unwrap();
-        let report = |early: bool| {
-            let mut sources = SourceIndex::new(dir.path());
-            let mut attributor = Attributor::new(&catalog, &mut sources, 50);
-            for (i, name) in ["run-00.log", "run-01.log"].iter().enumerate() {
-                let text = std::fs::read(dir.path().join("logs").join(name)).unwrap();
-                let span = Span { begin: 0, len: text.len() as u64 };
-                let trace = if early {
-                    let mut sink = |r, info: &ExecutionInfo| attributor.try_early(r, info);
-                    let trace = console_in_blocks(&text[..], span, i as u32, 4096, &[], Some(&mut sink), None).unwrap().trace;
-                    // Most beats were attributed on the way: the trace keeps only the rest.
-                    let total: u64 = trace.outcomes.iter().sum();
-                    assert!(total > 500 && (trace.beats.len() as u64) * 10 < total, "{} of {total}", trace.beats.len());
-                    trace
-                } else {
-                    console_in_blocks(&text[..], span, i as u32, 4096, &[], None, None).unwrap().trace
-                };
-                attributor.add(trace);
-            }
-            let files = vec!["a".to_owned(), "b".to_owned()];
-            crate::render::json::render(&crate::report::build(attributor.finish(), &files, crate::config::SortKey::Avg, Default::default()))
-        };
-        assert_eq!(report(true), report(false));
+        dir
     }
 
     /// The straightforward reading: the whole file decoded in memory, line by line, on one
@@ -673,16 +647,17 @@ mod tests {
         (tracker.finish(), lines)
     }
 
-    /// The JSON report of `paths` read as console logs, the fast way (parallel blocks, beats
-    /// attributed while reading) or the straightforward way.
-    fn report_of(paths: &[std::path::PathBuf], catalog: &[std::path::PathBuf], fast: bool) -> String {
+    /// The JSON report of `paths` read as console logs (handler sources under `root`), the fast
+    /// way (parallel blocks, beats attributed while reading) or the straightforward way; with
+    /// the number of beats left to attribute at the end of their file, and of all beats.
+    fn report_of(paths: &[std::path::PathBuf], catalog: &[std::path::PathBuf], root: &Path, fast: bool) -> (String, u64, u64) {
         use crate::attribute::Attributor;
         use crate::attribute::catalog::Catalog;
         use crate::attribute::source::SourceIndex;
         let catalog = Catalog::load(catalog).unwrap();
-        let mut sources = SourceIndex::new(Path::new("/nonexistent"));
+        let mut sources = SourceIndex::new(root);
         let mut attributor = Attributor::new(&catalog, &mut sources, 50);
-        let mut lines = 0;
+        let (mut lines, mut held, mut total) = (0, 0, 0);
         for (i, path) in paths.iter().enumerate() {
             let trace = if fast {
                 let mut sink = |r, info: &ExecutionInfo| attributor.try_early(r, info);
@@ -694,36 +669,30 @@ mod tests {
                 lines += n;
                 trace
             };
+            held += trace.beats.len() as u64;
+            total += trace.outcomes.iter().sum::<u64>();
             attributor.add(trace);
         }
         let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         let report = crate::report::build(attributor.finish(), &files, crate::config::SortKey::Avg, Default::default());
-        format!("{lines} lines\n{}", crate::render::json::render(&report))
+        (format!("{lines} lines\n{}", crate::render::json::render(&report)), held, total)
     }
 
-    /// The fast path gives byte-identical reports to the straightforward one: on the
-    /// generator's logs (several blocks each, every envelope and hard case), on the repository's
-    /// fixtures, and on every text file of the corpus read as a console log.
+    /// The fast path gives byte-identical reports (drill-down selections included) to the
+    /// straightforward one: on the generator's logs (several blocks each, every envelope and hard
+    /// case; most beats attributed while the file is read), on the repository's fixtures, and on
+    /// every text file of the corpus read as a console log.
     #[test]
     fn fast_path_reports_equal_the_straightforward_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let args = crate::generate::GenerateArgs {
-            out: dir.path().to_path_buf(),
-            seed: 11,
-            files: 3,
-            executions: 3_000,
-            bytes: None,
-            noise: 3,
-            clean: false,
-            slow: Vec::new(),
-        };
-        crate::generate::run(&args).unwrap();
+        let dir = generated(11, 3, 3_000, 3);
         let logs: Vec<_> = (0..3).map(|i| dir.path().join(format!("logs/run-{i:02}.log"))).collect();
         assert!(std::fs::metadata(&logs[0]).unwrap().len() > 2 * BLOCK as u64, "several blocks per file");
         let catalog = [dir.path().join("json-sequences")];
-        let fast = report_of(&logs, &catalog, true);
+        let (fast, held, total) = report_of(&logs, &catalog, dir.path(), true);
         assert!(fast.contains("\"samples\""));
-        assert_eq!(fast, report_of(&logs, &catalog, false));
+        // Most beats were attributed on the way: the traces keep only the rest.
+        assert!(total > 500 && held * 10 < total, "{held} of {total}");
+        assert_eq!(fast, report_of(&logs, &catalog, dir.path(), false).0);
 
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let listed = |dir: &Path| -> Vec<std::path::PathBuf> {
@@ -744,7 +713,7 @@ mod tests {
         };
         let fixtures = listed(&root.join("fixtures/logs"));
         let catalog = [root.join("fixtures/packages")];
-        assert_eq!(report_of(&fixtures, &catalog, true), report_of(&fixtures, &catalog, false));
+        assert_eq!(report_of(&fixtures, &catalog, root, true).0, report_of(&fixtures, &catalog, root, false).0);
         let corpus = root.join("../shared/corpus");
         if !corpus.is_dir() {
             eprintln!("skipped the corpus part: {} is absent", corpus.display());
@@ -753,24 +722,13 @@ mod tests {
         let texts = listed(&corpus);
         assert!(texts.len() >= 3, "{texts:?}");
         let catalog = [corpus.join("sequences")];
-        assert_eq!(report_of(&texts, &catalog, true), report_of(&texts, &catalog, false));
+        assert_eq!(report_of(&texts, &catalog, &corpus, true).0, report_of(&texts, &catalog, &corpus, false).0);
     }
 
     /// Blocks of any size give the same trace as one read: the boundaries lose nothing.
     #[test]
     fn block_boundaries_do_not_change_the_trace() {
-        let dir = tempfile::tempdir().unwrap();
-        let args = crate::generate::GenerateArgs {
-            out: dir.path().to_path_buf(),
-            seed: 9,
-            files: 2,
-            executions: 40,
-            bytes: None,
-            noise: 3,
-            clean: false,
-            slow: Vec::new(),
-        };
-        crate::generate::run(&args).unwrap();
+        let dir = generated(9, 2, 40, 3);
         for name in ["run-00.log", "run-01.log"] {
             let text = std::fs::read(dir.path().join("logs").join(name)).unwrap();
             let span = Span { begin: 0, len: text.len() as u64 };
