@@ -407,8 +407,7 @@ impl Block {
     fn fill(&mut self, src: &(impl Source + ?Sized), start: u64, end: u64, begin: u64, len: u64) -> std::io::Result<bool> {
         // One byte before the block tells whether a line starts at its first byte.
         let from = if start > begin { start - 1 } else { start };
-        let mut want = usize::try_from((end - from).min(len - from)).unwrap_or(usize::MAX);
-        want = want.saturating_add(SLACK).min(usize::try_from(len - from).unwrap_or(usize::MAX));
+        let want = usize::try_from((end - from).saturating_add(SLACK as u64).min(len - from)).unwrap_or(usize::MAX);
         if self.buf.len() < want {
             self.buf.resize(want, 0);
         }
