@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::report::{Report, round3};
 use crate::stats::{self, Summary};
 
-pub const SCHEMA: u64 = 1;
+pub const SCHEMA: u64 = 2;
 pub const QUANTILE_METHOD: &str = "linear interpolation between closest ranks, h = (n-1)q (Hyndman-Fan type 7, numpy default)";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +75,15 @@ pub struct RunSummary {
     pub p90: f64,
     pub p95: f64,
     pub p99: f64,
+    /// Mean and sample standard deviation of `ln(ms + 0.1)` (see `stats`), to six decimals.
+    pub log_mean: f64,
+    pub log_sd: f64,
+}
+
+/// Six decimals: the logarithms' precision (a relative 10⁻⁶).
+fn round6(x: f64) -> f64 {
+    let r = (x * 1e6).round() / 1e6;
+    if r == 0.0 { 0.0 } else { r }
 }
 
 impl RunSummary {
@@ -89,6 +98,8 @@ impl RunSummary {
             p90: round3(s.p90),
             p95: round3(s.p95),
             p99: round3(s.p99),
+            log_mean: round6(s.log_mean),
+            log_sd: round6(s.log_sd),
         }
     }
 
@@ -105,6 +116,8 @@ impl RunSummary {
             p90: self.p90,
             p95: self.p95,
             p99: self.p99,
+            log_mean: self.log_mean,
+            log_sd: self.log_sd,
         }
     }
 
@@ -119,6 +132,9 @@ impl RunSummary {
         let w = |f: fn(&RunSummary) -> f64| runs.iter().map(|r| r.count as f64 * f(r)).sum::<f64>() / nf;
         let mean = w(|r| r.mean);
         let ss: f64 = runs.iter().map(|r| (r.count as f64 - 1.0) * r.stddev.powi(2) + r.count as f64 * (r.mean - mean).powi(2)).sum();
+        let log_mean = w(|r| r.log_mean);
+        let log_ss: f64 =
+            runs.iter().map(|r| (r.count as f64 - 1.0) * r.log_sd.powi(2) + r.count as f64 * (r.log_mean - log_mean).powi(2)).sum();
         Some(RunSummary {
             count: n,
             mean: round3(mean),
@@ -129,6 +145,8 @@ impl RunSummary {
             p90: round3(w(|r| r.p90)),
             p95: round3(w(|r| r.p95)),
             p99: round3(w(|r| r.p99)),
+            log_mean: round6(log_mean),
+            log_sd: round6(if n > 1 { (log_ss / (nf - 1.0)).sqrt() } else { 0.0 }),
         })
     }
 }
@@ -303,7 +321,19 @@ impl Baseline {
 }
 
 fn h_empty() -> RunSummary {
-    RunSummary { count: 0, mean: 0.0, stddev: 0.0, min: 0.0, max: 0.0, p50: 0.0, p90: 0.0, p95: 0.0, p99: 0.0 }
+    RunSummary {
+        count: 0,
+        mean: 0.0,
+        stddev: 0.0,
+        min: 0.0,
+        max: 0.0,
+        p50: 0.0,
+        p90: 0.0,
+        p95: 0.0,
+        p99: 0.0,
+        log_mean: 0.0,
+        log_sd: 0.0,
+    }
 }
 
 /// `sha256` of bytes, lowercase hex.
@@ -345,6 +375,10 @@ mod tests {
         assert_eq!(b.handlers["P.b"].pooled.count, 2);
         assert_eq!(b.handlers["P.b"].pooled.mean, 6.0);
         assert_eq!(b.handlers["P.b"].pooled.stddev, round3(2f64.sqrt()));
+        // The logarithms pool like the durations: over all samples of the kept runs.
+        let logs = [5.1f64.ln(), 7.1f64.ln()];
+        assert_eq!(b.handlers["P.b"].pooled.log_mean, round6((logs[0] + logs[1]) / 2.0));
+        assert_eq!(b.handlers["P.b"].pooled.log_sd, round6((logs[1] - logs[0]).abs() / 2f64.sqrt()));
         // Round trip through the file format.
         assert_eq!(Baseline::parse(b.to_json().as_bytes()).unwrap(), b);
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -356,8 +390,8 @@ mod tests {
         assert!(Baseline::parse(&good.as_bytes()[..good.len() / 2]).unwrap_err().contains("truncated"));
         assert!(Baseline::parse(b"{\"handlers\": {}}").unwrap_err().contains("not a perfgate baseline"));
         assert!(Baseline::parse(b"[1,2]").unwrap_err().contains("not a perfgate baseline"));
-        assert!(Baseline::parse(good.replace("\"schema\": 1", "\"schema\": 2").as_bytes()).unwrap_err().contains("newer perfgate"));
-        assert!(Baseline::parse(good.replace("\"schema\": 1", "\"schema\": 0").as_bytes()).unwrap_err().contains("older"));
+        assert!(Baseline::parse(good.replace("\"schema\": 2", "\"schema\": 3").as_bytes()).unwrap_err().contains("newer perfgate"));
+        assert!(Baseline::parse(good.replace("\"schema\": 2", "\"schema\": 1").as_bytes()).unwrap_err().contains("older"));
         assert!(Baseline::parse(good.replace("\"count\"", "\"kount\"").as_bytes()).unwrap_err().contains("invalid baseline"));
         assert!(Baseline::parse(b"\x00\xff").unwrap_err().contains("corrupt"));
     }

@@ -34,6 +34,7 @@ struct RawGate {
     min_increase_ms: Option<f64>,
     min_samples: Option<usize>,
     confidence: Option<f64>,
+    false_alarm_rate: Option<String>,
     fail_on_missing: Option<bool>,
     fail_on_new: Option<bool>,
     drift_max_increase: Option<String>,
@@ -93,7 +94,7 @@ impl Budget {
             return Err(format!("cannot parse budget {text:?}: expected \"STAT < VALUE\" such as \"p95 < 12ms\""));
         };
         let stat = Stat::parse(stat.trim())
-            .ok_or_else(|| format!("cannot parse budget {text:?}: unknown statistic {:?} (avg, p50, p90, p95, p99, max)", stat.trim()))?;
+            .ok_or_else(|| format!("cannot parse budget {text:?}: unknown statistic {:?} (typical, avg, p50, p90, p95, p99, max)", stat.trim()))?;
         let rest = rest.trim();
         let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         let value: f64 =
@@ -143,8 +144,10 @@ pub struct Override {
 pub struct GateConfig {
     pub defaults: Rule,
     pub overrides: Vec<Override>,
-    /// Two-sided confidence level of the change's interval.
+    /// Two-sided confidence level of the change's interval (shown; decides warnings).
     pub confidence: f64,
+    /// Family-wise error level: the chance that a run of unchanged code fails any handler.
+    pub false_alarm_rate: f64,
     pub fail_on_missing: bool,
     pub fail_on_new: bool,
     /// Run-wide shift (all handlers together) that fails the gate, as a fraction.
@@ -158,18 +161,19 @@ impl Default for GateConfig {
         GateConfig {
             defaults: Rule {
                 ignore: false,
-                stats: vec![Stat::P95],
-                warn_stats: vec![Stat::P50],
+                stats: vec![Stat::Typical, Stat::P95],
+                warn_stats: Vec::new(),
                 max_increase: 0.10,
-                min_increase_ms: 1.0,
-                min_samples: 20,
+                min_increase_ms: 0.5,
+                min_samples: 8,
                 budgets: Vec::new(),
             },
             overrides: Vec::new(),
             confidence: 0.95,
+            false_alarm_rate: 0.01,
             fail_on_missing: false,
             fail_on_new: false,
-            drift_max_increase: 0.30,
+            drift_max_increase: 0.35,
             drift_min_handlers: 3,
         }
     }
@@ -211,7 +215,7 @@ fn percent(key: &str, v: &str) -> Result<f64, String> {
 fn stat_list(key: &str, v: &[String], gateable: bool) -> Result<Vec<Stat>, String> {
     v.iter()
         .map(|s| {
-            let st = Stat::parse(s).ok_or_else(|| format!("{key}: unknown statistic {s:?} (avg, p50, p90, p95, p99)"))?;
+            let st = Stat::parse(s).ok_or_else(|| format!("{key}: unknown statistic {s:?} (typical, avg, p50, p90, p95, p99)"))?;
             if gateable && st == Stat::Max {
                 return Err(format!("{key}: \"max\" is a single observation and too noisy to compare with a baseline; use it in a budget"));
             }
@@ -225,6 +229,11 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
     let confidence = raw.confidence.unwrap_or(d.confidence);
     if !(0.5..1.0).contains(&confidence) {
         return Err(format!("gate.confidence: expected a level between 0.5 and 1 (exclusive), got {confidence}"));
+    }
+    let false_alarm_rate =
+        raw.false_alarm_rate.map(|v| percent("gate.false_alarm_rate", &v)).transpose()?.unwrap_or(d.false_alarm_rate);
+    if !(false_alarm_rate > 0.0 && false_alarm_rate < 0.5) {
+        return Err(format!("gate.false_alarm_rate: expected a rate above 0% and below 50%, got {}%", false_alarm_rate * 100.0));
     }
     let defaults = Rule {
         ignore: false,
@@ -261,6 +270,7 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
         defaults,
         overrides,
         confidence,
+        false_alarm_rate,
         fail_on_missing: raw.fail_on_missing.unwrap_or(d.fail_on_missing),
         fail_on_new: raw.fail_on_new.unwrap_or(d.fail_on_new),
         drift_max_increase: raw

@@ -1,39 +1,65 @@
-//! The comparison of a run with the baseline, and its verdicts. The whole rule is here:
+//! The comparison of a run with the baseline, and its verdicts. The whole rule is here.
 //!
-//! 1. **Run-wide shift.** Shared CI runners make a whole run 10–20% faster or slower; every
-//!    handler moves together then. The run's common factor `D` is the median, over handlers
-//!    with enough samples on both sides (at least `drift_min_handlers`), of `p50 now / p50
-//!    base`. Each handler is judged against `base × D`, so a runner's drift never fails a
-//!    handler by itself. The shift itself is gated by its own, wider rule: it fails when
-//!    `D − 1` exceeds `drift_max_increase` (and, with ≥ 2 baseline runs, the baseline's own
-//!    run-to-run spread of factors, z·s·√(1+1/K)), and warns above `max_increase`.
-//! 2. **Noise of a handler's statistic**, on the log scale, from two estimates:
-//!    - *sampling*: for a percentile, the distribution-free interval between the order
-//!      statistics at ranks `n·q ± √(n·q·(1−q))` (±1 standard error); for the mean, `s/√n`.
-//!      The baseline's statistic, from `n_b` samples of the same distribution under "no
-//!      change", adds `se²·n/n_b`;
-//!    - *history*: with ≥ 2 baseline runs, the standard deviation of the handler's
-//!      drift-corrected run values, times √(1+1/K);
+//! **Model.** On the log scale a handler's durations are close to normal (they are right-skewed,
+//! roughly log-normal), and a run adds a shift shared by every handler (the runner's speed):
+//! `ln(x + c) = μ_h + ρ_run + jitter_h,run + ε`, with `ε ~ N(0, σ_h²)` per execution and a small
+//! per-handler, per-run jitter of variance `τ²`. The *typical duration* is `exp(μ) − c`, the
+//! geometric mean (`stats`); its estimate is the mean of the logarithms, `m̄`, which the baseline
+//! keeps per run with `n` and the standard deviation `s`.
 //!
-//!    combined as variances weighted by degrees of freedom (the sampling model counts as 4,
-//!    the runs as K − 1), plus the uncertainty of `D` itself (1.2533·MAD/√m for a median of m
-//!    ratios); the critical value is Student's t with those degrees of freedom.
-//! 3. **Verdict of a gated statistic**: with `d = ln(now / (base × D))` and `σ` the noise, the
-//!    change's interval is `exp(d ± z·σ) − 1` (z from `confidence`, two-sided). *regressed*
-//!    when the whole interval lies past `max_increase` **and** `now − base × D` exceeds
-//!    `min_increase_ms`; *warning* when the point change does and the interval lies above zero
-//!    (a real increase, not certainly past the threshold); *improved* symmetrically;
-//!    *insufficient* below `min_samples` on either side — and, for a percentile q, below
-//!    5/(1−q) samples (p95: 100, p99: 500), since a tail estimated from fewer than 5 values is
-//!    noise; else *unchanged*. Warn-only statistics
-//!    can reach *warning* at most. Budgets (`p95 < 12ms`) are absolute: *over-budget* fails.
+//! 1. **The baseline's level.** Each baseline run's shift `ρ_r` is the median, over the
+//!    handlers with `min_samples` in that run, of `m̄_h,r − level_h`; `level_h` is the
+//!    count-weighted mean of `m̄_h,r − ρ_r` over the runs the handler ran in (three rounds of
+//!    this alternation, the `ρ_r` centred on zero). A handler's level is then free of the
+//!    runners its baseline runs happened to get, whichever runs it appears in.
+//! 2. **Jitter** `τ²`, from the baseline (≥ 2 runs): per handler, Cochran's
+//!    `Q_h = Σ_r w_r (m̄_h,r − ρ_r − level_h)²` with `w_r = n_r / s_h²` has median
+//!    `med χ²(K_h − 1)` when `τ = 0`; `τ_h² = (Q_h / med χ²(K_h−1) − 1)(K_h − 1) / c_h`
+//!    (`c_h = Σw − Σw²/Σw`, DerSimonian–Laird) is one handler's estimate, and `τ²` is their
+//!    median weighted by `c_h` (clipped at 0): pooled over handlers, so it is precise from three
+//!    runs, and robust to a handler that really changed within the baseline's history. A
+//!    one-run baseline assumes `τ = PRIOR_JITTER`.
+//! 3. **Run-wide shift** `D`: the median, over handlers with `min_samples` on both sides (at
+//!    least `drift_min_handlers`), of `m̄_now − level_h`, with standard error
+//!    `1.2533 · 1.4826 · MAD / √m`. Every handler is judged against `level_h + D`, so a
+//!    runner's drift never fails a handler. The shift itself fails the run when `D` exceeds
+//!    `ln(1 + drift_max_increase)` (widened to `1.645 · s_ρ · √(1 + 1/K)` when the baseline's
+//!    own runs spread more, `s_ρ` the standard deviation of the `ρ_r`), and warns above
+//!    `max_increase`. Without enough handlers, `D = 0` and a runner's drift of `PRIOR_DRIFT`
+//!    is added to every handler's noise instead.
+//! 4. **The typical duration's test** (Welch's idea, on the logarithms): `d = m̄_now − level_h −
+//!    D` with variance `s²(1/n_now + 1/N_base) + τ²(1 + Σn_r²/N²) + se(D)²`, `s²` the within-run
+//!    variance pooled over the baseline's runs and this one (the samples of one distribution
+//!    under "no change"); `t = d / se` against Student's t with the Welch–Satterthwaite degrees
+//!    of freedom of the sampling part.
+//! 5. **Tails and the arithmetic mean** (`p50`…`p99`, `avg`): `d = ln(now / (base · e^D))`, the
+//!    base being the count-weighted mean of the runs' values with their `ρ_r` taken out; the
+//!    sampling error of a percentile from the distribution-free spread of the order statistics
+//!    at ranks `n·q ± √(n·q·(1−q))` (±1 standard error), of the mean from `s/√n`, each times
+//!    `√(1 + n_now/N_base)` for the baseline's own error, plus `τ²` and `se(D)²`; Student's t
+//!    with `TAIL_DF` degrees of freedom (the spread is itself an estimate). A percentile `q`
+//!    needs `5/(1−q)` samples on each side (p95: 100, p99: 500): a tail from fewer than five
+//!    values beyond it is noise.
+//! 6. **Family-wise error.** A run tests every handler × gated statistic at once. The one-sided
+//!    p-values of an increase are adjusted by Holm's step-down procedure (`p_(i)` is compared
+//!    with `α / (m − i + 1)`), so the probability that a run of unchanged code fails any
+//!    handler is at most `α = false_alarm_rate`, however many handlers the run has (Holm 1979;
+//!    it needs no independence). Warn-only statistics form a family of their own, and so do
+//!    decreases (improvements).
+//! 7. **Verdicts.** *regressed* when the increase is significant family-wise **and** the change
+//!    is past `max_increase` **and** `now − expected > min_increase_ms` — the test bounds the
+//!    noise, the thresholds the size. *warning* when the change's interval at `confidence` (the
+//!    one shown) lies entirely past `max_increase` and the floor, but the family-wise test does
+//!    not reject, and at most this for warn-only statistics. *improved* mirrors both. A handler
+//!    below the samples it needs is *insufficient*; otherwise *unchanged*. Budgets (`p95 <
+//!    12ms`) are absolute: *over-budget* fails.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::baseline::{Baseline, Run, RunSummary};
+use crate::baseline::{Baseline, HandlerHistory, Run, RunSummary};
 use crate::config::{GateConfig, Rule};
 use crate::report::round3;
 use crate::stats::{self, Stat, Summary};
@@ -87,22 +113,41 @@ pub enum Outcome {
     Fail,
 }
 
+/// One statistic of one handler: the numbers its verdict rests on.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatComparison {
     pub stat: Stat,
     /// Whether this statistic can fail the gate (else it can only warn).
     pub gated: bool,
+    /// The baseline's value with its runs' shifts taken out (ms).
     pub base: Option<f64>,
     pub now: Option<f64>,
-    /// Relative change against `base × runFactor`.
+    /// `base × runFactor`: what "unchanged" predicts for this run (ms).
+    pub expected: Option<f64>,
+    /// Relative change against `expected`.
     pub change: Option<f64>,
-    /// Bounds of the change's interval.
+    /// Bounds of the change's interval at `confidence`.
     pub lower: Option<f64>,
     pub upper: Option<f64>,
-    /// `now − base × runFactor`, in ms.
+    /// `now − expected`, in ms.
     pub delta_ms: Option<f64>,
+    /// The rule's relative threshold and absolute floor.
+    pub threshold: f64,
+    pub floor_ms: f64,
+    pub base_samples: u64,
+    pub now_samples: u64,
+    /// Samples each side needs for this statistic.
+    pub needed_samples: usize,
+    /// Standard error of `ln(now / expected)`, and the degrees of freedom of its t.
+    pub std_error: Option<f64>,
+    pub df: Option<f64>,
+    /// One-sided p-value of an increase, and Holm's adjustment of it within its family.
+    pub p_value: Option<f64>,
+    pub adjusted_p: Option<f64>,
     pub verdict: Verdict,
+    /// Why the verdict, in one line (the change and its interval are in the fields above).
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +166,8 @@ pub struct HandlerComparison {
     pub plugin: String,
     pub name: String,
     pub verdict: Verdict,
+    /// Why, in one line: the deciding statistic's reason (and broken budgets).
+    pub reason: String,
     pub base_count: u64,
     pub now_count: u64,
     pub base_p50: Option<f64>,
@@ -132,34 +179,49 @@ pub struct HandlerComparison {
 }
 
 impl HandlerComparison {
-    /// The change that decides the row's order: the worst gated change.
-    /// The statistic reports lead with: the first gated one with a change, else the first
-    /// with a change.
+    /// The statistic reports lead with: the one that decided the verdict, else the first gated
+    /// one with a change, else the first with a change.
     pub fn headline_stat(&self) -> Option<&StatComparison> {
-        self.stats.iter().find(|s| s.gated && s.change.is_some()).or_else(|| self.stats.iter().find(|s| s.change.is_some()))
-    }
-
-    pub fn headline_change(&self) -> Option<f64> {
         self.stats
             .iter()
-            .filter(|s| s.gated)
-            .filter_map(|s| s.change)
-            .reduce(f64::max)
-            .or_else(|| self.stats.iter().filter_map(|s| s.change).reduce(f64::max))
+            .find(|s| s.verdict == self.verdict && s.change.is_some())
+            .or_else(|| self.stats.iter().find(|s| s.gated && s.change.is_some()))
+            .or_else(|| self.stats.iter().find(|s| s.change.is_some()))
+    }
+
+    /// The change that orders rows of one verdict: the headline statistic's.
+    pub fn headline_change(&self) -> Option<f64> {
+        self.headline_stat().and_then(|s| s.change)
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Drift {
-    /// The run-wide factor `D` (now / base), when it could be estimated.
+    /// The run-wide factor `e^D` (now / base), when it could be estimated.
     pub factor: Option<f64>,
+    /// Standard error of `D`.
+    pub std_error: Option<f64>,
     pub handlers_used: usize,
-    /// Standard deviation of ln(run factor) across the baseline's runs (≥ 2 runs).
+    /// Standard deviation of the baseline runs' shifts `ρ_r` (≥ 2 runs).
     pub baseline_spread: Option<f64>,
     /// The shift above which the run fails.
     pub fail_above: f64,
     pub verdict: Verdict,
+}
+
+/// The family-wise control of false alarms.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Family {
+    /// `false_alarm_rate`: the family-wise error level.
+    pub level: f64,
+    /// Gated tests in the run (handlers × statistics with enough samples).
+    pub tests: usize,
+    /// Per-handler run-to-run jitter `τ` used (log scale), and whether it was estimated from
+    /// the baseline (else assumed: a one-run baseline).
+    pub jitter: f64,
+    pub jitter_estimated: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,6 +229,7 @@ pub struct Drift {
 pub struct Comparison {
     pub outcome: Outcome,
     pub drift: Drift,
+    pub family: Family,
     /// Number of handlers per verdict.
     pub counts: BTreeMap<Verdict, usize>,
     pub ignored: usize,
@@ -175,6 +238,21 @@ pub struct Comparison {
     pub handlers: Vec<HandlerComparison>,
 }
 
+/// Observations a percentile needs beyond it (so p95 needs 100 samples, p99 500).
+const TAIL_SAMPLES: f64 = 5.0;
+/// Degrees of freedom of a percentile's or mean's relative standard error (estimated from the
+/// sample itself).
+const TAIL_DF: f64 = 8.0;
+/// Per-handler run-to-run jitter (log scale) assumed when the baseline has one run.
+pub const PRIOR_JITTER: f64 = 0.03;
+/// Runner drift (log scale per run): assumed when the run-wide shift cannot be estimated, and
+/// the prior of the run-wide rule's noise, worth `PRIOR_DRIFT_DF` baseline runs.
+pub const PRIOR_DRIFT: f64 = 0.10;
+const PRIOR_DRIFT_DF: f64 = 4.0;
+/// The run-wide shift warns above this part of its failing threshold (log scale).
+const DRIFT_WARN: f64 = 2.0 / 3.0;
+
+/// The candidate's view of one handler.
 struct Current {
     plugin: String,
     name: String,
@@ -182,9 +260,31 @@ struct Current {
     summary: Summary,
 }
 
+/// The baseline's view of one handler: its runs (index, summary), level and within-run spread.
+struct Base<'a> {
+    history: &'a HandlerHistory,
+    runs: Vec<(usize, &'a RunSummary)>,
+    count: u64,
+    /// `level_h`: drift-free mean of the logarithms.
+    level: f64,
+    /// Within-run sum of squares of the logarithms and its degrees of freedom.
+    ss: f64,
+    ss_df: f64,
+    /// `Σ n_r² / N²`: how much of one run's jitter the level keeps.
+    jitter_share: f64,
+}
+
+/// What one statistic's test needs beyond the handler's data.
+struct Context<'a> {
+    rho: &'a [f64],
+    shift: f64,
+    shift_var: f64,
+    jitter2: f64,
+    z_level: f64,
+}
+
 /// Compares `run` with `baseline` under `gate`.
 pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison {
-    let z = Normal::standard().inverse_cdf(1.0 - (1.0 - gate.confidence) / 2.0);
     let current: BTreeMap<&str, Current> = run
         .handlers
         .iter()
@@ -197,31 +297,64 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         .collect();
     let rules: BTreeMap<&str, Rule> =
         baseline.handlers.keys().map(String::as_str).chain(current.keys().copied()).map(|k| (k, gate.rule_for(k))).collect();
-
-    // The run-wide factor, from handlers with enough samples on both sides.
-    let enough = |k: &str, base: &RunSummary, now: u64| {
-        let r = &rules[k];
-        !r.ignore && base.count as usize >= r.min_samples && now as usize >= r.min_samples && base.p50 > 0.0
-    };
-    let ratios: Vec<f64> = current
+    let k_runs = baseline.runs.len();
+    let mut bases: BTreeMap<&str, Base> = baseline
+        .handlers
         .iter()
-        .filter_map(|(k, c)| {
-            let b = &baseline.handlers.get(*k)?.pooled;
-            (enough(k, b, c.summary.count) && c.summary.p50 > 0.0).then(|| (c.summary.p50 / b.p50).ln())
+        .filter(|(k, _)| !rules[k.as_str()].ignore)
+        .filter_map(|(k, h)| {
+            let runs: Vec<(usize, &RunSummary)> =
+                h.runs.iter().enumerate().filter_map(|(i, r)| r.as_ref().filter(|r| r.count > 0).map(|r| (i, r))).collect();
+            let count: u64 = runs.iter().map(|(_, r)| r.count).sum();
+            (count > 0).then(|| {
+                let ss = runs.iter().map(|(_, r)| (r.count as f64 - 1.0) * r.log_sd.powi(2)).sum();
+                let ss_df = runs.iter().map(|(_, r)| r.count as f64 - 1.0).sum();
+                let jitter_share = runs.iter().map(|(_, r)| (r.count as f64).powi(2)).sum::<f64>() / (count as f64).powi(2);
+                (k.as_str(), Base { history: h, runs, count, level: 0.0, ss, ss_df, jitter_share })
+            })
         })
         .collect();
-    let (log_d, sigma_d) = if ratios.len() >= gate.drift_min_handlers {
-        let m = median(&ratios);
-        let mad = 1.4826 * median(&ratios.iter().map(|r| (r - m).abs()).collect::<Vec<_>>());
-        (Some(m), 1.2533 * mad / (ratios.len() as f64).sqrt())
-    } else {
-        (None, 0.0)
-    };
-    let run_factors = baseline_run_factors(baseline, &rules, gate.drift_min_handlers);
-    let k_runs = baseline.runs.len();
-    let known: Vec<f64> = run_factors.iter().flatten().map(|f| f.ln()).collect();
-    let spread = (known.len() >= 2).then(|| stddev(&known));
 
+    // 1. The baseline runs' shifts and the handlers' levels.
+    let rho = baseline_shifts(&mut bases, &rules, k_runs, gate.drift_min_handlers);
+    let known_rho: Vec<f64> = rho.iter().flatten().copied().collect();
+    let rho: Vec<f64> = rho.iter().map(|r| r.unwrap_or(0.0)).collect();
+    let spread = (known_rho.len() >= 2).then(|| stddev(&known_rho));
+
+    // 2. The jitter.
+    let (jitter2, jitter_estimated) = match jitter(&bases, &rho) {
+        Some(t2) => (t2, true),
+        None => (PRIOR_JITTER.powi(2), false),
+    };
+
+    // 3. The run-wide shift.
+    let enough = |k: &str, base: u64, now: u64| {
+        let r = &rules[k];
+        !r.ignore && base as usize >= r.min_samples && now as usize >= r.min_samples
+    };
+    let diffs: Vec<f64> = current
+        .iter()
+        .filter_map(|(k, c)| {
+            let b = bases.get(k)?;
+            enough(k, b.count, c.summary.count).then(|| c.summary.log_mean - b.level)
+        })
+        .collect();
+    let (shift, shift_var) = if diffs.len() >= gate.drift_min_handlers {
+        let m = median(&diffs);
+        let mad = 1.4826 * median(&diffs.iter().map(|r| (r - m).abs()).collect::<Vec<_>>());
+        (Some(m), (1.2533 * mad).powi(2) / diffs.len() as f64)
+    } else {
+        (None, PRIOR_DRIFT.powi(2) * (1.0 + 1.0 / k_runs.max(1) as f64))
+    };
+    let ctx = Context {
+        rho: &rho,
+        shift: shift.unwrap_or(0.0),
+        shift_var,
+        jitter2,
+        z_level: Normal::standard().inverse_cdf(1.0 - (1.0 - gate.confidence) / 2.0),
+    };
+
+    // 4–5. Every handler's statistics.
     let mut handlers = Vec::new();
     let mut ignored = 0;
     for (key, rule) in &rules {
@@ -229,11 +362,11 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             ignored += 1;
             continue;
         }
-        let base = baseline.handlers.get(*key);
+        let base = bases.get(key);
         let now = current.get(key);
         let (plugin, name) = match (now, base) {
             (Some(c), _) => (c.plugin.clone(), c.name.clone()),
-            (None, Some(b)) => (b.plugin.clone(), b.name.clone()),
+            (None, Some(b)) => (b.history.plugin.clone(), b.history.name.clone()),
             (None, None) => continue,
         };
         let mut cmp = HandlerComparison {
@@ -241,11 +374,12 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             plugin,
             name,
             verdict: Verdict::Unchanged,
-            base_count: base.map_or(0, |b| b.pooled.count),
+            reason: String::new(),
+            base_count: base.map_or(0, |b| b.count),
             now_count: now.map_or(0, |c| c.summary.count),
-            base_p50: base.map(|b| b.pooled.p50),
+            base_p50: base.map(|b| b.history.pooled.p50),
             now_p50: now.map(|c| round3(c.summary.p50)),
-            base_p95: base.map(|b| b.pooled.p95),
+            base_p95: base.map(|b| b.history.pooled.p95),
             now_p95: now.map(|c| round3(c.summary.p95)),
             stats: Vec::new(),
             budgets: Vec::new(),
@@ -254,30 +388,60 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             let value = now.map(|c| b.stat.of(&c.summary));
             cmp.budgets.push(BudgetCheck { budget: b.text.clone(), value: value.map(round3), ok: value.map(|v| b.holds(v)) });
         }
-        let over_budget = cmp.budgets.iter().any(|b| b.ok == Some(false));
-        cmp.verdict = match (base, now) {
-            (None, Some(_)) => Verdict::New,
-            (Some(_), None) => Verdict::Missing,
-            (Some(b), Some(c)) => {
-                let mut worst = Verdict::Unchanged;
-                let stats_list = rule
-                    .stats
-                    .iter()
-                    .map(|s| (*s, true))
-                    .chain(rule.warn_stats.iter().filter(|s| !rule.stats.contains(s)).map(|s| (*s, false)));
-                for (stat, gated) in stats_list {
-                    let sc = compare_stat(stat, gated, b, c, rule, &run_factors, log_d, sigma_d, z);
-                    worst = worst.min(sc.verdict);
-                    cmp.stats.push(sc);
-                }
-                worst
+        if let (Some(b), Some(c)) = (base, now) {
+            let stats_list =
+                rule.stats.iter().map(|s| (*s, true)).chain(rule.warn_stats.iter().filter(|s| !rule.stats.contains(s)).map(|s| (*s, false)));
+            for (stat, gated) in stats_list {
+                cmp.stats.push(measure(stat, gated, b, c, rule, &ctx));
             }
-            (None, None) => unreachable!("skipped above"),
-        };
-        if over_budget {
-            cmp.verdict = cmp.verdict.min(Verdict::OverBudget);
         }
         handlers.push(cmp);
+    }
+
+    // 6. Holm within each family: gated increases, warn-only increases, decreases.
+    let alpha = gate.false_alarm_rate;
+    let gated = holm_family(&handlers, |s| s.gated, |p| p);
+    let tests = gated.len();
+    let warn_only = holm_family(&handlers, |s| !s.gated, |p| p);
+    for ((i, j), adj) in gated.into_iter().chain(warn_only) {
+        handlers[i].stats[j].adjusted_p = Some(adj);
+    }
+    let down: BTreeMap<(usize, usize), f64> = holm_family(&handlers, |_| true, |p| 1.0 - p).into_iter().collect();
+
+    // 7. Verdicts.
+    for (i, h) in handlers.iter_mut().enumerate() {
+        let over_budget = h.budgets.iter().any(|b| b.ok == Some(false));
+        let (verdict, reason) = match (bases.contains_key(h.key.as_str()), current.contains_key(h.key.as_str())) {
+            (false, true) => (Verdict::New, "new: not in the baseline".to_owned()),
+            (true, false) => (Verdict::Missing, "missing: in the baseline, not in this run".to_owned()),
+            _ => {
+                for (j, s) in h.stats.iter_mut().enumerate() {
+                    decide(s, alpha, down.get(&(i, j)).copied(), tests);
+                }
+                // A statistic without enough samples decides only when every one lacks them.
+                h.stats
+                    .iter()
+                    .filter(|s| s.verdict != Verdict::Insufficient)
+                    .min_by_key(|s| s.verdict)
+                    .or_else(|| h.stats.first())
+                    .map_or((Verdict::Unchanged, "no statistic compared".to_owned()), |s| match (s.change, s.lower, s.upper) {
+                        (Some(c), Some(l), Some(u)) => (s.verdict, format!("{} {} [{}, {}]: {}", s.stat.name(), pct(c), pct(l), pct(u), s.reason)),
+                        _ => (s.verdict, s.reason.clone()),
+                    })
+            }
+        };
+        h.verdict = verdict;
+        h.reason = reason;
+        if over_budget {
+            h.verdict = h.verdict.min(Verdict::OverBudget);
+            let broken: Vec<String> = h
+                .budgets
+                .iter()
+                .filter(|b| b.ok == Some(false))
+                .map(|b| format!("budget {} broken ({} ms)", b.budget, b.value.map_or("–".into(), |v| format!("{v:.2}"))))
+                .collect();
+            h.reason = if h.verdict == Verdict::OverBudget { broken.join("; ") } else { format!("{}; {}", h.reason, broken.join("; ")) };
+        }
     }
     handlers.sort_by(|a, b| {
         a.verdict
@@ -286,26 +450,27 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             .then_with(|| a.key.cmp(&b.key))
     });
 
-    let d = &gate.defaults;
-    let mut fail_log = (1.0 + gate.drift_max_increase).ln();
-    if let Some(s) = spread {
-        // Noisier runners than the default assumes widen the rule (one-sided 95%).
-        fail_log = fail_log.max(1.645 * s * (1.0 + 1.0 / k_runs as f64).sqrt());
-    }
-    let drift_verdict = match log_d {
+    // The runners' drift: PRIOR_DRIFT, worth PRIOR_DRIFT_DF runs, updated by the baseline's
+    // runs; noisier runners widen the rule to their one-sided 1% band.
+    let runs_df = known_rho.len().saturating_sub(1) as f64;
+    let drift_sd = ((PRIOR_DRIFT_DF * PRIOR_DRIFT.powi(2) + runs_df * spread.unwrap_or(0.0).powi(2)) / (PRIOR_DRIFT_DF + runs_df)).sqrt();
+    let fail_log = (1.0 + gate.drift_max_increase).ln().max(2.326 * drift_sd * (1.0 + 1.0 / k_runs.max(1) as f64).sqrt());
+    let drift_verdict = match shift {
         None => Verdict::Insufficient,
         Some(l) if l > fail_log => Verdict::Regressed,
-        Some(l) if l > (1.0 + d.max_increase).ln() => Verdict::Warning,
-        Some(l) if l < -(1.0 + d.max_increase).ln() => Verdict::Improved,
+        Some(l) if l > fail_log * DRIFT_WARN => Verdict::Warning,
+        Some(l) if l < -fail_log * DRIFT_WARN => Verdict::Improved,
         Some(_) => Verdict::Unchanged,
     };
     let drift = Drift {
-        factor: log_d.map(|l| round3(l.exp())),
-        handlers_used: ratios.len(),
-        baseline_spread: spread.map(round3),
+        factor: shift.map(|l| round3(l.exp())),
+        std_error: shift.map(|_| round6(shift_var.sqrt())),
+        handlers_used: diffs.len(),
+        baseline_spread: spread.map(round6),
         fail_above: round3(fail_log.exp() - 1.0),
         verdict: drift_verdict,
     };
+    let family = Family { level: alpha, tests, jitter: round6(jitter2.sqrt()), jitter_estimated };
     let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
     for h in &handlers {
         *counts.entry(h.verdict).or_default() += 1;
@@ -323,98 +488,255 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
     } else {
         Outcome::Pass
     };
-    Comparison { outcome, drift, counts, ignored, baseline_runs: k_runs, handlers }
+    Comparison { outcome, drift, family, counts, ignored, baseline_runs: k_runs, handlers }
 }
 
-/// Observations a percentile needs beyond it (so p95 needs 100 samples, p99 500).
-const TAIL_SAMPLES: f64 = 5.0;
+/// The baseline runs' shifts `ρ_r` (`None` where too few handlers qualify), leaving each base's
+/// `level` set (see the module doc, step 1).
+fn baseline_shifts(bases: &mut BTreeMap<&str, Base>, rules: &BTreeMap<&str, Rule>, k_runs: usize, min_handlers: usize) -> Vec<Option<f64>> {
+    let mut rho: Vec<Option<f64>> = vec![None; k_runs];
+    let set_levels = |bases: &mut BTreeMap<&str, Base>, rho: &[Option<f64>]| {
+        for b in bases.values_mut() {
+            let n = b.count as f64;
+            b.level = b.runs.iter().map(|(i, r)| r.count as f64 * (r.log_mean - rho[*i].unwrap_or(0.0))).sum::<f64>() / n;
+        }
+    };
+    set_levels(bases, &rho);
+    for _ in 0..3 {
+        for (r, slot) in rho.iter_mut().enumerate() {
+            let diffs: Vec<f64> = bases
+                .iter()
+                .filter_map(|(k, b)| {
+                    let (_, s) = b.runs.iter().find(|(i, _)| *i == r)?;
+                    (s.count as usize >= rules[k].min_samples).then(|| s.log_mean - b.level)
+                })
+                .collect();
+            *slot = (diffs.len() >= min_handlers).then(|| median(&diffs));
+        }
+        let known: Vec<f64> = rho.iter().flatten().copied().collect();
+        if !known.is_empty() {
+            let centre = known.iter().sum::<f64>() / known.len() as f64;
+            for r in rho.iter_mut().flatten() {
+                *r -= centre;
+            }
+        }
+        set_levels(bases, &rho);
+    }
+    rho
+}
 
-/// Weight of the sampling model against the baseline's observed run-to-run spread.
-const PRIOR_DF: f64 = 4.0;
+/// `τ²` from the baseline's runs (module doc, step 2); `None` when no handler ran in two runs.
+fn jitter(bases: &BTreeMap<&str, Base>, rho: &[f64]) -> Option<f64> {
+    let mut estimates: Vec<(f64, f64)> = Vec::new();
+    for b in bases.values() {
+        let runs: Vec<&(usize, &RunSummary)> = b.runs.iter().filter(|(_, r)| r.count >= 2).collect();
+        if runs.len() < 2 || b.ss_df <= 0.0 {
+            continue;
+        }
+        let s2 = b.ss / b.ss_df;
+        if s2 <= 1e-12 {
+            continue;
+        }
+        let w: Vec<f64> = runs.iter().map(|(_, r)| r.count as f64 / s2).collect();
+        let sw: f64 = w.iter().sum();
+        let sw2: f64 = w.iter().map(|x| x * x).sum();
+        let centre = runs.iter().zip(&w).map(|((i, r), w)| w * (r.log_mean - rho[*i])).sum::<f64>() / sw;
+        let q: f64 = runs.iter().zip(&w).map(|((i, r), w)| w * (r.log_mean - rho[*i] - centre).powi(2)).sum();
+        let k = (runs.len() - 1) as f64;
+        // Median of χ²(k), Wilson–Hilferty.
+        let med = k * (1.0 - 2.0 / (9.0 * k)).powi(3);
+        let c = sw - sw2 / sw;
+        estimates.push(((q / med - 1.0) * k / c, c));
+    }
+    if estimates.is_empty() {
+        return None;
+    }
+    estimates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = estimates.iter().map(|e| e.1).sum();
+    let mut acc = 0.0;
+    for (t2, c) in &estimates {
+        acc += c;
+        if acc >= total / 2.0 {
+            return Some(t2.max(0.0));
+        }
+    }
+    Some(0.0)
+}
 
-#[allow(clippy::too_many_arguments)]
-fn compare_stat(
-    stat: Stat,
-    gated: bool,
-    base: &crate::baseline::HandlerHistory,
-    now: &Current,
-    rule: &Rule,
-    run_factors: &[Option<f64>],
-    log_d: Option<f64>,
-    sigma_d: f64,
-    z: f64,
-) -> StatComparison {
-    let b = stat.of(&base.pooled.summary());
-    let c = stat.of(&now.summary);
+/// The numbers of one statistic's test (module doc, steps 4–5); the verdict comes later.
+fn measure(stat: Stat, gated: bool, base: &Base, now: &Current, rule: &Rule, ctx: &Context) -> StatComparison {
+    let n_b = base.count;
+    let n_c = now.summary.count;
+    let tail = stat.quantile().map_or(0, |q| (TAIL_SAMPLES / (1.0 - q).min(q)).ceil() as usize);
+    let needed = rule.min_samples.max(tail);
+    let base_value = match stat {
+        Stat::Typical => stats::from_log(base.level),
+        _ => {
+            base.runs.iter().map(|(i, r)| r.count as f64 * stat.of(&r.summary()) * (-ctx.rho[*i]).exp()).sum::<f64>() / n_b as f64
+        }
+    };
+    let now_value = stat.of(&now.summary);
     let mut out = StatComparison {
         stat,
         gated,
-        base: Some(b),
-        now: Some(round3(c)),
+        base: Some(round3(base_value)),
+        now: Some(round3(now_value)),
+        expected: None,
         change: None,
         lower: None,
         upper: None,
         delta_ms: None,
+        threshold: rule.max_increase,
+        floor_ms: rule.min_increase_ms,
+        base_samples: n_b,
+        now_samples: n_c,
+        needed_samples: needed,
+        std_error: None,
+        df: None,
+        p_value: None,
+        adjusted_p: None,
         verdict: Verdict::Insufficient,
+        reason: String::new(),
     };
-    let n_b = base.pooled.count as usize;
-    let n_c = now.sorted.len();
-    // A percentile needs TAIL_SAMPLES observations beyond it: p95 is decided by the largest 5%,
-    // which from 50 samples are two or three values.
-    let tail = stat.quantile().map_or(0, |q| (TAIL_SAMPLES / (1.0 - q).min(q)).ceil() as usize);
-    let needed = rule.min_samples.max(tail);
-    if n_b < needed || n_c < needed || b <= 0.0 || c <= 0.0 {
+    if (n_b as usize) < needed || (n_c as usize) < needed {
+        out.reason = format!("{} needs {needed} samples on each side (baseline {n_b}, now {n_c})", stat.name());
         return out;
     }
-    let factor = log_d.unwrap_or(0.0);
-    let expected = b * factor.exp();
-    let d = (c / expected).ln();
-    // Sampling noise of the candidate's statistic, and of the baseline's (same distribution).
-    let se_c = relative_se(stat, &now.sorted, &now.summary);
-    let sampling = se_c * (1.0 + n_c as f64 / n_b as f64).sqrt();
-    // Run-to-run noise of this handler in the baseline, drift-corrected.
-    let logs: Vec<f64> = base
-        .runs
+    let jitter = ctx.jitter2 * (1.0 + base.jitter_share);
+    let (d, expected, var, df) = match stat {
+        Stat::Typical => {
+            let d = now.summary.log_mean - base.level - ctx.shift;
+            let now_ss = (n_c as f64 - 1.0) * now.summary.log_sd.powi(2);
+            let sampling_df = base.ss_df + n_c as f64 - 1.0;
+            let s2 = (base.ss + now_ss) / sampling_df.max(1.0);
+            let sampling = s2 * (1.0 / n_c as f64 + 1.0 / n_b as f64);
+            let var = sampling + jitter + ctx.shift_var;
+            // Satterthwaite: the sampling part is estimated with `sampling_df` degrees of freedom,
+            // the jitter and the shift are (nearly) known.
+            let df = if sampling > 0.0 { var.powi(2) / (sampling.powi(2) / sampling_df.max(1.0)) } else { f64::INFINITY };
+            (d, stats::from_log(base.level + ctx.shift), var, df)
+        }
+        _ => {
+            if base_value <= 0.0 || now_value <= 0.0 {
+                out.reason = format!("{} is zero on one side: no ratio to test", stat.name());
+                return out;
+            }
+            let expected = base_value * ctx.shift.exp();
+            let se = relative_se(stat, &now.sorted, &now.summary) * (1.0 + n_c as f64 / n_b as f64).sqrt();
+            ((now_value / expected).ln(), expected, se.powi(2) + jitter + ctx.shift_var, TAIL_DF)
+        }
+    };
+    let se = var.sqrt();
+    let (p_up, crit) = if se > 0.0 {
+        (t_sf(d / se, df), t_quantile(Normal::standard().cdf(ctx.z_level), df))
+    } else {
+        (if d > 0.0 { 0.0 } else { 1.0 }, ctx.z_level)
+    };
+    out.expected = Some(round3(expected));
+    out.change = Some(round3(d.exp() - 1.0));
+    out.lower = Some(round3((d - crit * se).exp() - 1.0));
+    out.upper = Some(round3((d + crit * se).exp() - 1.0));
+    out.delta_ms = Some(round3(now_value - expected));
+    out.std_error = Some(round6(se));
+    out.df = Some(if df.is_finite() { (df * 10.0).round() / 10.0 } else { 1e9 });
+    out.p_value = Some(p_up);
+    out.verdict = Verdict::Unchanged;
+    out
+}
+
+/// The verdict and reason of a measured statistic, given its family's adjusted p-values.
+fn decide(s: &mut StatComparison, alpha: f64, adjusted_down: Option<f64>, tests: usize) {
+    let (Some(change), Some(lower), Some(upper), Some(delta), Some(adj)) = (s.change, s.lower, s.upper, s.delta_ms, s.adjusted_p) else {
+        return;
+    };
+    let t = s.threshold;
+    let floor = s.floor_ms;
+    let drop = 1.0 / (1.0 + t) - 1.0;
+    let down = adjusted_down.unwrap_or(1.0);
+    let family = |p: f64| format!("family-wise p {} {} {} ({tests} tests)", p_text(p), if p <= alpha { "≤" } else { ">" }, p_text(alpha));
+    let (verdict, reason) = if adj <= alpha && change > t && delta > floor {
+        let v = if s.gated { Verdict::Regressed } else { Verdict::Warning };
+        (v, format!("past {} and +{delta:.2} ms > {floor} ms; {}", pct(t), family(adj)))
+    } else if lower > t && delta > floor {
+        (Verdict::Warning, format!("interval past {}, but not significant across the run: {}", pct(t), family(adj)))
+    } else if ((down <= alpha && change < drop) || upper < drop) && -delta > floor {
+        (Verdict::Improved, format!("faster by more than {} and {:.2} ms", pct(-drop), -delta))
+    } else if adj <= alpha && change > 0.0 {
+        (Verdict::Unchanged, format!("a real increase, within {} / {floor} ms", pct(t)))
+    } else {
+        (Verdict::Unchanged, format!("within the noise ({})", family(adj)))
+    };
+    s.verdict = verdict;
+    s.reason = reason;
+}
+
+/// Weighted Holm within one family: the statistics `member` selects, with p-value
+/// `p(p_value)`; each as (handler index, statistic index, adjusted p). The weights are
+/// [`weights`] of the tests' precision, known before their changes are.
+fn holm_family(
+    handlers: &[HandlerComparison],
+    member: impl Fn(&StatComparison) -> bool,
+    p: impl Fn(f64) -> f64,
+) -> Vec<((usize, usize), f64)> {
+    let ps: Vec<((usize, usize), f64, f64)> = handlers
         .iter()
-        .zip(run_factors)
-        .filter_map(|(r, f)| {
-            let r = r.as_ref().filter(|r| r.count >= 2)?;
-            let v = stat.of(&r.summary());
-            (v > 0.0).then(|| v.ln() - f.unwrap_or(1.0).ln())
+        .enumerate()
+        .flat_map(|(i, h)| {
+            h.stats.iter().enumerate().filter(|(_, s)| member(s)).filter_map(move |(j, s)| Some(((i, j), s.p_value?, s.std_error?)))
         })
+        .map(|(at, v, se)| (at, p(v), se))
         .collect();
-    // The two estimates are combined as variances weighted by their degrees of freedom: the
-    // sampling model counts as PRIOR_DF observations, the K baseline runs as K − 1.
-    let (noise, df) = if logs.len() >= 2 {
-        let k = logs.len() as f64;
-        let history = stddev(&logs).powi(2) * (1.0 + 1.0 / k);
-        (((PRIOR_DF * sampling.powi(2) + (k - 1.0) * history) / (PRIOR_DF + k - 1.0)).sqrt(), PRIOR_DF + k - 1.0)
-    } else {
-        (sampling, PRIOR_DF)
-    };
-    let sigma = (noise.powi(2) + sigma_d.powi(2)).sqrt();
-    // The noise is estimated, so the critical value is Student's t with its degrees of freedom.
-    let z = StudentsT::new(0.0, 1.0, df).map_or(z, |t| t.inverse_cdf(Normal::standard().cdf(z)));
-    let change = d.exp() - 1.0;
-    let lower = (d - z * sigma).exp() - 1.0;
-    let upper = (d + z * sigma).exp() - 1.0;
-    let delta = c - expected;
-    let t = rule.max_increase;
-    let verdict = if lower > t && delta > rule.min_increase_ms {
-        if gated { Verdict::Regressed } else { Verdict::Warning }
-    } else if change > t && lower > 0.0 && delta > rule.min_increase_ms {
-        // Past the threshold and a real increase, but not certainly past the threshold.
-        Verdict::Warning
-    } else if upper < 1.0 / (1.0 + t) - 1.0 && -delta > rule.min_increase_ms {
-        Verdict::Improved
-    } else {
-        Verdict::Unchanged
-    };
-    out.change = Some(round3(change));
-    out.lower = Some(round3(lower));
-    out.upper = Some(round3(upper));
-    out.delta_ms = Some(round3(delta));
-    out.verdict = verdict;
+    let w = weights(&ps.iter().map(|(_, _, se)| *se).collect::<Vec<_>>());
+    let adjusted = holm_adjust(&ps.iter().map(|(_, p, _)| *p).collect::<Vec<_>>(), &w);
+    ps.into_iter().map(|(at, _, _)| at).zip(adjusted).collect()
+}
+
+/// Weights of a family's tests (mean 1), from their standard errors: Rubin, Dudoit & van der
+/// Laan's (2006) optimal weights for detecting a common change `θ = ln(1 + DESIGN_CHANGE)`.
+/// With `c_i = θ / se_i`, test `i` gets the level `α_i = Φ̄(c_i/2 + L/c_i)`, `L` such that the
+/// levels sum to `α`: tests too noisy to detect `θ` and tests that detect it at any level get
+/// little, the rest more. Every test keeps `WEIGHT_FLOOR` of its equal share.
+fn weights(se: &[f64]) -> Vec<f64> {
+    let m = se.len();
+    if m == 0 {
+        return Vec::new();
+    }
+    let theta = (1.0 + DESIGN_CHANGE).ln();
+    let c: Vec<f64> = se.iter().map(|s| if *s > 0.0 { theta / s } else { 1e6 }).collect();
+    let normal = Normal::standard();
+    let levels = |l: f64| c.iter().map(|c| normal.sf(c / 2.0 + l / c)).collect::<Vec<_>>();
+    // Σ α_i decreases in L; find Σ α_i = DESIGN_ALPHA by bisection on L.
+    let (mut lo, mut hi) = (-50.0f64, 500.0f64);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if levels(mid).iter().sum::<f64>() > DESIGN_ALPHA { lo = mid } else { hi = mid }
+    }
+    let a = levels(hi);
+    let total: f64 = a.iter().sum();
+    a.iter().map(|x| WEIGHT_FLOOR + (1.0 - WEIGHT_FLOOR) * x / total * m as f64).collect()
+}
+
+/// The change the family's level is spread to detect best (+50%), the level the weights are
+/// designed at, and the part of an equal share every test keeps.
+const DESIGN_CHANGE: f64 = 0.5;
+const DESIGN_ALPHA: f64 = 0.01;
+const WEIGHT_FLOOR: f64 = 0.2;
+
+/// Weighted Holm step-down adjusted p-values, in the order given: tests sorted by `p_i / w_i`;
+/// `adj_(i) = max_{j ≤ i} min(1, p_(j) · Σ_{k ≥ j} w_(k) / w_(j))` (equal weights: Holm's
+/// `(m − j + 1) · p_(j)`).
+pub fn holm_adjust(p: &[f64], w: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|a, b| (p[*a] / w[*a]).total_cmp(&(p[*b] / w[*b])));
+    let mut remaining: f64 = order.iter().map(|&i| w[i]).sum();
+    let mut out = vec![1.0; m];
+    let mut running = 0.0f64;
+    for &i in &order {
+        running = running.max((p[i] * remaining / w[i]).min(1.0));
+        out[i] = running;
+        remaining -= w[i];
+    }
     out
 }
 
@@ -433,24 +755,33 @@ fn relative_se(stat: Stat, sorted: &[f64], s: &Summary) -> f64 {
     }
 }
 
-/// Each baseline run's common factor against the pooled values (`None` for runs where too few
-/// handlers qualify).
-fn baseline_run_factors(baseline: &Baseline, rules: &BTreeMap<&str, Rule>, min_handlers: usize) -> Vec<Option<f64>> {
-    (0..baseline.runs.len())
-        .map(|r| {
-            let ratios: Vec<f64> = baseline
-                .handlers
-                .iter()
-                .filter_map(|(k, h)| {
-                    let rule = &rules[k.as_str()];
-                    let run = h.runs.get(r)?.as_ref()?;
-                    (!rule.ignore && run.count as usize >= rule.min_samples && run.p50 > 0.0 && h.pooled.p50 > 0.0)
-                        .then(|| run.p50 / h.pooled.p50)
-                })
-                .collect();
-            (ratios.len() >= min_handlers).then(|| median(&ratios))
-        })
-        .collect()
+/// `P(T > t)` for Student's t with `df` degrees of freedom (normal above 1,000).
+fn t_sf(t: f64, df: f64) -> f64 {
+    if !df.is_finite() || df > 1000.0 {
+        return Normal::standard().sf(t);
+    }
+    StudentsT::new(0.0, 1.0, df.max(1.0)).map_or_else(|_| Normal::standard().sf(t), |d| d.sf(t))
+}
+
+/// The `p` quantile of Student's t with `df` degrees of freedom.
+fn t_quantile(p: f64, df: f64) -> f64 {
+    if !df.is_finite() || df > 1000.0 {
+        return Normal::standard().inverse_cdf(p);
+    }
+    StudentsT::new(0.0, 1.0, df.max(1.0)).map_or_else(|_| Normal::standard().inverse_cdf(p), |d| d.inverse_cdf(p))
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1}%", x * 100.0)
+}
+
+/// A p-value in few characters: `0.003`, `2e-7`.
+fn p_text(p: f64) -> String {
+    if p >= 0.001 { format!("{}", (p * 1000.0).round() / 1000.0) } else { format!("{p:.0e}") }
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 fn median(v: &[f64]) -> f64 {

@@ -4,6 +4,17 @@
 //! `x[0..n]` and quantile `q`, `h = (n−1)·q`, `Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])` —
 //! Hyndman & Fan type 7, numpy's default and k6's. The standard deviation is the sample one
 //! (divisor n−1; 0 for a single value).
+//!
+//! The **typical duration** is the geometric mean, `exp(mean(ln(x + c))) − c` with
+//! `c = LOG_OFFSET_MS` = 0.1 ms, so that a logged `0ms` (the BeatExecutor's integer for a
+//! sub-millisecond beat) has a finite logarithm that is not an outlier: the offset changes the
+//! typical value only of handlers far below the gate's default 0.5 ms floor. Durations are right-skewed and roughly
+//! log-normal; on the log scale they are close to normal, so the mean of the logarithms is the
+//! efficient estimate of their location (the maximum-likelihood one for a log-normal: the
+//! median needs π/2 ≈ 1.57 times the samples for the same precision, and the arithmetic mean
+//! is pulled by the long right tail). The summary keeps `log_mean` and `log_sd` (sample
+//! standard deviation, n−1) of `ln(x + c)`: with the count they are all a two-sample test on
+//! the logarithms needs, so the baseline keeps no samples.
 
 use serde::Serialize;
 
@@ -19,12 +30,31 @@ pub struct Summary {
     pub p90: f64,
     pub p95: f64,
     pub p99: f64,
+    /// Mean of `ln(x + LOG_OFFSET_MS)`.
+    pub log_mean: f64,
+    /// Sample standard deviation of `ln(x + LOG_OFFSET_MS)` (0 for a single value).
+    pub log_sd: f64,
+}
+
+/// Added to every duration before its logarithm is taken (ms).
+pub const LOG_OFFSET_MS: f64 = 0.1;
+
+/// `ln(x + LOG_OFFSET_MS)`, for a duration `x ≥ 0` (a negative one counts as 0).
+pub fn log_duration(x: f64) -> f64 {
+    (x.max(0.0) + LOG_OFFSET_MS).ln()
+}
+
+/// The duration whose [`log_duration`] is `l`.
+pub fn from_log(l: f64) -> f64 {
+    (l.exp() - LOG_OFFSET_MS).max(0.0)
 }
 
 /// A statistic the gate and the baseline know by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stat {
+    /// The geometric mean: the location of a right-skewed duration (see the module doc).
+    Typical,
     Avg,
     P50,
     P90,
@@ -34,10 +64,11 @@ pub enum Stat {
 }
 
 impl Stat {
-    pub const ALL: [Stat; 6] = [Stat::Avg, Stat::P50, Stat::P90, Stat::P95, Stat::P99, Stat::Max];
+    pub const ALL: [Stat; 7] = [Stat::Typical, Stat::Avg, Stat::P50, Stat::P90, Stat::P95, Stat::P99, Stat::Max];
 
     pub fn name(self) -> &'static str {
         match self {
+            Stat::Typical => "typical",
             Stat::Avg => "avg",
             Stat::P50 => "p50",
             Stat::P90 => "p90",
@@ -51,6 +82,7 @@ impl Stat {
         Stat::ALL.into_iter().find(|st| st.name() == s).or(match s {
             "mean" => Some(Stat::Avg),
             "median" => Some(Stat::P50),
+            "geomean" => Some(Stat::Typical),
             _ => None,
         })
     }
@@ -62,12 +94,13 @@ impl Stat {
             Stat::P90 => Some(0.9),
             Stat::P95 => Some(0.95),
             Stat::P99 => Some(0.99),
-            Stat::Avg | Stat::Max => None,
+            Stat::Typical | Stat::Avg | Stat::Max => None,
         }
     }
 
     pub fn of(self, s: &Summary) -> f64 {
         match self {
+            Stat::Typical => from_log(s.log_mean),
             Stat::Avg => s.mean,
             Stat::P50 => s.p50,
             Stat::P90 => s.p90,
@@ -96,6 +129,8 @@ pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
     let total: f64 = sorted.iter().sum();
     let mean = total / n as f64;
     let var = if n > 1 { sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
+    let log_mean = sorted.iter().map(|&v| log_duration(v)).sum::<f64>() / n as f64;
+    let log_var = if n > 1 { sorted.iter().map(|&v| (log_duration(v) - log_mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
     Some(Summary {
         count: n as u64,
         total,
@@ -107,6 +142,8 @@ pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
         p90: quantile_sorted(sorted, 0.90),
         p95: quantile_sorted(sorted, 0.95),
         p99: quantile_sorted(sorted, 0.99),
+        log_mean,
+        log_sd: log_var.sqrt(),
     })
 }
 
@@ -134,6 +171,11 @@ mod tests {
         assert_eq!((s.p50, s.count, s.total, s.min, s.max, s.mean), (5.5, 10, 55.0, 1.0, 10.0, 5.5));
         assert!((s.p90 - 9.1).abs() < 1e-12 && (s.p95 - 9.55).abs() < 1e-12 && (s.p99 - 9.91).abs() < 1e-12);
         assert!((s.stddev - 3.0276503540974917).abs() < 1e-12);
+        // The geometric mean of 1..=10 is 4.529 (10!^(1/10)); with the 0.1 ms offset,
+        // exp(mean(ln(x + 0.1))) − 0.1.
+        let expect = (v.iter().map(|x| (x + 0.1f64).ln()).sum::<f64>() / 10.0).exp() - 0.1;
+        assert!((Stat::Typical.of(&s) - expect).abs() < 1e-12 && (expect - 4.529).abs() < 0.05, "{expect}");
+        assert_eq!(log_duration(0.0), 0.1f64.ln());
     }
 
     #[test]
@@ -148,6 +190,9 @@ mod tests {
         fn ordered_and_order_independent(mut v in proptest::collection::vec(0.0f64..1e6, 1..200)) {
             let s = summarize(&v).unwrap();
             prop_assert!(s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.max);
+            // The geometric mean lies between min and max, and never above the arithmetic mean.
+            let typical = Stat::Typical.of(&s);
+            prop_assert!(typical >= s.min - 1e-9 && typical <= s.max + 1e-9 && typical <= s.mean + 1e-9);
             v.reverse();
             prop_assert_eq!(summarize(&v).unwrap(), s);
         }

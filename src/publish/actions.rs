@@ -77,24 +77,8 @@ pub fn annotations(c: &Comparison) -> String {
             continue;
         }
         *count += 1;
-        let stat = h.headline_stat();
-        let mut message = match stat {
-            Some(s) => format!(
-                "{} {} {:+.1}% ({:.2} → {:.2} ms, interval {:+.1}% … {:+.1}%): {}",
-                h.key,
-                s.stat.name(),
-                s.change.unwrap_or(0.0) * 100.0,
-                s.base.unwrap_or(0.0),
-                s.now.unwrap_or(0.0),
-                s.lower.unwrap_or(0.0) * 100.0,
-                s.upper.unwrap_or(0.0) * 100.0,
-                h.verdict.name()
-            ),
-            None => format!("{}: {}", h.key, h.verdict.name()),
-        };
-        for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
-            message.push_str(&format!("; budget {} broken", b.budget));
-        }
+        // The reason names the statistic, its change and interval, and why it decides.
+        let message = format!("{} {}: {}", h.key, h.verdict.name(), h.reason);
         out.push_str(&format!("::{kind} title={}::{}\n", escape_property(&format!("perfgate: {}", h.key)), escape_data(&message)));
     }
     if c.drift.verdict == Verdict::Regressed {
@@ -139,7 +123,7 @@ mod tests {
         let a = annotations(&c);
         assert_eq!(a.lines().filter(|l| l.starts_with("::error ")).count(), 10, "{a}");
         assert!(a.ends_with("::notice title=perfgate::2 more handler(s) changed; see the job summary\n"), "{a}");
-        assert!(a.contains("::error title=perfgate%3A P.h00::P.h00 p95 +"), "{a}");
+        assert!(a.contains("::error title=perfgate%3A P.h00::P.h00 regressed: typical +"), "{a}");
     }
 
     #[test]

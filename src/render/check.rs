@@ -133,6 +133,10 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
         for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
             let _ = write!(out, " (budget {} broken: {})", b.budget, b.value.map_or("–".into(), ms));
         }
+        if h.verdict != Verdict::Unchanged {
+            let why = headline(h).filter(|s| s.verdict == h.verdict).map_or(h.reason.as_str(), |s| s.reason.as_str());
+            let _ = write!(out, " — {}", escape::terminal(why));
+        }
         out.push('\n');
     }
     let hidden = cmp.handlers.len() - rows.len();
@@ -175,13 +179,13 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "<!-- perfgate:{} -->", c.id);
     let regressed = cmp.counts.get(&Verdict::Regressed).copied().unwrap_or(0) + cmp.counts.get(&Verdict::OverBudget).copied().unwrap_or(0);
-    let headline = match cmp.outcome {
+    let title = match cmp.outcome {
         Outcome::Fail if regressed > 0 => format!("{regressed} handler{} regressed", if regressed == 1 { "" } else { "s" }),
         Outcome::Fail => "the run failed the gate".to_owned(),
         Outcome::Warn => "no regression, with warnings".to_owned(),
         Outcome::Pass => "no regression".to_owned(),
     };
-    let _ = writeln!(out, "## {icon} perfgate: {headline}\n");
+    let _ = writeln!(out, "## {icon} perfgate: {title}\n");
     let _ = writeln!(
         out,
         "**{word}** — {} — compared with {} baseline run{}.\n",
@@ -202,6 +206,10 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
         let mut verdict = format!("{} {}", h.verdict.emoji(), h.verdict.name());
         for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
             let _ = write!(verdict, " ({} broken)", escape::markdown_code(&b.budget));
+        }
+        if h.verdict != Verdict::Unchanged {
+            let why = headline(h).filter(|s| s.verdict == h.verdict).map_or(h.reason.as_str(), |s| s.reason.as_str());
+            let _ = write!(verdict, ": {}", escape::markdown_text(why));
         }
         let source = c
             .report

@@ -49,6 +49,24 @@ pub fn markdown_code(s: &str) -> String {
     format!("{fence}{pad}{clean}{pad}{fence}")
 }
 
+/// For markdown prose in a table cell (a verdict's reason): every ASCII punctuation character
+/// that markdown or HTML could read is backslash-escaped (so no emphasis, link, HTML, mention
+/// or marker), and line breaks become spaces.
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            c if c.is_control() => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '@' | '!' | '(' | ')' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +82,7 @@ mod tests {
         assert_eq!(markdown_code("`"), "`` ` ``");
         assert_eq!(markdown_code("<!-- perfgate:default -->"), "`<!-\u{200B}- perfgate:default -->`");
         assert_eq!(markdown_code("a\nb"), "`a b`");
+        assert_eq!(markdown_text("typical +5% [+1%, +9%] <!-- @x |"), "typical +5% \\[+1%, +9%\\] \\<\\!-- \\@x \\|");
     }
 
     proptest! {

@@ -195,11 +195,11 @@
     if (c) {
       const table = el("table");
       const head = el("tr");
-      for (const x of ["Statistic", "Baseline", "Now", "Change", "Interval", "Verdict"]) head.appendChild(el("th", x));
+      for (const x of ["Statistic", "Baseline", "Now", "Change", "Interval", "Verdict", "Why"]) head.appendChild(el("th", x));
       table.appendChild(head);
       for (const st of c.stats) {
         const tr = el("tr");
-        for (const x of [st.stat + (st.gated ? "" : " (warn only)"), fmt(st.base), fmt(st.now), pct(st.change), st.lower === null ? "–" : pct(st.lower) + " … " + pct(st.upper), st.verdict]) tr.appendChild(el("td", x));
+        for (const x of [st.stat + (st.gated ? "" : " (warn only)"), fmt(st.base), fmt(st.now), pct(st.change), st.lower === null ? "–" : pct(st.lower) + " … " + pct(st.upper), st.verdict, st.reason]) tr.appendChild(el("td", x));
         table.appendChild(tr);
       }
       cmp.appendChild(el("p", "Against the baseline (" + c.baseCount + " baseline samples, " + c.nowCount + " now): " + c.verdict + "."));
