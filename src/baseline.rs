@@ -321,19 +321,7 @@ impl Baseline {
 }
 
 fn h_empty() -> RunSummary {
-    RunSummary {
-        count: 0,
-        mean: 0.0,
-        stddev: 0.0,
-        min: 0.0,
-        max: 0.0,
-        p50: 0.0,
-        p90: 0.0,
-        p95: 0.0,
-        p99: 0.0,
-        log_mean: 0.0,
-        log_sd: 0.0,
-    }
+    RunSummary { count: 0, mean: 0.0, stddev: 0.0, min: 0.0, max: 0.0, p50: 0.0, p90: 0.0, p95: 0.0, p99: 0.0, log_mean: 0.0, log_sd: 0.0 }
 }
 
 /// `sha256` of bytes, lowercase hex.

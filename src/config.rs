@@ -93,8 +93,9 @@ impl Budget {
         } else {
             return Err(format!("cannot parse budget {text:?}: expected \"STAT < VALUE\" such as \"p95 < 12ms\""));
         };
-        let stat = Stat::parse(stat.trim())
-            .ok_or_else(|| format!("cannot parse budget {text:?}: unknown statistic {:?} (typical, avg, p50, p90, p95, p99, max)", stat.trim()))?;
+        let stat = Stat::parse(stat.trim()).ok_or_else(|| {
+            format!("cannot parse budget {text:?}: unknown statistic {:?} (typical, avg, p50, p90, p95, p99, max)", stat.trim())
+        })?;
         let rest = rest.trim();
         let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         let value: f64 =
@@ -230,8 +231,7 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
     if !(0.5..1.0).contains(&confidence) {
         return Err(format!("gate.confidence: expected a level between 0.5 and 1 (exclusive), got {confidence}"));
     }
-    let false_alarm_rate =
-        raw.false_alarm_rate.map(|v| percent("gate.false_alarm_rate", &v)).transpose()?.unwrap_or(d.false_alarm_rate);
+    let false_alarm_rate = raw.false_alarm_rate.map(|v| percent("gate.false_alarm_rate", &v)).transpose()?.unwrap_or(d.false_alarm_rate);
     if !(false_alarm_rate > 0.0 && false_alarm_rate < 0.5) {
         return Err(format!("gate.false_alarm_rate: expected a rate above 0% and below 50%, got {}%", false_alarm_rate * 100.0));
     }

@@ -389,8 +389,11 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             cmp.budgets.push(BudgetCheck { budget: b.text.clone(), value: value.map(round3), ok: value.map(|v| b.holds(v)) });
         }
         if let (Some(b), Some(c)) = (base, now) {
-            let stats_list =
-                rule.stats.iter().map(|s| (*s, true)).chain(rule.warn_stats.iter().filter(|s| !rule.stats.contains(s)).map(|s| (*s, false)));
+            let stats_list = rule
+                .stats
+                .iter()
+                .map(|s| (*s, true))
+                .chain(rule.warn_stats.iter().filter(|s| !rule.stats.contains(s)).map(|s| (*s, false)));
             for (stat, gated) in stats_list {
                 cmp.stats.push(measure(stat, gated, b, c, rule, &ctx));
             }
@@ -419,15 +422,15 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
                     decide(s, alpha, down.get(&(i, j)).copied(), tests);
                 }
                 // A statistic without enough samples decides only when every one lacks them.
-                h.stats
-                    .iter()
-                    .filter(|s| s.verdict != Verdict::Insufficient)
-                    .min_by_key(|s| s.verdict)
-                    .or_else(|| h.stats.first())
-                    .map_or((Verdict::Unchanged, "no statistic compared".to_owned()), |s| match (s.change, s.lower, s.upper) {
-                        (Some(c), Some(l), Some(u)) => (s.verdict, format!("{} {} [{}, {}]: {}", s.stat.name(), pct(c), pct(l), pct(u), s.reason)),
+                h.stats.iter().filter(|s| s.verdict != Verdict::Insufficient).min_by_key(|s| s.verdict).or_else(|| h.stats.first()).map_or(
+                    (Verdict::Unchanged, "no statistic compared".to_owned()),
+                    |s| match (s.change, s.lower, s.upper) {
+                        (Some(c), Some(l), Some(u)) => {
+                            (s.verdict, format!("{} {} [{}, {}]: {}", s.stat.name(), pct(c), pct(l), pct(u), s.reason))
+                        }
                         _ => (s.verdict, s.reason.clone()),
-                    })
+                    },
+                )
             }
         };
         h.verdict = verdict;
@@ -571,9 +574,7 @@ fn measure(stat: Stat, gated: bool, base: &Base, now: &Current, rule: &Rule, ctx
     let needed = rule.min_samples.max(tail);
     let base_value = match stat {
         Stat::Typical => stats::from_log(base.level),
-        _ => {
-            base.runs.iter().map(|(i, r)| r.count as f64 * stat.of(&r.summary()) * (-ctx.rho[*i]).exp()).sum::<f64>() / n_b as f64
-        }
+        _ => base.runs.iter().map(|(i, r)| r.count as f64 * stat.of(&r.summary()) * (-ctx.rho[*i]).exp()).sum::<f64>() / n_b as f64,
     };
     let now_value = stat.of(&now.summary);
     let mut out = StatComparison {

@@ -45,15 +45,31 @@ pub struct GenerateArgs {
     /// every handler — a regression to catch.
     #[arg(long, value_name = "HANDLER=FACTOR", value_parser = parse_slow)]
     pub slow: Vec<(String, f64)>,
+    /// Instead of the demo app, a suite of N handlers shaped like a real end-to-end suite:
+    /// sequences of three beats called log-uniformly 5–130 times per 1,000 executions, medians
+    /// log-uniform 1–20 ms, σ_ln 0.3–0.8 per handler. The suite is fixed by --suite-seed, so runs
+    /// with different --seed are runs of the same app.
+    #[arg(long, value_name = "N")]
+    pub suite: Option<usize>,
+    /// The suite's seed (its handlers, durations and call frequencies).
+    #[arg(long, default_value_t = 7)]
+    pub suite_seed: u64,
+    /// Multiply every duration: the runner's speed for this run (1.1 = 10% slower).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_factor)]
+    pub drift: f64,
+}
+
+fn parse_factor(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !(f.is_finite() && f > 0.0) {
+        return Err(format!("{s:?} must be positive"));
+    }
+    Ok(f)
 }
 
 fn parse_slow(s: &str) -> Result<(String, f64), String> {
     let (name, factor) = s.rsplit_once('=').ok_or("expected Plugin.handler=FACTOR")?;
-    let f: f64 = factor.parse().map_err(|_| format!("{factor:?} is not a number"))?;
-    if !(f.is_finite() && f > 0.0) {
-        return Err(format!("{factor:?} must be positive"));
-    }
-    Ok((name.to_owned(), f))
+    Ok((name.to_owned(), parse_factor(factor)?))
 }
 
 struct BeatDef {
@@ -134,6 +150,78 @@ const APP: &[SequenceDef] = &[
         beats: &[b(1, "app:ui:theme:get", "Get Theme", "getCurrentTheme", 3.0), b(2, "app:ui:theme:notify", "Notify UI", "notifyUi", 1.5)],
     },
 ];
+
+/// A sequence as the generator writes it (the demo app's, or a suite's).
+struct Seq {
+    id: String,
+    name: String,
+    plugin: String,
+    movement: String,
+    beats: Vec<Beat>,
+    /// Relative call frequency.
+    weight: f64,
+}
+
+struct Beat {
+    beat: u32,
+    event: String,
+    title: String,
+    handler: String,
+    mean_ms: f64,
+    sigma: f64,
+}
+
+fn demo_app() -> Vec<Seq> {
+    APP.iter()
+        .map(|s| Seq {
+            id: s.id.into(),
+            name: s.name.into(),
+            plugin: s.plugin.into(),
+            movement: s.movement.into(),
+            beats: s
+                .beats
+                .iter()
+                .map(|b| Beat {
+                    beat: b.beat,
+                    event: b.event.into(),
+                    title: b.title.into(),
+                    handler: b.handler.into(),
+                    mean_ms: b.mean_ms,
+                    sigma: 0.3,
+                })
+                .collect(),
+            weight: 1.0,
+        })
+        .collect()
+}
+
+/// A suite of `handlers` handlers in sequences of three beats (see [`GenerateArgs::suite`]).
+fn suite_app(handlers: usize, seed: u64) -> Vec<Seq> {
+    let mut rng = Rng::new(seed);
+    let log_uniform = |rng: &mut Rng, lo: f64, hi: f64| (lo.ln() + rng.unit() * (hi / lo).ln()).exp();
+    (0..handlers.div_ceil(3))
+        .map(|k| {
+            let beats = (0..3.min(handlers - 3 * k))
+                .map(|j| Beat {
+                    beat: j as u32 + 1,
+                    event: format!("suite:area{k:02}:step{}", j + 1),
+                    title: format!("Step {}", j + 1),
+                    handler: format!("step{}Area{k:02}", j + 1),
+                    mean_ms: log_uniform(&mut rng, 1.0, 20.0),
+                    sigma: 0.3 + 0.5 * rng.unit(),
+                })
+                .collect();
+            Seq {
+                id: format!("suite-area{k:02}-symphony"),
+                name: format!("Suite Area {k:02}"),
+                plugin: format!("SuiteArea{k:02}Plugin"),
+                movement: "Run".into(),
+                beats,
+                weight: log_uniform(&mut rng, 5.0, 130.0),
+            }
+        })
+        .collect()
+}
 
 /// What analyze must find.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -218,7 +306,11 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
     let catalog = args.out.join("json-sequences").join("demo");
     std::fs::create_dir_all(&logs).map_err(werr(&logs))?;
     std::fs::create_dir_all(&catalog).map_err(werr(&catalog))?;
-    for seq in APP {
+    let app = match args.suite {
+        Some(n) if n > 0 => suite_app(n, args.suite_seed),
+        _ => demo_app(),
+    };
+    for seq in &app {
         let json = serde_json::json!({
             "pluginId": seq.plugin,
             "id": seq.id,
@@ -248,7 +340,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
             bytes: 0,
             line: String::new(),
         };
-        write_file(&mut w, &mut rng, args, &mut truth).map_err(werr(&path))?;
+        write_file(&mut w, &mut rng, args, &app, &mut truth).map_err(werr(&path))?;
         w.out.flush().map_err(werr(&path))?;
     }
     let path = args.out.join("truth.json");
@@ -256,7 +348,8 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn write_file<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, truth: &mut Truth) -> std::io::Result<()> {
+fn write_file<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, app: &[Seq], truth: &mut Truth) -> std::io::Result<()> {
+    let total_weight: f64 = app.iter().map(|s| s.weight).sum();
     w.raw("")?;
     if !args.clean {
         // H4: the capture starts after a beat's T2 — its T4 and T3 are an orphan.
@@ -284,14 +377,25 @@ fn write_file<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, t
             2 => Envelope::Plain,
             _ => Envelope::Cypress,
         };
-        let seq = &APP[rng.below(APP.len())];
+        let seq = if args.suite.is_some() {
+            // Weighted: a few sequences run often, most rarely.
+            let mut pick = rng.unit() * total_weight;
+            app.iter()
+                .find(|s| {
+                    pick -= s.weight;
+                    pick < 0.0
+                })
+                .unwrap_or(&app[app.len() - 1])
+        } else {
+            &app[rng.below(app.len())]
+        };
         completed += 1;
         write_execution(w, rng, args, seq, completed, truth)?;
         w.clock_ms += 5 + rng.below(200) as i64;
     }
     if !args.clean {
         // The capture ends mid-beat.
-        let seq = &APP[0];
+        let seq = &app[0];
         w.msg(&format!("🎼 ExecutionQueue: Now executing \"{}\"", seq.name), true, None)?;
         w.msg(&format!("⏱️ PerformanceTracker: Started timing beat 1 for {}", seq.name), true, None)?;
         truth.incomplete += 1;
@@ -303,7 +407,7 @@ fn write_execution<W: Write>(
     w: &mut Writer<W>,
     rng: &mut Rng,
     args: &GenerateArgs,
-    seq: &SequenceDef,
+    seq: &Seq,
     n: u64,
     truth: &mut Truth,
 ) -> std::io::Result<()> {
@@ -343,8 +447,8 @@ fn write_execution<W: Write>(
         }
         w.msg(&format!("🎽 DataBaton: No changes | seq={} beat={} event={} handler=?", seq.name, beat.beat, beat.event), true, None)?;
         let key = format!("{}.{}", seq.plugin, beat.handler);
-        let slow: f64 = args.slow.iter().filter(|(n, _)| n == "*" || *n == key).map(|(_, f)| f).product();
-        let perf = (beat.mean_ms * slow * (0.3 * rng.normal()).exp() * 100.0).round() / 100.0;
+        let slow: f64 = args.drift * args.slow.iter().filter(|(n, _)| n == "*" || *n == key).map(|(_, f)| f).product::<f64>();
+        let perf = (beat.mean_ms * slow * (beat.sigma * rng.normal()).exp() * 100.0).round() / 100.0;
         w.clock_ms += perf.ceil() as i64;
         let exec = (perf + rng.unit() * 1.6 - 0.8).round().max(0.0);
         let hard = !args.clean;

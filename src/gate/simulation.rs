@@ -52,8 +52,7 @@ impl Suite {
 
     /// A handler with 40–80 executions per run at 1× (the regression's target), at random.
     fn pick_mid(&self, rng: &mut Rng, shape: Shape) -> usize {
-        let mids: Vec<usize> =
-            (0..HANDLERS).filter(|&h| (40.0..=80.0).contains(&(self.handlers[h].2 / shape.size))).collect();
+        let mids: Vec<usize> = (0..HANDLERS).filter(|&h| (40.0..=80.0).contains(&(self.handlers[h].2 / shape.size))).collect();
         mids[rng.below(mids.len())]
     }
 
@@ -104,7 +103,13 @@ fn trial(seed: u64, shape: Shape, change: &Change, gate: &GateConfig) -> Trial {
     };
     let candidate = suite.run(&mut rng, shape, &|h| match change {
         Change::None => 1.0,
-        Change::One(f) => if Some(h) == target { *f } else { 1.0 },
+        Change::One(f) => {
+            if Some(h) == target {
+                *f
+            } else {
+                1.0
+            }
+        }
         Change::All(f) => *f,
     });
     let comparison = compare(&baseline, &candidate, gate);
@@ -117,7 +122,6 @@ fn trial(seed: u64, shape: Shape, change: &Change, gate: &GateConfig) -> Trial {
 
 /// Over `TRIALS` trials (two threads): how often `hit` held, and how often the plain rule failed.
 fn rate(scenario: u64, shape: Shape, change: Change, hit: fn(&Trial) -> bool) -> (f64, f64) {
-
     let gate = GateConfig::default();
     let counts = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2u64)
@@ -182,7 +186,8 @@ fn false_alarm_and_detection_rates() {
         row("every handler ×1.5: runs failed", rate(11, REAL, Change::All(1.5), fails), true, 80.0),
         row("handlers with ≥ 10 samples never insufficient", rate(12, REAL, Change::None, none_insufficient_from_ten), true, 100.0),
     ];
-    let mut table = String::from("| scenario (default config, 300 trials each) | perfgate | bound | plain p95 > 25% |\n|---|---:|---:|---:|\n");
+    let mut table =
+        String::from("| scenario (default config, 300 trials each) | perfgate | bound | plain p95 > 25% |\n|---|---:|---:|---:|\n");
     for r in &rows {
         let bound = format!("{} {}%", if r.bound.0 { "≥" } else { "≤" }, r.bound.1);
         table.push_str(&format!("| {} | {:.1}% | {bound} | {:.1}% |\n", r.name, r.ours * 100.0, r.plain * 100.0));

@@ -234,3 +234,74 @@ fn snapshot_markdown_and_json() {
     let o = perfgate(dir.path(), &["check", "slow/logs", "--top", "5"]);
     insta::assert_snapshot!("check_terminal", stdout(&o));
 }
+
+/// A suite shaped like a real one (80 handlers called 4–130 times per run, σ 0.3–0.8, every run
+/// on a runner of its own speed, the hard cases of the grammar mixed in): three baseline runs,
+/// then an unchanged run (passes) and a run with one handler twice as slow (fails on it) — and
+/// the same against a one-run baseline, a team's first day.
+#[test]
+fn real_shaped_suite_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = |out: &str, seed: &str, drift: &str, extra: &[&str]| {
+        let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "80", "--executions", "1000", "--drift", drift];
+        args.extend_from_slice(extra);
+        let o = perfgate(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    for (seed, drift) in [("1", "0.95"), ("2", "1.08"), ("3", "1.0")] {
+        let out = format!("base{seed}");
+        suite(&out, seed, drift, &[]);
+        let o = perfgate(dir.path(), &["update-baseline", &format!("{out}/logs")]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        if seed == "1" {
+            let o = perfgate(dir.path(), &["update-baseline", &format!("{out}/logs"), "--baseline", "one.json"]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        }
+    }
+    // The regression's target: a handler with 40–80 executions per run, as most are.
+    let truth = json(&dir.path().join("base1/truth.json"));
+    let target = truth["samples"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len()))
+        .map(|(k, _)| k.clone())
+        .expect("a handler with 40–80 samples");
+    suite("same", "4", "0.97", &[]);
+    suite("slow", "5", "1.04", &["--slow", &format!("{target}=2")]);
+    let verdicts = |args: &[&str]| {
+        let o = perfgate(dir.path(), args);
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+        let regressed: Vec<String> = r["comparison"]["handlers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["verdict"] == "regressed")
+            .map(|h| h["key"].as_str().unwrap().to_owned())
+            .collect();
+        let insufficient_from_ten = r["comparison"]["handlers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["verdict"] == "insufficient" && h["baseCount"].as_u64() >= Some(10) && h["nowCount"].as_u64() >= Some(10))
+            .count();
+        (o.status.code(), regressed, insufficient_from_ten, r)
+    };
+    let (code, regressed, insufficient, r) = verdicts(&["check", "same/logs", "--format", "json"]);
+    assert_eq!((code, regressed.len(), insufficient), (Some(0), 0, 0), "{:#}", r["comparison"]["drift"]);
+    let (code, regressed, insufficient, r) = verdicts(&["check", "slow/logs", "--format", "json"]);
+    assert_eq!((code, regressed.clone(), insufficient), (Some(1), vec![target.clone()], 0), "{:#}", r["comparison"]["drift"]);
+    // The verdict explains itself: the statistic, its numbers, the family it was tested in.
+    let h = r["comparison"]["handlers"].as_array().unwrap().iter().find(|h| h["key"] == target.as_str()).unwrap();
+    let typical = h["stats"].as_array().unwrap().iter().find(|s| s["stat"] == "typical").unwrap();
+    assert_eq!(typical["verdict"], "regressed");
+    assert!(typical["change"].as_f64().unwrap() > 0.5 && typical["lower"].as_f64().unwrap() > 0.1, "{typical:#}");
+    assert!(typical["adjustedP"].as_f64().unwrap() <= 0.01 && typical["threshold"] == 0.1, "{typical:#}");
+    assert!(h["reason"].as_str().unwrap().starts_with("typical +"), "{h:#}");
+    assert_eq!(r["comparison"]["family"]["level"], 0.01);
+    // A team's first day: one baseline run.
+    let (code, regressed, _, _) = verdicts(&["check", "slow/logs", "--format", "json", "--baseline", "one.json"]);
+    assert_eq!((code, regressed), (Some(1), vec![target.clone()]));
+    let (code, regressed, _, _) = verdicts(&["check", "same/logs", "--format", "json", "--baseline", "one.json"]);
+    assert_eq!((code, regressed.len()), (Some(0), 0));
+}
