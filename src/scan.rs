@@ -625,6 +625,9 @@ mod tests {
             noise,
             clean: false,
             slow: Vec::new(),
+            suite: None,
+            suite_seed: 7,
+            drift: 1.0,
         };
         crate::generate::run(&args).unwrap();
         dir

@@ -161,7 +161,8 @@ fn none_insufficient_from_ten(t: &Trial) -> bool {
 struct Row {
     name: &'static str,
     ours: f64,
-    plain: f64,
+    /// The plain rule's failed runs, where that is the comparable number.
+    plain: Option<f64>,
     /// The bound the test asserts: (at least?, percent).
     bound: (bool, f64),
 }
@@ -171,26 +172,28 @@ fn false_alarm_and_detection_rates() {
     let big = Shape { size: 3.0, ..REAL };
     let first_day = Shape { baseline_runs: 1, ..REAL };
     let jittery = Shape { jitter: 0.06, ..REAL };
-    let row = |name, (ours, plain): (f64, f64), at_least, percent| Row { name, ours, plain, bound: (at_least, percent) };
+    let row = |name, (ours, plain): (f64, f64), at_least, percent| Row { name, ours, plain: Some(plain), bound: (at_least, percent) };
+    let own = |name, (ours, _): (f64, f64), at_least, percent| Row { name, ours, plain: None, bound: (at_least, percent) };
     let rows = [
         row("unchanged: runs failed", rate(1, REAL, Change::None, fails), false, 1.0),
         row("unchanged, 3× size: runs failed", rate(2, big, Change::None, fails), false, 1.0),
         row("unchanged, 6% per-handler jitter: runs failed", rate(3, jittery, Change::None, fails), false, 2.5),
         row("unchanged, 1 baseline run: runs failed", rate(4, first_day, Change::None, fails), false, 5.0),
-        row("unchanged: runs with a warning", rate(5, REAL, Change::None, warns_or_fails), false, 30.0),
+        own("unchanged: runs with a warning", rate(5, REAL, Change::None, warns_or_fails), false, 30.0),
         row("one handler ×2 (40–80 samples): caught", rate(6, REAL, Change::One(2.0), caught), true, 97.0),
         row("one handler ×2, 1 baseline run: caught", rate(7, first_day, Change::One(2.0), caught), true, 90.0),
         row("one handler ×1.5 (40–80 samples): caught", rate(8, REAL, Change::One(1.5), caught), true, 75.0),
         row("one handler ×1.5, 3× size (120–240): caught", rate(9, big, Change::One(1.5), caught), true, 90.0),
         row("one handler ×1.25, 3× size: caught", rate(10, big, Change::One(1.25), caught), true, 30.0),
         row("every handler ×1.5: runs failed", rate(11, REAL, Change::All(1.5), fails), true, 80.0),
-        row("handlers with ≥ 10 samples never insufficient", rate(12, REAL, Change::None, none_insufficient_from_ten), true, 100.0),
+        own("runs where no handler with ≥ 10 samples on both sides is insufficient", rate(12, REAL, Change::None, none_insufficient_from_ten), true, 100.0),
     ];
     let mut table =
-        String::from("| scenario (default config, 300 trials each) | perfgate | bound | plain p95 > 25% |\n|---|---:|---:|---:|\n");
+        String::from("| scenario (default config, 300 trials each) | perfgate | asserted | plain rule: runs failed |\n|---|---:|---:|---:|\n");
     for r in &rows {
         let bound = format!("{} {}%", if r.bound.0 { "≥" } else { "≤" }, r.bound.1);
-        table.push_str(&format!("| {} | {:.1}% | {bound} | {:.1}% |\n", r.name, r.ours * 100.0, r.plain * 100.0));
+        let plain = r.plain.map_or("–".to_owned(), |p| format!("{:.1}%", p * 100.0));
+        table.push_str(&format!("| {} | {:.1}% | {bound} | {plain} |\n", r.name, r.ours * 100.0));
     }
     println!("{table}");
     for r in &rows {
@@ -198,7 +201,7 @@ fn false_alarm_and_detection_rates() {
         assert!(ok, "{}: {:.1}% (bound {} {}%)", r.name, r.ours * 100.0, if r.bound.0 { "≥" } else { "≤" }, r.bound.1);
     }
     // The plain rule's detections come with its false alarms.
-    assert!(rows[0].plain > 0.2, "plain rule false alarms {}", rows[0].plain);
+    assert!(rows[0].plain.is_some_and(|p| p > 0.2), "plain rule false alarms {:?}", rows[0].plain);
     readme_table(&table);
 }
 
