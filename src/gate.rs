@@ -336,7 +336,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         .iter()
         .filter_map(|(k, c)| {
             let b = bases.get(k)?;
-            enough(k, b.count, c.summary.count).then(|| c.summary.log_mean - b.level)
+            enough(k, b.count, c.summary.count).then_some(c.summary.log_mean - b.level)
         })
         .collect();
     let (shift, shift_var) = if diffs.len() >= gate.drift_min_handlers {
@@ -511,7 +511,7 @@ fn baseline_shifts(bases: &mut BTreeMap<&str, Base>, rules: &BTreeMap<&str, Rule
                 .iter()
                 .filter_map(|(k, b)| {
                     let (_, s) = b.runs.iter().find(|(i, _)| *i == r)?;
-                    (s.count as usize >= rules[k].min_samples).then(|| s.log_mean - b.level)
+                    (s.count as usize >= rules[k].min_samples).then_some(s.log_mean - b.level)
                 })
                 .collect();
             *slot = (diffs.len() >= min_handlers).then(|| median(&diffs));
@@ -799,3 +799,78 @@ fn stddev(v: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod simulation;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holm_with_equal_weights_is_holm() {
+        // p = 0.01, 0.04, 0.03, 0.005 → sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 =
+        // 0.02, 0.03, 0.06, 0.04 → running maximum 0.02, 0.03, 0.06, 0.06.
+        let adj = holm_adjust(&[0.01, 0.04, 0.03, 0.005], &[1.0; 4]);
+        let expect = [0.03, 0.06, 0.06, 0.02];
+        for (a, e) in adj.iter().zip(expect) {
+            assert!((a - e).abs() < 1e-12, "{adj:?}");
+        }
+        // Weights: a test of weight 3 among weights 3, 1 is compared with 3/4 of α.
+        let adj = holm_adjust(&[0.006, 0.5], &[3.0, 1.0]);
+        assert!((adj[0] - 0.008).abs() < 1e-12 && (adj[1] - 0.5).abs() < 1e-12, "{adj:?}");
+    }
+
+    #[test]
+    fn weights_favour_tests_that_can_see_the_design_change() {
+        // Standard errors: hopeless (0.6), useful (0.1), certain (0.005).
+        let w = weights(&[0.6, 0.1, 0.005]);
+        assert!((w.iter().sum::<f64>() - 3.0).abs() < 1e-9, "{w:?}");
+        assert!(w[1] > 1.5 && w[1] > w[0] && w[0] > w[2], "{w:?}");
+        // Every test keeps its floor.
+        assert!(w.iter().all(|x| *x >= WEIGHT_FLOOR - 1e-12), "{w:?}");
+        // Equal precision: equal weights.
+        let w = weights(&[0.1; 5]);
+        assert!(w.iter().all(|x| (x - 1.0).abs() < 1e-9), "{w:?}");
+    }
+
+    #[test]
+    fn jitter_is_pooled_and_robust_to_one_changed_handler() {
+        let mut rng = crate::rng::Rng::new(3);
+        let runs = |rng: &mut crate::rng::Rng, jitter: f64, step: f64| -> Baseline {
+            let mut b = Baseline::empty(3);
+            for r in 0..3 {
+                let mut run = Run::default();
+                for h in 0..40 {
+                    let j = (jitter * rng.normal()).exp() * if h == 0 && r == 2 { step } else { 1.0 };
+                    let d = (0..400).map(|_| 5.0 * j * (0.4 * rng.normal()).exp()).collect();
+                    run.handlers.insert(format!("P.h{h:02}"), ("P".into(), format!("h{h:02}"), d));
+                }
+                b = b.append(&run, 3);
+            }
+            b
+        };
+        let gate = GateConfig::default();
+        let estimate = |b: &Baseline| {
+            let rules: BTreeMap<&str, Rule> = b.handlers.keys().map(|k| (k.as_str(), gate.rule_for(k))).collect();
+            let mut bases: BTreeMap<&str, Base> = b
+                .handlers
+                .iter()
+                .map(|(k, h)| {
+                    let runs: Vec<(usize, &RunSummary)> =
+                        h.runs.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r))).collect();
+                    let count = runs.iter().map(|(_, r)| r.count).sum();
+                    let ss = runs.iter().map(|(_, r)| (r.count as f64 - 1.0) * r.log_sd.powi(2)).sum();
+                    let ss_df = runs.iter().map(|(_, r)| r.count as f64 - 1.0).sum();
+                    (k.as_str(), Base { history: h, runs, count, level: 0.0, ss, ss_df, jitter_share: 1.0 / 3.0 })
+                })
+                .collect();
+            let rho: Vec<f64> = baseline_shifts(&mut bases, &rules, 3, 3).into_iter().map(|r| r.unwrap_or(0.0)).collect();
+            jitter(&bases, &rho).expect("estimated").sqrt()
+        };
+        let none = estimate(&runs(&mut rng, 0.0, 1.0));
+        let some = estimate(&runs(&mut rng, 0.05, 1.0));
+        // One handler 50% slower in the last run barely moves the pooled estimate.
+        let stepped = estimate(&runs(&mut rng, 0.0, 1.5));
+        assert!(none < 0.015, "{none}");
+        assert!((0.025..0.08).contains(&some), "{some}");
+        assert!(stepped < 0.015, "{stepped}");
+    }
+}

@@ -186,10 +186,16 @@ fn false_alarm_and_detection_rates() {
         row("one handler ×1.5, 3× size (120–240): caught", rate(9, big, Change::One(1.5), caught), true, 90.0),
         row("one handler ×1.25, 3× size: caught", rate(10, big, Change::One(1.25), caught), true, 30.0),
         row("every handler ×1.5: runs failed", rate(11, REAL, Change::All(1.5), fails), true, 80.0),
-        own("runs where no handler with ≥ 10 samples on both sides is insufficient", rate(12, REAL, Change::None, none_insufficient_from_ten), true, 100.0),
+        own(
+            "runs where no handler with ≥ 10 samples on both sides is insufficient",
+            rate(12, REAL, Change::None, none_insufficient_from_ten),
+            true,
+            100.0,
+        ),
     ];
-    let mut table =
-        String::from("| scenario (default config, 300 trials each) | perfgate | asserted | plain rule: runs failed |\n|---|---:|---:|---:|\n");
+    let mut table = String::from(
+        "| scenario (default config, 300 trials each) | perfgate | asserted | plain rule: runs failed |\n|---|---:|---:|---:|\n",
+    );
     for r in &rows {
         let bound = format!("{} {}%", if r.bound.0 { "≥" } else { "≤" }, r.bound.1);
         let plain = r.plain.map_or("–".to_owned(), |p| format!("{:.1}%", p * 100.0));
