@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::report::{Report, round3};
+use crate::report::{Report, round3, round6};
 use crate::stats::{self, Summary};
 
 pub const SCHEMA: u64 = 2;
@@ -78,12 +78,6 @@ pub struct RunSummary {
     /// Mean and sample standard deviation of `ln(ms + 0.1)` (see `stats`), to six decimals.
     pub log_mean: f64,
     pub log_sd: f64,
-}
-
-/// Six decimals: the logarithms' precision (a relative 10⁻⁶).
-fn round6(x: f64) -> f64 {
-    let r = (x * 1e6).round() / 1e6;
-    if r == 0.0 { 0.0 } else { r }
 }
 
 impl RunSummary {

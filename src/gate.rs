@@ -61,7 +61,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::baseline::{Baseline, HandlerHistory, Run, RunSummary};
 use crate::config::{GateConfig, Rule};
-use crate::report::round3;
+use crate::report::{round3, round6};
 use crate::stats::{self, Stat, Summary};
 
 /// Verdicts, most severe first.
@@ -189,6 +189,15 @@ impl HandlerComparison {
             .or_else(|| self.stats.iter().find(|s| s.change.is_some()))
     }
 
+    /// The reason without the statistic's numbers, for rows that show them: the deciding
+    /// statistic's own reason when the headline is that statistic, else the whole reason.
+    pub fn short_reason(&self) -> &str {
+        self.headline_stat()
+            .or_else(|| self.stats.first())
+            .filter(|s| s.verdict == self.verdict)
+            .map_or(self.reason.as_str(), |s| s.reason.as_str())
+    }
+
     /// The change that orders rows of one verdict: the headline statistic's.
     pub fn headline_change(&self) -> Option<f64> {
         self.headline_stat().and_then(|s| s.change)
@@ -274,6 +283,21 @@ struct Base<'a> {
     jitter_share: f64,
 }
 
+impl<'a> Base<'a> {
+    /// The runs the handler ran in; `None` when it has no samples (its level is set later).
+    fn new(history: &'a HandlerHistory) -> Option<Base<'a>> {
+        let runs: Vec<(usize, &RunSummary)> =
+            history.runs.iter().enumerate().filter_map(|(i, r)| r.as_ref().filter(|r| r.count > 0).map(|r| (i, r))).collect();
+        let count: u64 = runs.iter().map(|(_, r)| r.count).sum();
+        (count > 0).then(|| {
+            let ss = runs.iter().map(|(_, r)| (r.count as f64 - 1.0) * r.log_sd.powi(2)).sum();
+            let ss_df = runs.iter().map(|(_, r)| r.count as f64 - 1.0).sum();
+            let jitter_share = runs.iter().map(|(_, r)| (r.count as f64).powi(2)).sum::<f64>() / (count as f64).powi(2);
+            Base { history, runs, count, level: 0.0, ss, ss_df, jitter_share }
+        })
+    }
+}
+
 /// What one statistic's test needs beyond the handler's data.
 struct Context<'a> {
     rho: &'a [f64],
@@ -302,17 +326,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         .handlers
         .iter()
         .filter(|(k, _)| !rules[k.as_str()].ignore)
-        .filter_map(|(k, h)| {
-            let runs: Vec<(usize, &RunSummary)> =
-                h.runs.iter().enumerate().filter_map(|(i, r)| r.as_ref().filter(|r| r.count > 0).map(|r| (i, r))).collect();
-            let count: u64 = runs.iter().map(|(_, r)| r.count).sum();
-            (count > 0).then(|| {
-                let ss = runs.iter().map(|(_, r)| (r.count as f64 - 1.0) * r.log_sd.powi(2)).sum();
-                let ss_df = runs.iter().map(|(_, r)| r.count as f64 - 1.0).sum();
-                let jitter_share = runs.iter().map(|(_, r)| (r.count as f64).powi(2)).sum::<f64>() / (count as f64).powi(2);
-                (k.as_str(), Base { history: h, runs, count, level: 0.0, ss, ss_df, jitter_share })
-            })
-        })
+        .filter_map(|(k, h)| Some((k.as_str(), Base::new(h)?)))
         .collect();
 
     // 1. The baseline runs' shifts and the handlers' levels.
@@ -772,17 +786,14 @@ fn t_quantile(p: f64, df: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df.max(1.0)).map_or_else(|_| Normal::standard().inverse_cdf(p), |d| d.inverse_cdf(p))
 }
 
-fn pct(x: f64) -> String {
+/// A relative change as a signed percentage: `+12.5%`.
+pub fn pct(x: f64) -> String {
     format!("{:+.1}%", x * 100.0)
 }
 
 /// A p-value in few characters: `0.003`, `2e-7`.
 fn p_text(p: f64) -> String {
     if p >= 0.001 { format!("{}", (p * 1000.0).round() / 1000.0) } else { format!("{p:.0e}") }
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -850,18 +861,7 @@ mod tests {
         let gate = GateConfig::default();
         let estimate = |b: &Baseline| {
             let rules: BTreeMap<&str, Rule> = b.handlers.keys().map(|k| (k.as_str(), gate.rule_for(k))).collect();
-            let mut bases: BTreeMap<&str, Base> = b
-                .handlers
-                .iter()
-                .map(|(k, h)| {
-                    let runs: Vec<(usize, &RunSummary)> =
-                        h.runs.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r))).collect();
-                    let count = runs.iter().map(|(_, r)| r.count).sum();
-                    let ss = runs.iter().map(|(_, r)| (r.count as f64 - 1.0) * r.log_sd.powi(2)).sum();
-                    let ss_df = runs.iter().map(|(_, r)| r.count as f64 - 1.0).sum();
-                    (k.as_str(), Base { history: h, runs, count, level: 0.0, ss, ss_df, jitter_share: 1.0 / 3.0 })
-                })
-                .collect();
+            let mut bases: BTreeMap<&str, Base> = b.handlers.iter().filter_map(|(k, h)| Some((k.as_str(), Base::new(h)?))).collect();
             let rho: Vec<f64> = baseline_shifts(&mut bases, &rules, 3, 3).into_iter().map(|r| r.unwrap_or(0.0)).collect();
             jitter(&bases, &rho).expect("estimated").sqrt()
         };

@@ -59,6 +59,13 @@ pub struct GenerateArgs {
     pub drift: f64,
 }
 
+impl GenerateArgs {
+    /// The suite's size, when a suite (of at least one handler) replaces the demo app.
+    fn suite_size(&self) -> Option<usize> {
+        self.suite.filter(|&n| n > 0)
+    }
+}
+
 fn parse_factor(s: &str) -> Result<f64, String> {
     let f: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if !(f.is_finite() && f > 0.0) {
@@ -198,7 +205,6 @@ fn demo_app() -> Vec<Seq> {
 /// A suite of `handlers` handlers in sequences of three beats (see [`GenerateArgs::suite`]).
 fn suite_app(handlers: usize, seed: u64) -> Vec<Seq> {
     let mut rng = Rng::new(seed);
-    let log_uniform = |rng: &mut Rng, lo: f64, hi: f64| (lo.ln() + rng.unit() * (hi / lo).ln()).exp();
     (0..handlers.div_ceil(3))
         .map(|k| {
             let beats = (0..3.min(handlers - 3 * k))
@@ -207,7 +213,7 @@ fn suite_app(handlers: usize, seed: u64) -> Vec<Seq> {
                     event: format!("suite:area{k:02}:step{}", j + 1),
                     title: format!("Step {}", j + 1),
                     handler: format!("step{}Area{k:02}", j + 1),
-                    mean_ms: log_uniform(&mut rng, 1.0, 20.0),
+                    mean_ms: rng.log_uniform(1.0, 20.0),
                     sigma: 0.3 + 0.5 * rng.unit(),
                 })
                 .collect();
@@ -217,7 +223,7 @@ fn suite_app(handlers: usize, seed: u64) -> Vec<Seq> {
                 plugin: format!("SuiteArea{k:02}Plugin"),
                 movement: "Run".into(),
                 beats,
-                weight: log_uniform(&mut rng, 5.0, 130.0),
+                weight: rng.log_uniform(5.0, 130.0),
             }
         })
         .collect()
@@ -306,9 +312,9 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
     let catalog = args.out.join("json-sequences").join("demo");
     std::fs::create_dir_all(&logs).map_err(werr(&logs))?;
     std::fs::create_dir_all(&catalog).map_err(werr(&catalog))?;
-    let app = match args.suite {
-        Some(n) if n > 0 => suite_app(n, args.suite_seed),
-        _ => demo_app(),
+    let app = match args.suite_size() {
+        Some(n) => suite_app(n, args.suite_seed),
+        None => demo_app(),
     };
     for seq in &app {
         let json = serde_json::json!({
@@ -377,7 +383,7 @@ fn write_file<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, a
             2 => Envelope::Plain,
             _ => Envelope::Cypress,
         };
-        let seq = if args.suite.is_some() {
+        let seq = if args.suite_size().is_some() {
             // Weighted: a few sequences run often, most rarely.
             let mut pick = rng.unit() * total_weight;
             app.iter()

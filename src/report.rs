@@ -189,6 +189,12 @@ pub fn round3(x: f64) -> f64 {
     if r == 0.0 { 0.0 } else { r }
 }
 
+/// Six decimals (logarithms, standard errors: a relative 10⁻⁶), without a negative zero.
+pub fn round6(x: f64) -> f64 {
+    let r = (x * 1e6).round() / 1e6;
+    if r == 0.0 { 0.0 } else { r }
+}
+
 /// Builds the report. `files` maps a location's file index to its display path;
 pub fn build(attribution: Attribution, files: &[String], sort: SortKey, mut diagnostics: Diagnostics) -> Report {
     let file = |i: u32| files.get(i as usize).cloned().unwrap_or_default();

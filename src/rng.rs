@@ -19,6 +19,10 @@ impl Rng {
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+    /// Log-uniform in [lo, hi): as many values per factor of two anywhere in the range.
+    pub fn log_uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        (lo.ln() + self.unit() * (hi / lo).ln()).exp()
+    }
     pub fn below(&mut self, n: usize) -> usize {
         (self.unit() * n as f64) as usize
     }

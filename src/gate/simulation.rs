@@ -40,11 +40,10 @@ const REAL: Shape = Shape { size: 1.0, baseline_runs: 3, jitter: 0.02 };
 
 impl Suite {
     fn draw(rng: &mut Rng, shape: Shape) -> Suite {
-        let log_uniform = |rng: &mut Rng, lo: f64, hi: f64| (lo.ln() + rng.unit() * (hi / lo).ln()).exp();
         let handlers = (0..HANDLERS + HOT)
             .map(|h| {
-                let count = if h < HANDLERS { log_uniform(rng, 5.0, 130.0) } else { log_uniform(rng, 300.0, 1500.0) };
-                (log_uniform(rng, 1.0, 20.0), 0.3 + 0.5 * rng.unit(), count * shape.size)
+                let count = if h < HANDLERS { rng.log_uniform(5.0, 130.0) } else { rng.log_uniform(300.0, 1500.0) };
+                (rng.log_uniform(1.0, 20.0), 0.3 + 0.5 * rng.unit(), count * shape.size)
             })
             .collect();
         Suite { handlers }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Heat, View, escape, ms};
 use crate::baseline::Baseline;
-use crate::gate::{Comparison, HandlerComparison, Outcome, Verdict};
+use crate::gate::{Comparison, HandlerComparison, Outcome, Verdict, pct};
 use crate::report::Report;
 
 /// GitHub's limit for an issue comment, in characters.
@@ -64,10 +64,6 @@ fn counts_line(c: &Comparison) -> String {
     parts.join(" · ")
 }
 
-fn pct(x: f64) -> String {
-    format!("{:+.1}%", x * 100.0)
-}
-
 fn drift_line(c: &Comparison) -> String {
     let d = &c.drift;
     match d.factor {
@@ -85,7 +81,8 @@ fn drift_line(c: &Comparison) -> String {
     }
 }
 
-/// The statistic a row shows: the first gated one with data, else the first one.
+/// The statistic a row shows: the headline one (see `HandlerComparison::headline_stat`), else the
+/// first one.
 fn headline(h: &HandlerComparison) -> Option<&crate::gate::StatComparison> {
     h.headline_stat().or_else(|| h.stats.first())
 }
@@ -134,8 +131,7 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
             let _ = write!(out, " (budget {} broken: {})", b.budget, b.value.map_or("–".into(), ms));
         }
         if h.verdict != Verdict::Unchanged {
-            let why = headline(h).filter(|s| s.verdict == h.verdict).map_or(h.reason.as_str(), |s| s.reason.as_str());
-            let _ = write!(out, " — {}", escape::terminal(why));
+            let _ = write!(out, " — {}", escape::terminal(h.short_reason()));
         }
         out.push('\n');
     }
@@ -208,8 +204,7 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
             let _ = write!(verdict, " ({} broken)", escape::markdown_code(&b.budget));
         }
         if h.verdict != Verdict::Unchanged {
-            let why = headline(h).filter(|s| s.verdict == h.verdict).map_or(h.reason.as_str(), |s| s.reason.as_str());
-            let _ = write!(verdict, ": {}", escape::markdown_text(why));
+            let _ = write!(verdict, ": {}", escape::markdown_text(h.short_reason()));
         }
         let source = c
             .report
