@@ -420,6 +420,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
     let gated = holm_family(&handlers, |s| s.gated, |p| p);
     let tests = gated.len();
     let warn_only = holm_family(&handlers, |s| !s.gated, |p| p);
+    let warn_tests = warn_only.len();
     for ((i, j), adj) in gated.into_iter().chain(warn_only) {
         handlers[i].stats[j].adjusted_p = Some(adj);
     }
@@ -433,7 +434,8 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             (true, false) => (Verdict::Missing, "missing: in the baseline, not in this run".to_owned()),
             _ => {
                 for (j, s) in h.stats.iter_mut().enumerate() {
-                    decide(s, alpha, down.get(&(i, j)).copied(), tests);
+                    let family = if s.gated { tests } else { warn_tests };
+                    decide(s, alpha, down.get(&(i, j)).copied(), family);
                 }
                 // A statistic without enough samples decides only when every one lacks them.
                 h.stats.iter().filter(|s| s.verdict != Verdict::Insufficient).min_by_key(|s| s.verdict).or_else(|| h.stats.first()).map_or(
@@ -659,7 +661,8 @@ fn measure(stat: Stat, gated: bool, base: &Base, now: &Current, rule: &Rule, ctx
     out
 }
 
-/// The verdict and reason of a measured statistic, given its family's adjusted p-values.
+/// The verdict and reason of a measured statistic, given its family's adjusted p-values and
+/// the size of its family (gated or warn-only).
 fn decide(s: &mut StatComparison, alpha: f64, adjusted_down: Option<f64>, tests: usize) {
     let (Some(change), Some(lower), Some(upper), Some(delta), Some(adj)) = (s.change, s.lower, s.upper, s.delta_ms, s.adjusted_p) else {
         return;
@@ -827,6 +830,35 @@ mod tests {
         // Weights: a test of weight 3 among weights 3, 1 is compared with 3/4 of α.
         let adj = holm_adjust(&[0.006, 0.5], &[3.0, 1.0]);
         assert!((adj[0] - 0.008).abs() < 1e-12 && (adj[1] - 0.5).abs() < 1e-12, "{adj:?}");
+    }
+
+    #[test]
+    fn reasons_name_their_own_family() {
+        let mut rng = crate::rng::Rng::new(5);
+        let mut run = || {
+            let mut r = Run::default();
+            for h in 0..3 {
+                let d = (0..50).map(|_| 4.0 * (0.3 * rng.normal()).exp()).collect();
+                r.handlers.insert(format!("P.h{h}"), ("P".into(), format!("h{h}"), d));
+            }
+            r
+        };
+        let baseline = Baseline::empty(3).append(&run(), 3).append(&run(), 3);
+        let mut gate = GateConfig::default();
+        gate.defaults.stats = vec![Stat::Typical];
+        gate.defaults.warn_stats = vec![Stat::P50, Stat::Avg];
+        let c = compare(&baseline, &run(), &gate);
+        assert_eq!(c.family.tests, 3);
+        for h in &c.handlers {
+            for s in &h.stats {
+                let family = if s.gated { "(3 tests)" } else { "(6 tests)" };
+                assert!(
+                    s.verdict != Verdict::Unchanged || s.reason.contains(family) || s.reason.starts_with("a real increase"),
+                    "{}",
+                    s.reason
+                );
+            }
+        }
     }
 
     #[test]
