@@ -490,6 +490,11 @@ mod tests {
         assert!(e("[gate]\nstats = [\"p42\"]\n").contains("gate.stats: unknown statistic \"p42\""));
         assert!(e("[gate]\nstats = [\"max\"]\n").contains("use it in a budget"));
         assert!(e("[baseline]\nhistory = 0\n").contains("baseline.history"));
+        assert!(e("[gate]\nfalse_alarm_rate = \"0%\"\n").contains("gate.false_alarm_rate: expected a rate above 0%"));
+        assert!(e("[gate]\nfalse_alarm_rate = \"60%\"\n").contains("gate.false_alarm_rate"));
+        assert!(e("[gate]\nfalse_alarm_rate = 0.01\n").contains("false_alarm_rate"));
+        let c = Config::parse("[gate]\nfalse_alarm_rate = \"0.5%\"\nstats = [\"typical\"]\n", Path::new("p.toml")).unwrap();
+        assert_eq!((c.gate.false_alarm_rate, c.gate.defaults.stats.clone()), (0.005, vec![Stat::Typical]));
         assert!(e("[[gate.override]]\nmatch = \"a\"\nfoo = 1\n").contains("foo"));
     }
 
