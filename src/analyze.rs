@@ -23,21 +23,25 @@ pub struct AnalyzeOptions {
     pub max_executions: usize,
     /// Accept input in which nothing was recognized.
     pub allow_empty: bool,
+    /// An unreadable input is a warning (the run goes on with the others), not an error.
+    pub skip_unreadable: bool,
     /// Record each file's SHA-256 in the diagnostics (baseline provenance).
     pub hash_sources: bool,
     /// `[[sources.pattern]]` and `[[sources.json]]`.
     pub rules: crate::parse::user::UserRules,
 }
 
-/// Runs the pipeline. Per-file problems (unreadable, nothing recognized, invalid frames JSON)
-/// become warnings in the diagnostics; the run fails (exit 2) only when nothing usable remains.
+/// Runs the pipeline. An input that cannot be read is an error unless `skip_unreadable`
+/// (then a warning); other per-file problems (nothing recognized, invalid frames JSON, rejected
+/// durations) become warnings in the diagnostics, and the run fails (exit 2) when nothing usable
+/// remains.
 pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
-    let files = input::expand(&opts.paths)?;
+    let mut diagnostics = Diagnostics::default();
+    let files = input::expand(&opts.paths, opts.skip_unreadable, &mut diagnostics.warnings)?;
     if files.is_empty() {
         return Err(Error::NoInput(format!("{} matched no file", opts.paths.join(", "))));
     }
     let catalog = Catalog::load(&opts.catalog_paths)?;
-    let mut diagnostics = Diagnostics::default();
     let mut sources = SourceIndex::new(&opts.source_root);
     let mut attributor = attribute::Attributor::new(&catalog, &mut sources, opts.max_executions);
     let mut read_any = false;
@@ -51,6 +55,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         let mut sink = |record, info: &attribute::tracker::ExecutionInfo| attributor.try_early(record, info);
         let scanned = match crate::scan::scan_file(path, opts.format, file_idx, opts.hash_sources, &rules, Some(&mut sink)) {
             Ok(s) => s,
+            Err(e) if !opts.skip_unreadable => return Err(Error::Read { path: path.clone(), source: e }),
             Err(e) => {
                 diagnostics.warnings.push(format!("{name}: cannot read: {e}"));
                 diagnostics.files.push(empty_file(name, Some(format!("cannot read: {e}"))));
@@ -73,6 +78,18 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         if let Some(p) = &problem {
             diagnostics.warnings.push(format!("{name}: {p}"));
         }
+        let rejected = &t.rejected;
+        if rejected.count > 0 {
+            let at: Vec<String> = rejected.first.iter().map(|(line, ms)| format!("{name}:{line}: {} ms", shown(*ms))).collect();
+            diagnostics.warnings.push(format!(
+                "{name}: {} duration(s) skipped: not a finite number between 0 and {:e} ms ({}{})",
+                rejected.count,
+                crate::stats::MAX_MS,
+                at.join(", "),
+                if rejected.count > at.len() as u64 { ", …" } else { "" }
+            ));
+        }
+        diagnostics.rejected += rejected.count;
         diagnostics.lines += traced.lines;
         diagnostics.recognized_lines += t.recognized;
         diagnostics.timing_lines += t.timing_lines;
@@ -88,6 +105,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
             failed,
             incomplete,
             orphans: t.orphans.len() as u64,
+            rejected: rejected.count,
             problem,
             sha256,
         });
@@ -111,6 +129,11 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
     Ok(report::build(attribution, &names, opts.sort, diagnostics))
 }
 
+/// A rejected value as a reader recognizes it (`1e308`, not 309 digits).
+fn shown(ms: f64) -> String {
+    if ms.is_finite() && ms.abs() < 1e9 { format!("{ms}") } else { format!("{ms:e}") }
+}
+
 fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
     FileDiagnostics {
         path,
@@ -124,6 +147,7 @@ fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
         failed: 0,
         incomplete: 0,
         orphans: 0,
+        rejected: 0,
         problem,
         sha256: None,
     }

@@ -115,6 +115,45 @@ impl RunSummary {
         }
     }
 
+    /// Every duration finite and within [0, MAX_MS]; min ≤ p50 ≤ p90 ≤ p95 ≤ p99 ≤ max; the mean,
+    /// and the logarithms' mean, between min and max (to the file's rounding).
+    fn validate(&self) -> Result<(), String> {
+        let durations = [
+            ("mean", self.mean),
+            ("stddev", self.stddev),
+            ("min", self.min),
+            ("max", self.max),
+            ("p50", self.p50),
+            ("p90", self.p90),
+            ("p95", self.p95),
+            ("p99", self.p99),
+        ];
+        for (key, v) in durations {
+            if !stats::valid_ms(v) {
+                return Err(format!("\"{key}\" is {v}, not a duration (finite, 0 to {:e} ms)", stats::MAX_MS));
+            }
+        }
+        let order = [("min", self.min), ("p50", self.p50), ("p90", self.p90), ("p95", self.p95), ("p99", self.p99), ("max", self.max)];
+        for w in order.windows(2) {
+            if w[0].1 > w[1].1 {
+                return Err(format!("\"{}\" ({}) is above \"{}\" ({})", w[0].0, w[0].1, w[1].0, w[1].1));
+            }
+        }
+        // The mean of rounded values, rounded: within a rounding step of the range.
+        const STEP: f64 = 0.0015;
+        if !(self.min - STEP..=self.max + STEP).contains(&self.mean) {
+            return Err(format!("\"mean\" ({}) is outside min..max ({}..{})", self.mean, self.min, self.max));
+        }
+        let (lo, hi) = (stats::log_duration(self.min), stats::log_duration(self.max));
+        if !(self.log_mean.is_finite() && (lo - 0.02..=hi + 0.02).contains(&self.log_mean)) {
+            return Err(format!("\"log_mean\" ({}) is outside ln(min + 0.1)..ln(max + 0.1) ({lo:.6}..{hi:.6})", self.log_mean));
+        }
+        if !(self.log_sd.is_finite() && self.log_sd >= 0.0) {
+            return Err(format!("\"log_sd\" is {}, not a finite number, 0 or more", self.log_sd));
+        }
+        Ok(())
+    }
+
     /// Pools several runs (see [`HandlerHistory::pooled`]).
     pub fn pool<'a>(runs: impl IntoIterator<Item = &'a RunSummary>) -> Option<RunSummary> {
         let runs: Vec<&RunSummary> = runs.into_iter().filter(|r| r.count > 0).collect();
@@ -251,12 +290,43 @@ impl Baseline {
             Some(_) => {}
         }
         let b: Baseline = serde_json::from_value(value).map_err(|e| format!("invalid baseline (schema {SCHEMA}): {e}"))?;
-        for (key, h) in &b.handlers {
-            if h.runs.len() != b.runs.len() {
-                return Err(format!("invalid baseline: handler {key:?} has {} runs, the file {}", h.runs.len(), b.runs.len()));
+        b.validate().map_err(|e| format!("invalid baseline: {e}; fix the file or recreate it with `perfgate update-baseline --reset`"))?;
+        Ok(b)
+    }
+
+    /// Checks what a comparison relies on: every value finite and in range, each summary's
+    /// order statistics in order, the counts consistent between the runs and the pooled
+    /// summaries. Errors name the handler, the run and the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.history == 0 || self.runs.len() > self.history {
+            return Err(format!("\"history\" is {} but the file keeps {} runs", self.history, self.runs.len()));
+        }
+        let mut per_run = vec![0u64; self.runs.len()];
+        for (key, h) in &self.handlers {
+            if h.runs.len() != self.runs.len() {
+                return Err(format!("handler {key:?} has {} runs, the file {}", h.runs.len(), self.runs.len()));
+            }
+            h.pooled.validate().map_err(|e| format!("handler {key:?} pooled: {e}"))?;
+            let mut count = 0u64;
+            for (i, r) in h.runs.iter().enumerate() {
+                let Some(r) = r else { continue };
+                r.validate().map_err(|e| format!("handler {key:?} run {}: {e}", i + 1))?;
+                if r.count == 0 {
+                    return Err(format!("handler {key:?} run {}: \"count\" is 0 (a run without samples is null)", i + 1));
+                }
+                count = count.saturating_add(r.count);
+                per_run[i] = per_run[i].saturating_add(r.count);
+            }
+            if count != h.pooled.count {
+                return Err(format!("handler {key:?} pooled: \"count\" is {} but its runs hold {count} samples", h.pooled.count));
             }
         }
-        Ok(b)
+        for (i, (r, n)) in self.runs.iter().zip(per_run).enumerate() {
+            if r.samples != n {
+                return Err(format!("run {}: \"samples\" is {} but its handlers hold {n}", i + 1, r.samples));
+            }
+        }
+        Ok(())
     }
 
     /// The file's text: pretty JSON with each summary on one line.
@@ -308,9 +378,12 @@ impl Baseline {
         out
     }
 
-    /// Writes atomically (temporary file, then rename).
+    /// Writes atomically (temporary file, then rename); a baseline that would not load again is
+    /// never written.
     pub fn write(&self, path: &Path) -> Result<(), Error> {
-        crate::atomic::write(path, self.to_json().as_bytes())
+        self.validate()
+            .map_err(|e| Error::Baseline { path: path.to_path_buf(), message: format!("not written: the new baseline is invalid: {e}") })?;
+        crate::output::write(path, self.to_json().as_bytes())
     }
 }
 

@@ -98,6 +98,10 @@ pub struct InputArgs {
     /// Succeed even when nothing in the input was recognized.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Warn about an input file or directory that cannot be read, and go on with the others
+    /// (default: an error, exit 2).
+    #[arg(long)]
+    pub skip_unreadable: bool,
 }
 
 /// What to write.
@@ -220,6 +224,14 @@ pub struct UpdateArgs {
     /// The commit the logs were produced from, recorded as provenance.
     #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
     pub commit: Option<String>,
+    /// How long to wait for another `update-baseline` of the same file to finish.
+    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = lock_timeout)]
+    pub lock_timeout: std::time::Duration,
+}
+
+fn lock_timeout(v: &str) -> Result<std::time::Duration, String> {
+    let s: f64 = v.parse().map_err(|_| format!("{v:?} is not a number of seconds"))?;
+    std::time::Duration::try_from_secs_f64(s).map_err(|_| format!("{v:?}: expected a finite number of seconds, 0 or more"))
 }
 
 /// Runs a parsed command line in `cwd`, with the environment read through `env`; returns the
@@ -253,6 +265,7 @@ fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, has
         sort: output.and_then(|o| o.sort).unwrap_or(config.sort),
         max_executions: output.and_then(|o| o.max_executions).unwrap_or(config.max_executions),
         allow_empty: input.allow_empty,
+        skip_unreadable: input.skip_unreadable,
         hash_sources,
         rules: config.rules.clone(),
     };
@@ -272,35 +285,33 @@ fn view(output: &OutputArgs, config: &Config) -> Result<View, Error> {
     Ok(View { top, sort: output.sort.unwrap_or(config.sort), bands: config.bands })
 }
 
-fn print(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+fn print(text: &str) -> Result<(), Error> {
+    crate::output::stdout(text)
 }
 
 fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
     if let Some(line) = &args.explain {
         let config = Config::load(args.input.config.as_deref(), cwd)?;
-        print(&crate::parse::user::explain(&config.rules, line));
+        print(&crate::parse::user::explain(&config.rules, line))?;
         return Ok(0);
     }
     let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
     let view = view(&args.output, &config)?;
     if let Some(path) = &args.output.json {
-        crate::atomic::write(path, render::json::render(&report).as_bytes())?;
+        crate::output::write(path, render::json::render(&report).as_bytes())?;
     }
     if let Some(path) = &args.output.markdown {
-        crate::atomic::write(path, render::markdown::render(&report, &view).as_bytes())?;
+        crate::output::write(path, render::markdown::render(&report, &view).as_bytes())?;
     }
     if let Some(path) = &args.output.html {
-        crate::atomic::write(path, render::html::render(&report, &view, None).as_bytes())?;
+        crate::output::write(path, render::html::render(&report, &view, None).as_bytes())?;
     }
     print(&match args.output.format {
         OutputFormat::Terminal => render::terminal::render(&report, &view),
         OutputFormat::Markdown => render::markdown::render(&report, &view),
         OutputFormat::Json => render::json::render(&report),
         OutputFormat::Html => render::html::render(&report, &view, None),
-    });
+    })?;
     Ok(0)
 }
 
@@ -329,35 +340,34 @@ fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) 
         run_url: context.run_url(),
     };
     if let Some(p) = &args.output.json {
-        crate::atomic::write(p, render::check::json(&check, &view).as_bytes())?;
+        crate::output::write(p, render::check::json(&check, &view).as_bytes())?;
     }
     if let Some(p) = &args.output.markdown {
-        crate::atomic::write(p, render::check::markdown(&check, &view).as_bytes())?;
+        crate::output::write(p, render::check::markdown(&check, &view).as_bytes())?;
     }
     if let Some(p) = &args.output.html {
-        crate::atomic::write(p, render::html::render(&report, &view, Some(&comparison)).as_bytes())?;
+        crate::output::write(p, render::html::render(&report, &view, Some(&comparison)).as_bytes())?;
     }
     print(&match args.output.format {
         OutputFormat::Terminal => render::check::terminal(&check, &view),
         OutputFormat::Markdown => render::check::markdown(&check, &view),
         OutputFormat::Json => render::check::json(&check, &view),
         OutputFormat::Html => render::html::render(&report, &view, Some(&comparison)),
-    });
+    })?;
     let markdown = render::check::markdown(&check, &view);
     let published = publish_github(&context, &args.github, &args.comment_id, &markdown, newsworthy(&comparison));
     if context.in_actions {
-        print(&publish::actions::annotations(&comparison));
+        print(&publish::actions::annotations(&comparison))?;
     }
-    let mut stderr = std::io::stderr().lock();
+    // The job summary and the step outputs are outputs like the others: a failure to write them
+    // is an error, not a verdict.
     if let Some(summary) = &context.step_summary {
-        if let Err(e) = publish::actions::append(summary, &publish::actions::summary(&markdown)) {
-            let _ = writeln!(stderr, "warning: cannot write the step summary {}: {e}", summary.display());
-        }
+        publish::actions::append(summary, &publish::actions::summary(&markdown))
+            .map_err(|source| Error::Write { path: summary.clone(), source })?;
     }
     if let Some(output) = &context.output {
-        if let Err(e) = publish::actions::append(output, &publish::actions::outputs(&comparison, args.output.json.as_deref())) {
-            let _ = writeln!(stderr, "warning: cannot write the step outputs {}: {e}", output.display());
-        }
+        publish::actions::append(output, &publish::actions::outputs(&comparison, args.output.json.as_deref()))
+            .map_err(|source| Error::Write { path: output.clone(), source })?;
     }
     published?;
     Ok(match (comparison.outcome, args.fail_on) {
@@ -462,17 +472,74 @@ fn run_publish(args: PublishArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
 fn run_update(args: UpdateArgs, cwd: &Path) -> Result<i32, Error> {
     let (config, report) = analyze_input(&args.input, None, cwd, true)?;
     let path = baseline_path(args.baseline.as_deref(), &config);
-    let old = if args.reset { None } else { Baseline::load(&path)? };
-    let sources = report
+    let sources: Vec<SourceInfo> = report
         .diagnostics
         .files
         .iter()
         .filter_map(|f| Some(SourceInfo { path: f.path.clone(), bytes: f.bytes, sha256: f.sha256.clone()? }))
         .collect();
-    let run = Run::from_report(&report, args.commit.clone().filter(|c| !c.is_empty()), sources);
+    let sampled: Vec<&SourceInfo> = sources.iter().zip(&report.diagnostics.files).filter(|(_, f)| f.samples > 0).map(|(s, _)| s).collect();
+    check_unique_inputs(&sampled)?;
+    let run = Run::from_report(&report, args.commit.clone().filter(|c| !c.is_empty()), sources.clone());
+    // Read, change and write under the lock: two updaters of one file never lose a run.
+    let _lock = crate::output::lock(&path, args.lock_timeout)?;
+    let old = if args.reset { None } else { Baseline::load(&path)? };
+    if let Some(old) = &old
+        && let Some(n) = already_recorded(old, &sources, &sampled, &path)?
+    {
+        eprintln!("perfgate: {}: these inputs are already the baseline's run {n} (same SHA-256): nothing appended", path.display());
+        return Ok(0);
+    }
     let base = old.clone().unwrap_or_else(|| Baseline::empty(config.history));
     let next = base.append(&run, config.history);
     next.write(&path)?;
-    print(&render::check::baseline_changes(old.as_ref(), &next, &path));
+    print(&render::check::baseline_changes(old.as_ref(), &next, &path))?;
     Ok(0)
+}
+
+/// Two inputs of one run with the same content would count its samples twice.
+fn check_unique_inputs(sampled: &[&SourceInfo]) -> Result<(), Error> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for s in sampled {
+        if let Some(first) = seen.insert(&s.sha256, &s.path) {
+            return Err(Error::Usage(format!(
+                "{}: same content (SHA-256 {}) as {first}: its samples would count twice; pass each log once",
+                s.path,
+                &s.sha256[..12]
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `Some(run number)` when exactly these inputs are a kept run already (an update run twice):
+/// nothing to do. An error when some inputs with samples are in the baseline and others are not
+/// (their samples would count twice).
+fn already_recorded(old: &Baseline, sources: &[SourceInfo], sampled: &[&SourceInfo], path: &Path) -> Result<Option<usize>, Error> {
+    fn digests(v: &[SourceInfo]) -> std::collections::BTreeSet<&str> {
+        v.iter().map(|s| s.sha256.as_str()).collect()
+    }
+    let ours = digests(sources);
+    for (i, r) in old.runs.iter().enumerate() {
+        if !ours.is_empty() && digests(&r.sources) == ours {
+            return Ok(Some(i + 1));
+        }
+    }
+    for s in sampled {
+        if let Some((i, known)) =
+            old.runs.iter().enumerate().find_map(|(i, r)| r.sources.iter().find(|k| k.sha256 == s.sha256).map(|k| (i, k)))
+        {
+            return Err(Error::Baseline {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} has the content (SHA-256 {}) of {} in the baseline's run {}: its samples would count twice; nothing was written (pass only new logs, or --reset)",
+                    s.path,
+                    &s.sha256[..12],
+                    known.path,
+                    i + 1
+                ),
+            });
+        }
+    }
+    Ok(None)
 }

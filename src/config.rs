@@ -106,6 +106,9 @@ impl Budget {
             "us" | "µs" => 0.001,
             u => return Err(format!("cannot parse budget {text:?}: unknown unit {u:?} (ms, s, us)")),
         };
+        if !value.is_finite() {
+            return Err(format!("cannot parse budget {text:?}: {:?} is not a finite number", &rest[..digits]));
+        }
         Ok(Budget { stat, inclusive, limit_ms: value * scale, text: t.to_owned() })
     }
 
@@ -213,6 +216,11 @@ fn percent(key: &str, v: &str) -> Result<f64, String> {
     Ok(f / 100.0)
 }
 
+/// A number of milliseconds (or another non-negative quantity): finite and ≥ 0.
+fn non_negative(key: &str, v: f64) -> Result<f64, String> {
+    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(format!("{key}: expected a finite number, 0 or more, got {v}")) }
+}
+
 fn stat_list(key: &str, v: &[String], gateable: bool) -> Result<Vec<Stat>, String> {
     v.iter()
         .map(|s| {
@@ -240,7 +248,11 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
         stats: raw.stats.map(|v| stat_list("gate.stats", &v, true)).transpose()?.unwrap_or(d.defaults.stats),
         warn_stats: raw.warn_stats.map(|v| stat_list("gate.warn_stats", &v, true)).transpose()?.unwrap_or(d.defaults.warn_stats),
         max_increase: raw.max_increase.map(|v| percent("gate.max_increase", &v)).transpose()?.unwrap_or(d.defaults.max_increase),
-        min_increase_ms: raw.min_increase_ms.unwrap_or(d.defaults.min_increase_ms),
+        min_increase_ms: raw
+            .min_increase_ms
+            .map(|v| non_negative("gate.min_increase_ms", v))
+            .transpose()?
+            .unwrap_or(d.defaults.min_increase_ms),
         min_samples: raw.min_samples.unwrap_or(d.defaults.min_samples).max(2),
         budgets: Vec::new(),
     };
@@ -261,7 +273,7 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
             stats: o.stats.map(|v| stat_list(&key("stats"), &v, true)).transpose()?,
             warn_stats: o.warn_stats.map(|v| stat_list(&key("warn_stats"), &v, true)).transpose()?,
             max_increase: o.max_increase.map(|v| percent(&key("max_increase"), &v)).transpose()?,
-            min_increase_ms: o.min_increase_ms,
+            min_increase_ms: o.min_increase_ms.map(|v| non_negative(&key("min_increase_ms"), v)).transpose()?,
             min_samples: o.min_samples.map(|n| n.max(2)),
             budgets,
         });
@@ -406,8 +418,10 @@ impl Config {
 
     /// Parses and validates the text of a config file; paths in it are relative to its folder.
     pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
-        let err = |message: String| Error::Config { path: path.to_path_buf(), message };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.to_string().trim_end().to_owned()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_owned() })?;
+        // A value's error names its key; the line is found in the text.
+        let err = |message: String| Error::Config { path: path.to_path_buf(), message: with_line(text, message) };
         let base = path.parent().unwrap_or(Path::new(""));
         let d = Config::default();
         let bands = Bands {
@@ -415,6 +429,9 @@ impl Config {
             medium_ms: raw.report.bands.medium_ms.unwrap_or(d.bands.medium_ms),
             fast_ms: raw.report.bands.fast_ms.unwrap_or(d.bands.fast_ms),
         };
+        for (key, v) in [("slow_ms", bands.slow_ms), ("medium_ms", bands.medium_ms), ("fast_ms", bands.fast_ms)] {
+            non_negative(&format!("report.bands.{key}"), v).map_err(err)?;
+        }
         if !(bands.slow_ms >= bands.medium_ms && bands.medium_ms >= bands.fast_ms && bands.fast_ms >= 0.0) {
             return Err(err(format!(
                 "report.bands: expected slow_ms ≥ medium_ms ≥ fast_ms ≥ 0, got {} / {} / {}",
@@ -454,6 +471,40 @@ impl Config {
             bands,
         })
     }
+}
+
+/// `"gate.override[2].min_increase_ms: …"` → `"line 14: gate.override[2].min_increase_ms: …"`,
+/// when the key (or, failing that, its table) is found in the file.
+fn with_line(text: &str, message: String) -> String {
+    let key = message.split_once(": ").map_or("", |(k, _)| k);
+    match key_line(text, key) {
+        Some(line) => format!("line {line}: {message}"),
+        None => message,
+    }
+}
+
+/// The 1-based line of `key` (`a.b[2].c`, arrays 1-based) in the TOML `text`, or of the
+/// deepest table on its path that is there.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeValue::Table(DeTable::parse(text).ok()?.into_inner());
+    let mut at = &root;
+    let mut span = None;
+    for part in key.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, i)) => (n, Some(i.trim_end_matches(']').parse::<usize>().ok()?.checked_sub(1)?)),
+            None => (part, None),
+        };
+        let Some(mut next) = at.get(name) else { break };
+        if let Some(i) = index {
+            let Some(item) = next.get_ref().get(i) else { break };
+            next = item;
+        }
+        span = Some(next.span());
+        at = next.get_ref();
+    }
+    let start = span?.start;
+    Some(text.as_bytes()[..start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -496,6 +547,28 @@ mod tests {
         let c = Config::parse("[gate]\nfalse_alarm_rate = \"0.5%\"\nstats = [\"typical\"]\n", Path::new("p.toml")).unwrap();
         assert_eq!((c.gate.false_alarm_rate, c.gate.defaults.stats.clone()), (0.005, vec![Stat::Typical]));
         assert!(e("[[gate.override]]\nmatch = \"a\"\nfoo = 1\n").contains("foo"));
+    }
+
+    #[test]
+    fn numbers_that_would_disable_the_gate_are_errors_with_their_line() {
+        let e = |t: &str| Config::parse(t, Path::new("p.toml")).unwrap_err().to_string();
+        for bad in ["nan", "inf", "-inf", "-5.0"] {
+            let msg = e(&format!("[report]\ntop = 5\n\n[gate]\nmax_increase = \"10%\"\nmin_increase_ms = {bad}\n"));
+            assert!(msg.contains("p.toml: line 6: gate.min_increase_ms: expected a finite number, 0 or more"), "{bad}: {msg}");
+        }
+        let msg = e("[gate]\n[[gate.override]]\nmatch = \"a\"\n[[gate.override]]\nmatch = \"b\"\nmin_increase_ms = nan\n");
+        assert!(msg.contains("line 6: gate.override[2].min_increase_ms"), "{msg}");
+        // Inline tables and dotted keys are found too.
+        assert!(e("gate = { min_increase_ms = -1 }\n").contains("line 1: gate.min_increase_ms"));
+        assert!(e("[report]\nbands.slow_ms = inf\n").contains("line 2: report.bands.slow_ms"));
+        assert!(e("[report.bands]\nfast_ms = nan\n").contains("line 2: report.bands.fast_ms"));
+        let huge = "9".repeat(400);
+        assert!(e(&format!("[[gate.override]]\nmatch = \"a\"\nbudget = \"p95 < {huge}ms\"\n")).contains("line 3: gate.override[1].budget"));
+        assert!(e("[gate]\nmax_increase = \"inf%\"\n").contains("line 2: gate.max_increase"));
+        assert!(e("[gate]\nconfidence = nan\n").contains("line 2: gate.confidence"));
+        assert!(e("[gate]\nmin_samples = -3\n").contains("line 2"));
+        let c = Config::parse("[gate]\nmin_increase_ms = 0\n", Path::new("p.toml")).unwrap();
+        assert_eq!(c.gate.defaults.min_increase_ms, 0.0);
     }
 
     #[test]

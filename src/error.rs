@@ -28,6 +28,8 @@ pub enum Error {
     Publish(String),
     /// Writing a report failed.
     Write { path: PathBuf, source: std::io::Error },
+    /// Another process held the lock of a file perfgate must read, change and write.
+    Locked { path: PathBuf, waited: std::time::Duration },
 }
 
 impl Error {
@@ -65,6 +67,12 @@ impl fmt::Display for Error {
             Error::Usage(m) => write!(f, "{m}"),
             Error::Publish(m) => write!(f, "{m}"),
             Error::Write { path, source } => write!(f, "{}: cannot write: {source}", path.display()),
+            Error::Locked { path, waited } => write!(
+                f,
+                "{}: another perfgate update-baseline has held its lock for {} s; nothing was written (retry, or raise --lock-timeout)",
+                path.display(),
+                waited.as_secs_f64()
+            ),
         }
     }
 }

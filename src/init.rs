@@ -35,8 +35,8 @@ pub fn run(cwd: &Path, force: bool) -> Result<i32, Error> {
         format!("# Found by `perfgate init` (all of them are read by default):\n# paths = [\n{}\n# ]\n", list.join("\n"))
     };
     let config = CONFIG.replacen("# paths = [\"packages\"]\n", &listing, 1);
-    crate::atomic::write(&config_path, config.as_bytes())?;
-    crate::atomic::write(&workflow_path, WORKFLOW.as_bytes())?;
+    crate::output::write(&config_path, config.as_bytes())?;
+    crate::output::write(&workflow_path, WORKFLOW.as_bytes())?;
     println!(
         "wrote {} ({} catalog director{} found) and {}",
         config_path.display(),

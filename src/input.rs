@@ -41,17 +41,27 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Vec<u8> {
 /// Expands the PATH arguments: a file is taken as is (any extension), a directory gives its
 /// `*.log` files recursively, `-` is the standard input, a pipe or device (`/dev/stdin`,
 /// `<(zcat run.log.gz)`) is read as a stream, anything else is tried as a glob. Sorted within
-/// each argument, duplicates removed, order of arguments kept. A path that is neither is an
-/// error.
-pub fn expand(paths: &[String]) -> Result<Vec<PathBuf>, Error> {
+/// each argument, order of arguments kept; a file named twice (`a.log ./a.log $PWD/a.log`, or
+/// through a link) is read once, by its first name. A path that is neither is an error; so is a
+/// directory (or a glob's) that cannot be listed, unless `skip_unreadable` makes it a warning.
+pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String>) -> Result<Vec<PathBuf>, Error> {
     let mut out: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut unreadable = |path: &Path, source: std::io::Error| {
+        if skip_unreadable {
+            warnings.push(format!("{}: cannot read: {source}", path.display()));
+            Ok(())
+        } else {
+            Err(Error::Read { path: path.to_path_buf(), source })
+        }
+    };
     for arg in paths {
         let p = Path::new(arg);
         let mut found = Vec::new();
         if p.is_file() || arg == crate::scan::STDIN {
             found.push(p.to_path_buf());
         } else if p.is_dir() {
-            walk_logs(p, &mut found);
+            walk_logs(p, &mut found, &mut unreadable)?;
             found.sort();
             if found.is_empty() {
                 return Err(Error::NoInput(format!("{arg} contains no *.log file (name other files explicitly)")));
@@ -61,7 +71,16 @@ pub fn expand(paths: &[String]) -> Result<Vec<PathBuf>, Error> {
             found.push(p.to_path_buf());
         } else if arg.contains(['*', '?', '[']) {
             let pattern = glob::glob(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
-            found.extend(pattern.flatten().filter(|p| p.is_file()));
+            for entry in pattern {
+                match entry {
+                    Ok(f) if f.is_file() => found.push(f),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let path = e.path().to_path_buf();
+                        unreadable(&path, e.into())?;
+                    }
+                }
+            }
             found.sort();
             if found.is_empty() {
                 return Err(Error::InputNotFound(arg.clone()));
@@ -70,7 +89,9 @@ pub fn expand(paths: &[String]) -> Result<Vec<PathBuf>, Error> {
             return Err(Error::InputNotFound(arg.clone()));
         }
         for f in found {
-            if !out.contains(&f) {
+            // Streams are never the same file twice; anything else is one file by its real path.
+            let key = if arg == crate::scan::STDIN { f.clone() } else { std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone()) };
+            if seen.insert(key) {
                 out.push(f);
             }
         }
@@ -78,17 +99,35 @@ pub fn expand(paths: &[String]) -> Result<Vec<PathBuf>, Error> {
     Ok(out)
 }
 
-fn walk_logs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
+fn walk_logs(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    unreadable: &mut dyn FnMut(&Path, std::io::Error) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return unreadable(dir, e),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return unreadable(dir, e),
+        };
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let kind = match entry.file_type() {
+            Ok(k) => k,
+            Err(e) => {
+                unreadable(&path, e)?;
+                continue;
+            }
+        };
         if kind.is_dir() {
-            walk_logs(&path, out);
+            walk_logs(&path, out, unreadable)?;
         } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("log")) && path.is_file() {
             out.push(path);
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 //! [`cli`] is the command line; [`generate`] writes synthetic logs with their ground truth.
 
 pub mod analyze;
-pub mod atomic;
 pub mod attribute;
 pub mod baseline;
 pub mod cli;
@@ -17,6 +16,7 @@ pub mod gate;
 pub mod generate;
 pub mod init;
 pub mod input;
+pub mod output;
 pub mod parse;
 pub mod publish;
 pub mod render;

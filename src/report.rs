@@ -149,6 +149,8 @@ pub struct Diagnostics {
     pub orphans: u64,
     pub orphans_attributed: u64,
     pub unmapped_beats: u64,
+    /// Durations rejected as not finite, negative or above 10⁹ ms (never samples).
+    pub rejected: u64,
     pub catalog: CatalogDiagnostics,
     pub warnings: Vec<String>,
 }
@@ -176,6 +178,7 @@ pub struct FileDiagnostics {
     pub failed: u64,
     pub incomplete: u64,
     pub orphans: u64,
+    pub rejected: u64,
     /// Why the file contributed nothing, when it did not.
     pub problem: Option<String>,
     /// SHA-256 of the file's bytes (computed for `update-baseline` only).

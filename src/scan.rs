@@ -279,10 +279,10 @@ fn recognize_block<'b>(
         let peeled = envelope::peel(line);
         if let Some(event) = conductor::recognize(peeled.message) {
             out.push(Recognized { line: no, stamp: peeled.stamp(), event });
-        } else if let Some(scratch) = scratch.as_mut() {
-            if let Some(event) = user::recognize(rules, scratch, line) {
-                out.push(Recognized { line: no, stamp: Stamp::None, event });
-            }
+        } else if let Some(scratch) = scratch.as_mut()
+            && let Some(event) = user::recognize(rules, scratch, line)
+        {
+            out.push(Recognized { line: no, stamp: Stamp::None, event });
         }
     }
     (out, count)

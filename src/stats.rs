@@ -39,6 +39,16 @@ pub struct Summary {
 /// Added to every duration before its logarithm is taken (ms).
 pub const LOG_OFFSET_MS: f64 = 0.1;
 
+/// The longest duration perfgate accepts as a sample: 10⁹ ms, 11.6 days. Anything longer (or
+/// negative, or not finite) is not a beat's duration but a broken value, and would overflow the
+/// sums of squares of the statistics; it is rejected where it is read, with a diagnostic.
+pub const MAX_MS: f64 = 1e9;
+
+/// Whether `ms` may enter the statistics: finite, 0 ≤ ms ≤ [`MAX_MS`].
+pub fn valid_ms(ms: f64) -> bool {
+    (0.0..=MAX_MS).contains(&ms)
+}
+
 /// `ln(x + LOG_OFFSET_MS)`, for a duration `x ≥ 0` (a negative one counts as 0).
 pub fn log_duration(x: f64) -> f64 {
     (x.max(0.0) + LOG_OFFSET_MS).ln()

@@ -106,11 +106,11 @@ impl Drill {
         if top > 0 {
             if self.slowest.len() < top {
                 self.slowest.push(Slowest(e.clone()));
-            } else if let Some(min) = self.slowest.peek() {
-                if (e.ms, e.at) > min.key() {
-                    self.slowest.pop();
-                    self.slowest.push(Slowest(e.clone()));
-                }
+            } else if let Some(min) = self.slowest.peek()
+                && (e.ms, e.at) > min.key()
+            {
+                self.slowest.pop();
+                self.slowest.push(Slowest(e.clone()));
             }
         }
         let size = self.max - top;

@@ -236,7 +236,7 @@ impl<'c, 's> Attributor<'c, 's> {
         let mut beats = std::mem::take(&mut trace.beats);
         let hints = index_hints(&trace.hints);
         while let Some(record) = beats.pop() {
-            if beats.len() % tracker::RELEASE_EVERY == 0 {
+            if beats.len().is_multiple_of(tracker::RELEASE_EVERY) {
                 beats.shrink_to_fit();
             }
             let info = &trace.executions[record.execution as usize];
@@ -297,14 +297,14 @@ impl<'c, 's> Attributor<'c, 's> {
         });
         if let Some(r) = resolved.catalog {
             let beat = catalog.beat(r);
-            if data.source.is_none() {
-                if let Some(handler) = &beat.handler {
-                    let cached = self
-                        .source_cache
-                        .entry((r.sequence, handler.clone()))
-                        .or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
-                    data.source = cached.clone();
-                }
+            if data.source.is_none()
+                && let Some(handler) = &beat.handler
+            {
+                let cached = self
+                    .source_cache
+                    .entry((r.sequence, handler.clone()))
+                    .or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
+                data.source = cached.clone();
             }
             if let Some(k) = &beat.kind {
                 data.kinds.insert(k.clone());
@@ -387,11 +387,11 @@ fn resolve(
     let found = sequence
         .and_then(|s| catalog.beat_in(s, record.beat, event))
         .or_else(|| event.and_then(|e| catalog.beat_by_event(e, Some(record.beat)).or_else(|| catalog.beat_by_event(e, None))));
-    if let Some(r) = found {
-        if let Some(name) = &catalog.beat(r).handler {
-            let plugin = catalog.sequences[r.sequence].plugin.clone();
-            return Resolved { key: HandlerKey { plugin, name: name.clone() }, mapping: Mapping::Catalog, catalog: Some(r) };
-        }
+    if let Some(r) = found
+        && let Some(name) = &catalog.beat(r).handler
+    {
+        let plugin = catalog.sequences[r.sequence].plugin.clone();
+        return Resolved { key: HandlerKey { plugin, name: name.clone() }, mapping: Mapping::Catalog, catalog: Some(r) };
     }
     let catalog_plugin = sequence.map(|s| catalog.sequences[s].plugin.as_str());
     let plugin_of = |stated: Option<&Arc<str>>| {

@@ -115,11 +115,10 @@ fn collect_workspaces(dir: &Path, depth: usize, out: &mut HashMap<String, PathBu
         return;
     }
     let manifest = dir.join("package.json");
-    if let Ok(text) = std::fs::read(&manifest) {
-        if let Some(name) = serde_json::from_slice::<serde_json::Value>(&text).ok().and_then(|v| v.get("name")?.as_str().map(str::to_owned))
-        {
-            out.entry(name).or_insert_with(|| dir.to_path_buf());
-        }
+    if let Ok(text) = std::fs::read(&manifest)
+        && let Some(name) = serde_json::from_slice::<serde_json::Value>(&text).ok().and_then(|v| v.get("name")?.as_str().map(str::to_owned))
+    {
+        out.entry(name).or_insert_with(|| dir.to_path_buf());
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut dirs: Vec<PathBuf> = entries

@@ -102,6 +102,27 @@ pub struct FileTrace {
     /// Beats by outcome, including those attributed while the file was read: samples,
     /// failed, incomplete.
     pub outcomes: [u64; 3],
+    /// Durations that could not be samples (see [`crate::stats::valid_ms`]).
+    pub rejected: Rejected,
+}
+
+/// Durations rejected in one file: how many, and the first few with their line.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Rejected {
+    pub count: u64,
+    /// (line, value as read), at most [`Rejected::KEPT`].
+    pub first: Vec<(u32, f64)>,
+}
+
+impl Rejected {
+    pub const KEPT: usize = 3;
+
+    fn note(&mut self, line: u32, ms: f64) {
+        self.count += 1;
+        if self.first.len() < Self::KEPT {
+            self.first.push((line, ms));
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -198,6 +219,7 @@ pub struct Tracker {
     recognized: u64,
     timing_lines: u64,
     outcomes: [u64; 3],
+    rejected: Rejected,
 }
 
 impl Tracker {
@@ -304,6 +326,11 @@ impl Tracker {
         self.recognized += 1;
         if event.is_timing() {
             self.timing_lines += 1;
+        }
+        if let Some(ms) = event.duration().filter(|&ms| !crate::stats::valid_ms(ms)) {
+            // Never a sample, and never a copy's value for one: the line is counted and dropped.
+            self.rejected.note(at.line, ms);
+            return;
         }
         match event {
             Event::PlayRequested { plugin, sequence_id } => {
@@ -530,10 +557,10 @@ impl Tracker {
         }
         // A second line about a failure already recorded (e.g. the .NET tracker's
         // `Beat state transitioned to FAILED` then `Cleaned up failed beat`).
-        if let Some(i) = self.last_failed {
-            if beat.is_none_or(|n| n == self.beats[i].beat) {
-                return;
-            }
+        if let Some(i) = self.last_failed
+            && beat.is_none_or(|n| n == self.beats[i].beat)
+        {
+            return;
         }
         let Some(n) = beat else { return };
         let e = match sequence {
@@ -641,11 +668,11 @@ impl Tracker {
             failed_at: None,
             stated_handler: r.handler.as_deref().map(|h| Box::new((self.intern(h), plugin))),
         };
-        if r.event.is_none() {
-            if let Some(title) = r.title.as_deref() {
-                let title = self.intern(title);
-                self.titles.insert(self.beats.len(), title);
-            }
+        if r.event.is_none()
+            && let Some(title) = r.title.as_deref()
+        {
+            let title = self.intern(title);
+            self.titles.insert(self.beats.len(), title);
         }
         self.beats.push(state);
     }
@@ -686,7 +713,7 @@ impl Tracker {
             let r = record_of(b, file);
             count(&mut self.outcomes, &r);
             beats.push(r);
-            if states.items.len() % RELEASE_EVERY == 0 {
+            if states.items.len().is_multiple_of(RELEASE_EVERY) {
                 states.items.shrink_to_fit();
             }
         }
@@ -720,6 +747,7 @@ impl Tracker {
             recognized: self.recognized,
             timing_lines: self.timing_lines,
             outcomes: self.outcomes,
+            rejected: self.rejected,
         }
     }
 }

@@ -103,10 +103,10 @@ fn strip_analyser_prefix(line: &[u8]) -> &[u8] {
     let t = trim_start(line);
     if let Some(r) = t.strip_prefix(b"+") {
         let n = r.iter().take_while(|b| b.is_ascii_digit() || **b == b'.').count();
-        if n > 0 {
-            if let Some(r) = r[n..].strip_prefix("s │ ".as_bytes()) {
-                return r;
-            }
+        if n > 0
+            && let Some(r) = r[n..].strip_prefix("s │ ".as_bytes())
+        {
+            return r;
         }
     }
     line

@@ -54,15 +54,14 @@ impl MarkdownParser {
         if let Some(rest) = trimmed.strip_prefix("**Beat ") {
             // `**Beat N: event**( trailing)?`
             self.flush(emit);
-            if let Some((n, rest)) = leading_number(rest) {
-                if let Some(rest) = rest.strip_prefix(": ") {
-                    if let Some(end) = rest.find("**") {
-                        let name = rest[..end].trim();
-                        let mut beat = self.new_beat(n, no);
-                        set_event_or_title(&mut beat, name);
-                        self.block = Some(beat);
-                    }
-                }
+            if let Some((n, rest)) = leading_number(rest)
+                && let Some(rest) = rest.strip_prefix(": ")
+                && let Some(end) = rest.find("**")
+            {
+                let name = rest[..end].trim();
+                let mut beat = self.new_beat(n, no);
+                set_event_or_title(&mut beat, name);
+                self.block = Some(beat);
             }
             return;
         }
@@ -74,17 +73,15 @@ impl MarkdownParser {
         }
         if let Some(rest) = trimmed.strip_prefix("- Beat ") {
             // `- Beat 1 (Resolve Template): 8ms`
-            if let Some((n, rest)) = leading_number(rest) {
-                if let Some(rest) = rest.strip_prefix(" (") {
-                    if let Some((name, dur)) = rest.rsplit_once("): ") {
-                        if let Some(ms) = duration(dur) {
-                            let mut beat = self.new_beat(n, no);
-                            set_event_or_title(&mut beat, name);
-                            beat.ms = Some(ms);
-                            emit(Event::Reported(Box::new(beat)));
-                        }
-                    }
-                }
+            if let Some((n, rest)) = leading_number(rest)
+                && let Some(rest) = rest.strip_prefix(" (")
+                && let Some((name, dur)) = rest.rsplit_once("): ")
+                && let Some(ms) = duration(dur)
+            {
+                let mut beat = self.new_beat(n, no);
+                set_event_or_title(&mut beat, name);
+                beat.ms = Some(ms);
+                emit(Event::Reported(Box::new(beat)));
             }
             return;
         }
@@ -112,15 +109,14 @@ impl MarkdownParser {
         if let Some(rest) = key.strip_prefix("Beat ") {
             // Inline form `- **Beat 1 (library:component:drop)**: 10.20ms`.
             self.flush(emit);
-            if let Some((n, rest)) = leading_number(rest) {
-                if let Some(name) = rest.strip_prefix(" (").and_then(|r| r.strip_suffix(')')) {
-                    if let Some(ms) = duration(value) {
-                        let mut beat = self.new_beat(n, no);
-                        set_event_or_title(&mut beat, name);
-                        beat.ms = Some(ms);
-                        emit(Event::Reported(Box::new(beat)));
-                    }
-                }
+            if let Some((n, rest)) = leading_number(rest)
+                && let Some(name) = rest.strip_prefix(" (").and_then(|r| r.strip_suffix(')'))
+                && let Some(ms) = duration(value)
+            {
+                let mut beat = self.new_beat(n, no);
+                set_event_or_title(&mut beat, name);
+                beat.ms = Some(ms);
+                emit(Event::Reported(Box::new(beat)));
             }
             return;
         }

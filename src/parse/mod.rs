@@ -125,6 +125,16 @@ impl Event<'_> {
     }
 
     /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
+    /// The duration the event carries.
+    pub fn duration(&self) -> Option<f64> {
+        match self {
+            Event::PerfCompleted { ms, .. } | Event::ExecCompleted { ms, .. } | Event::CompletedCopy { ms } => Some(*ms),
+            Event::Sample { ms, .. } => Some(*ms),
+            Event::Reported(r) => r.ms,
+            _ => None,
+        }
+    }
+
     pub fn is_timing(&self) -> bool {
         match self {
             Event::PerfCompleted { .. } | Event::ExecCompleted { .. } | Event::CompletedCopy { .. } => true,

@@ -307,7 +307,15 @@ pub fn recognize<'a>(rules: &[&'a Rule], scratch: &mut Scratch, line: &'a [u8]) 
                 if start.is_none_or(|s| line[s] != b'{') {
                     continue;
                 }
-                let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+                let value = match serde_json::from_slice::<serde_json::Value>(line) {
+                    Ok(v) => v,
+                    // `"ms": 1e400`: a duration that is not a finite number. The line is this
+                    // rule's (valid JSON but for the number), so it is rejected, not ignored.
+                    Err(e) if e.to_string().starts_with("number out of range") => {
+                        return Some(Event::Sample { handler: Cow::Borrowed(""), plugin: None, ms: f64::INFINITY, ts: None });
+                    }
+                    Err(_) => continue,
+                };
                 let field = |path: &[String]| path.iter().try_fold(&value, |v, k| v.get(k));
                 let Some(h) =
                     field(handler).and_then(|v| v.as_str().map(Cow::Borrowed).or_else(|| v.as_i64().map(|n| Cow::Owned(n.to_string()))))
@@ -332,9 +340,6 @@ pub fn recognize<'a>(rules: &[&'a Rule], scratch: &mut Scratch, line: &'a [u8]) 
                 }
             }
         };
-        if !(found.ms.is_finite() && found.ms >= 0.0) {
-            continue;
-        }
         let mut handler = found.handler;
         for (n, regex) in rule.normalize.iter().zip(&scratch.normalize[i]) {
             if let Cow::Owned(replaced) = regex.replace_all(&handler, n.replace.as_str()) {

@@ -61,12 +61,12 @@ fn bad_rules_name_the_key() {
     for (toml, needle) in [
         (
             "[[sources.pattern]]\nregex = '(?P<handler>\\w+)'\n",
-            "perfgate.toml: sources.pattern[1].regex: needs a named group (?P<duration>",
+            "perfgate.toml: line 2: sources.pattern[1].regex: needs a named group (?P<duration>",
         ),
         ("[[sources.pattern]]\nregex = '(?P<handler>'\n", "sources.pattern[1].regex: invalid regular expression"),
         (
             "[[sources.pattern]]\nregex = '(?P<handler>\\w+) (?P<duration>\\d+)'\nunit = 'hours'\n",
-            "sources.pattern[1].unit: unknown unit \"hours\"",
+            "line 3: sources.pattern[1].unit: unknown unit \"hours\"",
         ),
         ("[[sources.json]]\nhandler = 'h'\n", "missing field `duration`"),
     ] {

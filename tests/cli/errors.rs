@@ -34,7 +34,7 @@ fn empty_and_binary_input() {
 }
 
 #[test]
-fn unreadable_file_among_readable_ones_is_a_warning() {
+fn an_unreadable_file_is_an_error_unless_skipped() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("good.log"),
@@ -44,16 +44,18 @@ fn unreadable_file_among_readable_ones_is_a_warning() {
     // A regular file whose read fails (EIO), even for root.
     let bad = "/proc/self/mem";
     if !std::path::Path::new(bad).is_file() {
-        println!("unreadable_file_among_readable_ones_is_a_warning: skipped: no {bad}");
+        println!("an_unreadable_file_is_an_error_unless_skipped: skipped: no {bad}");
         return;
     }
-    let o = perfgate(dir.path(), &["analyze", "good.log", bad, "--format", "json"]);
+    // The gate must not pass on the files that happen to be readable.
+    fails_with(&["analyze", "good.log", bad], dir.path(), &["/proc/self/mem: cannot read"]);
+    let o = perfgate(dir.path(), &["analyze", "good.log", bad, "--format", "json", "--skip-unreadable"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("warning: /proc/self/mem: cannot read"), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["diagnostics"]["samples"].as_u64(), Some(1));
-    // Only unreadable files: an error.
-    fails_with(&["analyze", bad], dir.path(), &["/proc/self/mem", "cannot read"]);
+    // Only unreadable files: an error even when skipping.
+    fails_with(&["analyze", bad, "--skip-unreadable"], dir.path(), &["/proc/self/mem", "cannot read"]);
 }
 
 #[test]
