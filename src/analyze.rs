@@ -80,7 +80,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         }
         let rejected = &t.rejected;
         if rejected.count > 0 {
-            let at: Vec<String> = rejected.first.iter().map(|(line, ms)| format!("{name}:{line}: {} ms", shown(*ms))).collect();
+            let at: Vec<String> =
+                rejected.first.iter().map(|(line, ms)| format!("{name}:{line}: {} ms", crate::stats::show(*ms))).collect();
             diagnostics.warnings.push(format!(
                 "{name}: {} duration(s) skipped: not a finite number between 0 and {:e} ms ({}{})",
                 rejected.count,
@@ -127,11 +128,6 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         duplicate_sequences: catalog.duplicates,
     };
     Ok(report::build(attribution, &names, opts.sort, diagnostics))
-}
-
-/// A rejected value as a reader recognizes it (`1e308`, not 309 digits).
-fn shown(ms: f64) -> String {
-    if ms.is_finite() && ms.abs() < 1e9 { format!("{ms}") } else { format!("{ms:e}") }
 }
 
 fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {

@@ -130,7 +130,7 @@ impl RunSummary {
         ];
         for (key, v) in durations {
             if !stats::valid_ms(v) {
-                return Err(format!("\"{key}\" is {v}, not a duration (finite, 0 to {:e} ms)", stats::MAX_MS));
+                return Err(format!("\"{key}\" is {}, not a duration (finite, 0 to {:e} ms)", stats::show(v), stats::MAX_MS));
             }
         }
         let order = [("min", self.min), ("p50", self.p50), ("p90", self.p90), ("p95", self.p95), ("p99", self.p99), ("max", self.max)];
@@ -449,5 +449,28 @@ mod tests {
         assert!(Baseline::parse(good.replace("\"schema\": 2", "\"schema\": 1").as_bytes()).unwrap_err().contains("older"));
         assert!(Baseline::parse(good.replace("\"count\"", "\"kount\"").as_bytes()).unwrap_err().contains("invalid baseline"));
         assert!(Baseline::parse(b"\x00\xff").unwrap_err().contains("corrupt"));
+    }
+
+    #[test]
+    fn values_are_validated_on_load_and_before_writing() {
+        let good = Baseline::empty(5).append(&run(&[("P.a", &[1.0, 2.0, 4.0])]), 5);
+        let text = good.to_json();
+        let bad = |from: &str, to: &str| {
+            assert!(text.contains(from), "{from}");
+            Baseline::parse(text.replacen(from, to, 1).as_bytes()).unwrap_err()
+        };
+        assert!(bad("\"samples\": 3", "\"samples\": 4").contains("run 1: \"samples\" is 4 but its handlers hold 3"));
+        assert!(bad("\"history\": 5", "\"history\": 0").contains("\"history\" is 0"));
+        assert!(bad("\"mean\":2.333", "\"mean\":9.0").contains("handler \"P.a\" pooled: \"mean\" (9) is outside min..max"));
+        assert!(bad("\"log_mean\":", "\"log_mean\":-9,\"x\":").contains("unknown field"));
+        let e = bad("\"p90\":3.6", "\"p90\":1e999");
+        assert!(e.contains("corrupt baseline") && e.contains("number out of range"), "{e}");
+        // A summary perfgate could not read again is never written.
+        let mut broken = good.clone();
+        broken.handlers.get_mut("P.a").unwrap().pooled.stddev = f64::INFINITY;
+        let dir = tempfile::tempdir().unwrap();
+        let e = broken.write(&dir.path().join("b.json")).unwrap_err().to_string();
+        assert!(e.contains("not written") && e.contains("\"stddev\" is inf"), "{e}");
+        assert!(!dir.path().join("b.json").exists());
     }
 }

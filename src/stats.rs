@@ -44,6 +44,11 @@ pub const LOG_OFFSET_MS: f64 = 0.1;
 /// sums of squares of the statistics; it is rejected where it is read, with a diagnostic.
 pub const MAX_MS: f64 = 1e9;
 
+/// A value as a reader recognizes it in a message (`1e308`, not 309 digits).
+pub fn show(v: f64) -> String {
+    if v.is_finite() && v.abs() < 1e9 { format!("{v}") } else { format!("{v:e}") }
+}
+
 /// Whether `ms` may enter the statistics: finite, 0 ≤ ms ≤ [`MAX_MS`].
 pub fn valid_ms(ms: f64) -> bool {
     (0.0..=MAX_MS).contains(&ms)

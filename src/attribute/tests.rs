@@ -363,3 +363,26 @@ mod any_bytes {
         }
     }
 }
+
+#[test]
+fn a_duration_out_of_range_is_rejected_where_it_is_read() {
+    // Beat 1's float is absurd (an overflowed counter, 10¹² ms): its integer copy stands. Beat
+    // 2's only duration is: the beat is never a sample. Both lines are counted with their line.
+    let t = trace(
+        " ⏱️ PerformanceTracker: Started timing beat 1 for Library Load
+ ⏱️ PerformanceTracker: Beat 1 completed in 1000000000000.00ms
+ ✅ BeatExecutor: Beat 1 (library:components:load) completed in 4ms
+ ⏱️ PerformanceTracker: Started timing beat 2 for Library Load
+ ✅ BeatExecutor: Beat 2 (library:components:notify-ui) completed in 99999999999999999999999ms
+ ⏱️ PerformanceTracker: Started timing beat 3 for Library Load
+ ⏱️ PerformanceTracker: Beat 3 completed in 1000000000.00ms
+",
+    );
+    assert_eq!(
+        samples(&t),
+        vec![(1, Some("library:components:load"), 4.0, Source::BeatExecutor), (3, None, 1e9, Source::PerformanceTracker)]
+    );
+    assert_eq!(t.rejected.count, 2);
+    assert_eq!(t.rejected.first, vec![(2, 1e12), (5, 1e23)]);
+    assert_eq!(outcomes(&t)[1], Outcome::Incomplete);
+}

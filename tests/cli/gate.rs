@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::support::*;
 
 /// Generated logs: `out/logs`, `out/json-sequences`.
-fn generate(dir: &Path, out: &str, seed: &str, extra: &[&str]) {
+pub(crate) fn generate(dir: &Path, out: &str, seed: &str, extra: &[&str]) {
     let mut args = vec!["generate", "--out", out, "--seed", seed, "--clean"];
     if !extra.contains(&"--executions") {
         args.extend_from_slice(&["--executions", "700"]);
@@ -17,7 +17,7 @@ fn generate(dir: &Path, out: &str, seed: &str, extra: &[&str]) {
 }
 
 /// A directory with a 3-run baseline of the generated app.
-fn with_baseline() -> tempfile::TempDir {
+pub(crate) fn with_baseline() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for seed in ["1", "2", "3"] {
         let out = format!("base{seed}");
@@ -154,6 +154,16 @@ fn an_interrupted_update_leaves_the_old_baseline_intact() {
             break;
         }
     }
+    // The next write of the baseline removes what the killed writers left behind.
+    generate(dir.path(), "next", "3", &[]);
+    let o = perfgate(dir.path(), &["update-baseline", "next/logs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let left: Vec<String> = std::fs::read_dir(dir.path().join(".perfgate"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "baseline.json")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 fn perfgate_baseline_is_valid(text: &str) -> bool {

@@ -8,5 +8,6 @@ mod fixtures;
 mod gate;
 mod generated;
 mod github;
+mod hostile;
 mod html;
 mod support;

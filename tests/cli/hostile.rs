@@ -1,0 +1,329 @@
+//! Failing closed: what perfgate does with outputs that are links, devices and FIFOs, with
+//! values that cannot be durations, with edited baselines, unreadable inputs, inputs named twice
+//! and updaters that race. Each case here once passed the gate or destroyed data.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::gate::{generate, with_baseline};
+use crate::support::*;
+
+const LOG: &str = " ⏱️ PerformanceTracker: Started timing beat 1 for A\n ✅ BeatExecutor: Beat 1 (a:b) completed in 3ms\n";
+
+fn code(o: &std::process::Output) -> Option<i32> {
+    o.status.code()
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_are_written_through_links_fifos_and_devices() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.log"), LOG).unwrap();
+    // A symbolic link stays a link; its target gets the report.
+    std::fs::create_dir(d.join("reports")).unwrap();
+    std::fs::write(d.join("reports/real.json"), "old").unwrap();
+    std::os::unix::fs::symlink("reports/real.json", d.join("link.json")).unwrap();
+    let o = perfgate(d, &["analyze", "a.log", "--json", "link.json", "--markdown", "link.json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(d.join("link.json")).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(d.join("reports/real.json")).unwrap().contains("A#1"));
+
+    // A FIFO stays a FIFO; its reader gets the JSON.
+    let fifo = d.join("out.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = perfgate(d, &["analyze", "a.log", "--json", "out.fifo"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let got = reader.join().unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&got).is_ok(), "{got}");
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+
+    // A device node (root only: mknod) stays a device; so does /dev/null for everyone.
+    if is_root() {
+        let null = d.join("null");
+        assert!(Command::new("mknod").arg(&null).args(["c", "1", "3"]).status().unwrap().success());
+        let o = perfgate(d, &["analyze", "a.log", "--json", "null", "--html", "null"]);
+        assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+        assert!(std::fs::symlink_metadata(&null).unwrap().file_type().is_char_device());
+    } else {
+        println!("outputs_are_written_through_links_fifos_and_devices: mknod part skipped: not root");
+    }
+    let o = perfgate(d, &["analyze", "a.log", "--json", "/dev/null"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata("/dev/null").unwrap().file_type().is_char_device());
+
+    // The baseline through a link: the link stays, the target holds the runs.
+    std::os::unix::fs::symlink("reports/base.json", d.join("base-link.json")).unwrap();
+    let o = perfgate(d, &["update-baseline", "a.log", "--baseline", "base-link.json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(d.join("base-link.json")).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(d.join("reports/base.json")).unwrap().contains("\"schema\": 2"));
+    let o = perfgate(d, &["check", "a.log", "--baseline", "base-link.json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_write_error_is_exit_2_and_a_closed_pipe_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.log"), LOG).unwrap();
+    if Path::new("/dev/full").exists() {
+        for args in [&["analyze", "a.log"][..], &["update-baseline", "a.log", "--baseline", "b.json"]] {
+            let o = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+                .args(args)
+                .current_dir(dir.path())
+                .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+                .output()
+                .unwrap();
+            assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains("<stdout>: cannot write") && stderr(&o).contains("No space left"), "{}", stderr(&o));
+        }
+        let o = perfgate(dir.path(), &["analyze", "a.log", "--markdown", "/dev/full"]);
+        assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("/dev/full: cannot write"), "{}", stderr(&o));
+    } else {
+        println!("a_write_error_is_exit_2_and_a_closed_pipe_is_not: /dev/full part skipped: no /dev/full");
+    }
+    // `perfgate … | head -0`: the reader went away; the verdict stands (exit 0), no error.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .args(["analyze", "a.log", "--format", "json"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+}
+
+const JSON_RULE: &str = "[[sources.json]]\nhandler = \"h\"\nduration = \"ms\"\nplugin = \"App\"\n";
+
+#[test]
+fn durations_that_are_not_numbers_are_counted_and_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("perfgate.toml"), JSON_RULE).unwrap();
+    let mut lines: Vec<String> = (0..20).map(|i| format!("{{\"h\":\"a\",\"ms\":{}.5}}", 1 + i % 3)).collect();
+    lines.insert(3, "{\"h\":\"a\",\"ms\":1e308}".into());
+    lines.insert(7, "{\"h\":\"a\",\"ms\":1e400}".into());
+    lines.insert(9, "{\"h\":\"a\",\"ms\":-5}".into());
+    lines.insert(11, "{\"h\":\"a\",\"ms\":\"NaN\"}".into());
+    lines.insert(12, "{\"h\":\"a\",\"ms\":\"inf\"}".into());
+    std::fs::write(d.join("j.log"), lines.join("\n") + "\n").unwrap();
+    let o = perfgate(d, &["update-baseline", "j.log", "--json", "x"]);
+    assert_eq!(code(&o), Some(2), "update-baseline has no --json: {}", stderr(&o));
+    let o = perfgate(d, &["analyze", "j.log", "--format", "json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("j.log: 5 duration(s) skipped: not a finite number between 0 and 1e9 ms (j.log:4: 1e308 ms, j.log:8: inf ms, j.log:10: -5 ms, …)"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((r["diagnostics"]["rejected"].as_u64(), r["diagnostics"]["samples"].as_u64()), (Some(5), Some(20)));
+    assert_eq!(r["diagnostics"]["files"][0]["rejected"].as_u64(), Some(5));
+    // The baseline written from it is one perfgate reads, and a check against it passes.
+    let o = perfgate(d, &["update-baseline", "j.log"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(d.join(".perfgate/baseline.json")).unwrap();
+    assert!(!text.contains("e308") && !text.contains("\"stddev\":null") && text.contains("\"count\":20,"), "{text}");
+    let o = perfgate(d, &["check", "j.log"]);
+    assert_eq!(code(&o), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn config_numbers_that_would_disable_the_gate_are_errors() {
+    let dir = with_baseline();
+    let d = dir.path();
+    generate(d, "slow", "5", &["--slow", "CanvasComponentPlugin.renderReact=2"]);
+    let o = perfgate(d, &["check", "slow/logs"]);
+    assert_eq!(code(&o), Some(1), "the regression fails with the defaults: {}", stdout(&o));
+    for bad in ["nan", "inf", "-5.0"] {
+        std::fs::write(d.join("perfgate.toml"), format!("[gate]\nmin_increase_ms = {bad}\n")).unwrap();
+        let o = perfgate(d, &["check", "slow/logs"]);
+        assert_eq!(code(&o), Some(2), "{bad}: {}", stdout(&o));
+        assert!(stderr(&o).contains("perfgate.toml: line 2: gate.min_increase_ms: expected a finite number, 0 or more"), "{}", stderr(&o));
+    }
+}
+
+/// Replaces the first `"key": value` of handler `name`'s pooled summary.
+fn edit_pooled(text: &str, name: &str, key: &str, value: &str) -> String {
+    let at = text.find(&format!("\"{name}\": {{")).unwrap();
+    let pooled = at + text[at..].find("\"pooled\": {").unwrap();
+    let k = pooled + text[pooled..].find(&format!("\"{key}\":")).unwrap();
+    let end = k + text[k..].find([',', '}']).unwrap();
+    format!("{}\"{key}\":{value}{}", &text[..k], &text[end..])
+}
+
+#[test]
+fn an_edited_baseline_is_an_error_naming_the_handler_and_key() {
+    let dir = with_baseline();
+    let d = dir.path();
+    generate(d, "slow", "5", &["--slow", "CanvasComponentPlugin.renderReact=2"]);
+    let good = std::fs::read_to_string(d.join(".perfgate/baseline.json")).unwrap();
+    let h = "CanvasComponentPlugin.renderReact";
+    for (key, value, needle) in [
+        ("p95", "-7.46", "\"p95\" is -7.46, not a duration"),
+        ("p95", "1e308", "\"p95\" is 1e308, not a duration"),
+        ("min", "99999", "\"min\" (99999) is above \"p50\""),
+        ("count", "3", "\"count\" is 3 but its runs hold"),
+        ("log_sd", "-1", "\"log_sd\" is -1"),
+    ] {
+        let edited = edit_pooled(&good, h, key, value);
+        assert_ne!(edited, good);
+        std::fs::write(d.join("edited.json"), &edited).unwrap();
+        let o = perfgate(d, &["check", "slow/logs", "--baseline", "edited.json"]);
+        assert_eq!(code(&o), Some(2), "{key}={value}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(err.contains("edited.json: invalid baseline: handler \"CanvasComponentPlugin.renderReact\" pooled: "), "{err}");
+        assert!(err.contains(needle), "{needle}: {err}");
+        let o = perfgate(d, &["update-baseline", "slow/logs", "--baseline", "edited.json"]);
+        assert_eq!(code(&o), Some(2), "update-baseline does not build on it either");
+        assert_eq!(std::fs::read_to_string(d.join("edited.json")).unwrap(), edited, "left as it was");
+    }
+}
+
+#[test]
+fn concurrent_updaters_lose_no_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("perfgate.toml"), "[baseline]\nhistory = 10\n").unwrap();
+    let seeds = ["11", "12", "13", "14", "15", "16"];
+    for s in seeds {
+        generate(d, &format!("r{s}"), s, &["--executions", "60"]);
+    }
+    for round in 0..2 {
+        let _ = std::fs::remove_file(d.join(".perfgate/baseline.json"));
+        let children: Vec<_> = seeds
+            .iter()
+            .map(|s| {
+                Command::new(env!("CARGO_BIN_EXE_perfgate"))
+                    .args(["update-baseline", &format!("r{s}/logs"), "--commit", s])
+                    .current_dir(d)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert_eq!(code(&o), Some(0), "round {round}: {}", stderr(&o));
+        }
+        let b = json(&d.join(".perfgate/baseline.json"));
+        let mut commits: Vec<&str> = b["runs"].as_array().unwrap().iter().map(|r| r["commit"].as_str().unwrap()).collect();
+        commits.sort();
+        assert_eq!(commits, seeds, "round {round}: every run is in the baseline");
+    }
+    // A holder that does not let go: the waiting updater gives up with a clear error.
+    let lock = std::fs::File::create(d.join(".perfgate/.baseline.json.lock")).unwrap();
+    lock.lock().unwrap();
+    let before = std::fs::read(d.join(".perfgate/baseline.json")).unwrap();
+    generate(d, "r17", "17", &["--executions", "60"]);
+    let o = perfgate(d, &["update-baseline", "r17/logs", "--lock-timeout", "0.3"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("another perfgate update-baseline has held its lock for 0.3 s; nothing was written"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.join(".perfgate/baseline.json")).unwrap(), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_input_fails_the_check() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(d.join("logs")).unwrap();
+    std::fs::write(d.join("logs/a.log"), LOG).unwrap();
+    let o = perfgate(d, &["update-baseline", "logs", "--baseline", "base.json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    std::fs::write(d.join("logs/b.log"), LOG.replace("3ms", "30ms")).unwrap();
+    std::fs::set_permissions(d.join("logs/b.log"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::create_dir(d.join("logs/sealed")).unwrap();
+    std::fs::write(d.join("logs/sealed/c.log"), LOG).unwrap();
+    std::fs::set_permissions(d.join("logs/sealed"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    for p in ["logs", "base.json", "logs/a.log"] {
+        std::fs::set_permissions(d.join(p), std::fs::Permissions::from_mode(if p == "logs" { 0o755 } else { 0o644 })).unwrap();
+    }
+    // Root reads everything: the check runs as an unprivileged user then (nobody, 65534).
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+        cmd.args(args).current_dir(d);
+        for v in GITHUB_VARS {
+            cmd.env_remove(v);
+        }
+        if is_root() {
+            cmd.uid(65534).gid(65534);
+        }
+        cmd.output().unwrap()
+    };
+    let o = run(&["check", "logs/a.log", "logs/b.log", "--baseline", "base.json"]);
+    assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("logs/b.log: cannot read: Permission denied"), "{}", stderr(&o));
+    // A directory below an input directory that cannot be listed: an error too.
+    std::fs::set_permissions(d.join("logs/b.log"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run(&["check", "logs", "--baseline", "base.json"]);
+    assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("logs/sealed: cannot read: Permission denied"), "{}", stderr(&o));
+    // --skip-unreadable says so and goes on.
+    let o = run(&["check", "logs", "--baseline", "base.json", "--skip-unreadable"]);
+    assert!(stderr(&o).contains("warning: logs/sealed: cannot read"), "{}", stderr(&o));
+    assert_ne!(code(&o), Some(2), "{}", stderr(&o));
+    std::fs::set_permissions(d.join("logs/sealed"), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn one_file_named_three_ways_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.log"), LOG).unwrap();
+    let abs = d.join("a.log").canonicalize().unwrap();
+    let o = perfgate(d, &["analyze", "a.log", "./a.log", abs.to_str().unwrap(), ".", "*.log", "--format", "json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["diagnostics"]["samples"].as_u64(), Some(1));
+    assert_eq!(r["diagnostics"]["files"].as_array().unwrap().len(), 1);
+    assert_eq!(r["diagnostics"]["files"][0]["path"], "a.log", "named by its first spelling");
+}
+
+#[test]
+fn a_log_already_in_the_baseline_is_not_counted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d, "r1", "1", &["--executions", "60"]);
+    generate(d, "r2", "2", &["--executions", "60"]);
+    let o = perfgate(d, &["update-baseline", "r1/logs"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let path = d.join(".perfgate/baseline.json");
+    let once = std::fs::read(&path).unwrap();
+    // The same update again (a re-run job): nothing appended, said so, success.
+    let o = perfgate(d, &["update-baseline", "r1/logs"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("these inputs are already the baseline's run 1 (same SHA-256): nothing appended"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&path).unwrap(), once);
+    // The old log among new ones: its samples would count twice.
+    let o = perfgate(d, &["update-baseline", "r1/logs", "r2/logs"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("in the baseline's run 1: its samples would count twice; nothing was written"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&path).unwrap(), once);
+    // A copy of a log beside it in one run.
+    std::fs::copy(d.join("r2/logs/run-00.log"), d.join("copy.log")).unwrap();
+    let o = perfgate(d, &["update-baseline", "r2/logs", "copy.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("copy.log: same content (SHA-256"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&path).unwrap(), once);
+    let o = perfgate(d, &["update-baseline", "r2/logs"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&path)["runs"].as_array().unwrap().len(), 2);
+}
