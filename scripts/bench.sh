@@ -165,3 +165,43 @@ for _ in range(runs):
 print("perfgate check, 1 MB log, %s-handler baseline: %.1f ms (median of %d)" % (handlers, statistics.median(times) * 1000, runs))
 PY
 fi
+
+# check on many distinct handlers (routes with ids, no `normalize`): 20,000 handlers of 3
+# samples each, every report written (JSON, markdown, HTML). The gate, the reports and the
+# comment's trimming are O(n log n) in handlers.
+many_handlers=20000
+if $smoke; then many_handlers=500; fi
+wide="$data/apps/wide-$many_handlers"
+if [ ! -f "$wide/now.log" ]; then
+  mkdir -p "$wide"
+  printf '[[sources.json]]\nhandler = "h"\nduration = "ms"\nplugin = "Api"\n' > "$wide/perfgate.toml"
+  python3 - "$wide" "$many_handlers" <<'PY'
+import random, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for name, seed in [("base.log", 1), ("now.log", 2)]:
+    random.seed(seed)
+    with open("%s/%s" % (d, name), "w") as f:
+        for _ in range(3):
+            for i in range(n):
+                f.write('{"h":"GET /users/%d","ms":%.2f}\n' % (i, random.lognormvariate(1, 0.4)))
+PY
+fi
+rm -f "$wide/baseline.json"
+"$bin" update-baseline --config "$wide/perfgate.toml" --baseline "$wide/baseline.json" "$wide/base.log" > /dev/null 2>&1
+wide_check=("$bin" check --config "$wide/perfgate.toml" --baseline "$wide/baseline.json" "$wide/now.log"
+  --json "$data/wide.json" --markdown "$data/wide.md" --html "$data/wide.html" --format markdown)
+if $smoke; then
+  "${wide_check[@]}" > /dev/null 2>&1
+  echo "ran: perfgate check ($many_handlers handlers, every report)"
+else
+  python3 - "$runs" "$many_handlers" "${wide_check[@]}" <<'PY'
+import statistics, subprocess, sys, time
+runs, n, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    times.append(time.perf_counter() - t)
+print("perfgate check, %s distinct handlers, every report: %.2f s (median of %d)" % (n, statistics.median(times), runs))
+PY
+fi

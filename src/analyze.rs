@@ -127,8 +127,21 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         skipped_files: catalog.skipped,
         duplicate_sequences: catalog.duplicates,
     };
-    Ok(report::build(attribution, &names, opts.sort, diagnostics))
+    let mut report = report::build(attribution, &names, opts.sort, diagnostics);
+    if report.handlers.len() > MANY_HANDLERS {
+        let examples: Vec<String> = report.handlers.iter().take(2).map(|h| h.display_name()).collect();
+        report.diagnostics.warnings.push(format!(
+            "{} distinct handlers (such as {}): names that carry ids or parameters make every execution a handler of its own, which no baseline can judge; merge them with `[[sources.pattern.normalize]]` (or `[[sources.json.normalize]]`) in perfgate.toml",
+            report.handlers.len(),
+            examples.join(", ")
+        ));
+    }
+    Ok(report)
 }
+
+/// Above this many distinct handlers, the names look unnormalized (an app has tens or
+/// hundreds of handlers; a route with ids in it has as many as executions).
+pub const MANY_HANDLERS: usize = 2000;
 
 fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
     FileDiagnostics {

@@ -151,8 +151,10 @@ pub fn markdown(c: &CheckReport<'_>, view: &View) -> String {
 }
 
 pub fn markdown_within(c: &CheckReport<'_>, view: &View, limit: usize) -> String {
-    let total = c.comparison.handlers.len();
-    let full = markdown_rows(c, view, total);
+    // Each row is rendered once; the search for the most rows that fit only joins them.
+    let rows = table_rows(c, view);
+    let total = rows.len();
+    let full = markdown_rows(c, view, &rows, total);
     if full.chars().count() <= limit {
         return full;
     }
@@ -160,16 +162,54 @@ pub fn markdown_within(c: &CheckReport<'_>, view: &View, limit: usize) -> String
     let (mut lo, mut hi) = (0usize, total);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if markdown_rows(c, view, mid).chars().count() <= limit {
+        if markdown_rows(c, view, &rows, mid).chars().count() <= limit {
             lo = mid;
         } else {
             hi = mid - 1;
         }
     }
-    markdown_rows(c, view, lo)
+    markdown_rows(c, view, &rows, lo)
 }
 
-fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
+/// One table row per compared handler, in the comparison's order.
+fn table_rows(c: &CheckReport<'_>, view: &View) -> Vec<String> {
+    let by_name: std::collections::HashMap<String, &crate::report::HandlerReport> =
+        c.report.handlers.iter().map(|r| (r.display_name(), r)).collect();
+    c.comparison
+        .handlers
+        .iter()
+        .map(|h| {
+            let report = by_name.get(&h.key);
+            let heat = Heat::of(report.and_then(|r| r.timing).map(|t| t.avg), &view.bands);
+            let change = headline_of(h);
+            let mut verdict = format!("{} {}", h.verdict.emoji(), h.verdict.name());
+            for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
+                let _ = write!(verdict, " ({} broken)", escape::markdown_code(&b.budget));
+            }
+            if h.verdict != Verdict::Unchanged {
+                let _ = write!(verdict, ": {}", escape::markdown_text(h.short_reason()));
+            }
+            let source = report
+                .and_then(|r| Some((r.source_file.as_deref()?, r.source_line)))
+                .and_then(|(path, line)| c.source_link.and_then(|link| link(path, line)))
+                .map(|url| format!(" [source]({})", escape::markdown_url(&url)))
+                .unwrap_or_default();
+            format!(
+                "| {} | {}{source} | {} → {} | {} → {} | {change} | {} / {} | {verdict} |\n",
+                heat.dot(),
+                escape::markdown_code(&h.key),
+                opt_ms(h.base_p50),
+                opt_ms(h.now_p50),
+                opt_ms(h.base_p95),
+                opt_ms(h.now_p95),
+                h.base_count,
+                h.now_count
+            )
+        })
+        .collect()
+}
+
+fn markdown_rows(c: &CheckReport<'_>, view: &View, rows: &[String], keep: usize) -> String {
     let cmp = c.comparison;
     let (icon, word) = outcome_word(cmp.outcome);
     let mut out = String::new();
@@ -190,50 +230,17 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
         if cmp.baseline_runs == 1 { "" } else { "s" }
     );
     let _ = writeln!(out, "{}.\n", drift_line(cmp));
-    let kept: Vec<&HandlerComparison> = cmp.handlers.iter().take(keep).collect();
-    let changed: Vec<&&HandlerComparison> = kept.iter().filter(|h| h.verdict != Verdict::Unchanged).collect();
-    let unchanged: Vec<&&HandlerComparison> = kept.iter().filter(|h| h.verdict == Verdict::Unchanged).collect();
+    let kept = &cmp.handlers[..keep.min(cmp.handlers.len())];
+    let changed: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].verdict != Verdict::Unchanged).collect();
+    let unchanged: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].verdict == Verdict::Unchanged).collect();
     let header =
         "| | Handler | p50 base → now (ms) | p95 base → now (ms) | Δ | Samples base / now | Verdict |\n|---|---|---:|---:|---:|---:|---|\n";
-    let row = |out: &mut String, h: &HandlerComparison| {
-        let heat =
-            Heat::of(c.report.handlers.iter().find(|r| r.display_name() == h.key).and_then(|r| r.timing).map(|t| t.avg), &view.bands);
-        let change = headline_of(h);
-        let mut verdict = format!("{} {}", h.verdict.emoji(), h.verdict.name());
-        for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
-            let _ = write!(verdict, " ({} broken)", escape::markdown_code(&b.budget));
-        }
-        if h.verdict != Verdict::Unchanged {
-            let _ = write!(verdict, ": {}", escape::markdown_text(h.short_reason()));
-        }
-        let source = c
-            .report
-            .handlers
-            .iter()
-            .find(|r| r.display_name() == h.key)
-            .and_then(|r| Some((r.source_file.as_deref()?, r.source_line)))
-            .and_then(|(path, line)| c.source_link.and_then(|link| link(path, line)))
-            .map(|url| format!(" [source]({})", escape::markdown_url(&url)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "| {} | {}{source} | {} → {} | {} → {} | {change} | {} / {} | {verdict} |",
-            heat.dot(),
-            escape::markdown_code(&h.key),
-            opt_ms(h.base_p50),
-            opt_ms(h.now_p50),
-            opt_ms(h.base_p95),
-            opt_ms(h.now_p95),
-            h.base_count,
-            h.now_count
-        );
-    };
     if changed.is_empty() {
         out.push_str("No handler changed beyond its threshold and the noise.\n\n");
     } else {
         out.push_str(header);
-        for h in &changed {
-            row(&mut out, h);
+        for &i in &changed {
+            out.push_str(&rows[i]);
         }
         out.push('\n');
     }
@@ -245,8 +252,8 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, keep: usize) -> String {
             if unchanged.len() == 1 { "" } else { "s" }
         );
         out.push_str(header);
-        for h in &unchanged {
-            row(&mut out, h);
+        for &i in &unchanged {
+            out.push_str(&rows[i]);
         }
         out.push_str("\n</details>\n\n");
     }

@@ -327,3 +327,24 @@ fn a_log_already_in_the_baseline_is_not_counted_twice() {
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
     assert_eq!(json(&path)["runs"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn many_distinct_handlers_get_a_normalize_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("perfgate.toml"), JSON_RULE).unwrap();
+    let lines: String = (0..2001).map(|i| format!("{{\"h\":\"GET /users/{i}\",\"ms\":1.5}}\n")).collect();
+    std::fs::write(d.join("wide.log"), lines).unwrap();
+    let o = perfgate(d, &["analyze", "wide.log", "--top", "3"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: 2001 distinct handlers (such as App.GET /users/"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[[sources.pattern.normalize]]"), "{}", stderr(&o));
+    // Normalized, the same log is one handler and no warning.
+    std::fs::write(d.join("perfgate.toml"), format!("{JSON_RULE}[[sources.json.normalize]]\nmatch = '/\\d+'\nreplace = '/{{id}}'\n"))
+        .unwrap();
+    let o = perfgate(d, &["analyze", "wide.log", "--format", "json"]);
+    assert!(!stderr(&o).contains("distinct handlers"), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["handlers"].as_array().unwrap().len(), 1);
+    assert_eq!(r["handlers"][0]["name"], "GET /users/{id}");
+}
