@@ -277,6 +277,19 @@ fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, has
     Ok((config, report))
 }
 
+/// The report files of `output` must not overwrite an input, the config, `extra` (the baseline a
+/// check reads) or each other.
+fn check_outputs(output: &OutputArgs, config: &Config, report: &Report, extra: &[(&str, &Path)]) -> Result<(), Error> {
+    let outputs: Vec<(&str, &Path)> = [("--json", &output.json), ("--markdown", &output.markdown), ("--html", &output.html)]
+        .into_iter()
+        .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
+        .collect();
+    let mut protected: Vec<(&str, &Path)> = extra.to_vec();
+    protected.extend(config.path.as_deref().map(|p| ("the config", p)));
+    protected.extend(report.diagnostics.files.iter().filter(|f| f.path != crate::scan::STDIN).map(|f| ("an input", Path::new(&f.path))));
+    crate::output::check_targets(&outputs, &protected)
+}
+
 fn view(output: &OutputArgs, config: &Config) -> Result<View, Error> {
     let top = output.top.unwrap_or(config.top);
     if top == 0 {
@@ -297,6 +310,7 @@ fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
     }
     let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
     let view = view(&args.output, &config)?;
+    check_outputs(&args.output, &config, &report, &[])?;
     if let Some(path) = &args.output.json {
         crate::output::write(path, render::json::render(&report).as_bytes())?;
     }
@@ -326,9 +340,11 @@ fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) 
     let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
     let view = view(&args.output, &config)?;
     let path = baseline_path(args.baseline.as_deref(), &config);
+    check_outputs(&args.output, &config, &report, &[("the baseline", &path)])?;
     let baseline = Baseline::load(&path)?.ok_or_else(|| Error::NoBaseline(path.clone()))?;
     let run = Run::from_report(&report, None, Vec::new());
     let comparison = gate::compare(&baseline, &run, &config.gate);
+    nothing_in_common(&comparison, &path)?;
     let context = github_context(&args.github, env)?;
     let links = context.clone();
     let link = move |path: &str, line: Option<u32>| links.blob_url(path, line);
@@ -374,6 +390,24 @@ fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) 
         (Outcome::Fail, _) | (Outcome::Warn, FailOn::Warning) => 1,
         _ => 0,
     })
+}
+
+/// A check in which no handler of the run is in the baseline judged nothing: the logs are of
+/// another app, or the names changed (a catalog not found). Not a pass.
+fn nothing_in_common(c: &Comparison, baseline: &Path) -> Result<(), Error> {
+    let count = |v: Verdict| c.counts.get(&v).copied().unwrap_or(0);
+    let common = c.handlers.len() - count(Verdict::New) - count(Verdict::Missing);
+    if common == 0 && count(Verdict::New) > 0 && count(Verdict::Missing) > 0 {
+        return Err(Error::Baseline {
+            path: baseline.to_path_buf(),
+            message: format!(
+                "no handler of this run is in the baseline ({} new, {} missing): nothing was compared. Are the logs of another app, or did the handler names change (a catalog not found: --catalog)? To start over from this run deliberately: `perfgate update-baseline --reset`",
+                count(Verdict::New),
+                count(Verdict::Missing)
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn newsworthy(c: &Comparison) -> bool {
@@ -472,6 +506,9 @@ fn run_publish(args: PublishArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
 fn run_update(args: UpdateArgs, cwd: &Path) -> Result<i32, Error> {
     let (config, report) = analyze_input(&args.input, None, cwd, true)?;
     let path = baseline_path(args.baseline.as_deref(), &config);
+    let inputs: Vec<(&str, &Path)> =
+        report.diagnostics.files.iter().filter(|f| f.path != crate::scan::STDIN).map(|f| ("an input", Path::new(&f.path))).collect();
+    crate::output::check_targets(&[("the baseline", &path)], &inputs)?;
     let sources: Vec<SourceInfo> = report
         .diagnostics
         .files

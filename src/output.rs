@@ -60,6 +60,37 @@ fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
+/// The regular file `path` names (links followed), as an absolute path; `None` for a device,
+/// FIFO or socket (writing one twice destroys nothing) and for what cannot be resolved.
+fn identity(path: &Path) -> Option<PathBuf> {
+    let target = resolve_links(path).ok()?;
+    match std::fs::metadata(&target) {
+        Ok(m) if m.is_file() => std::fs::canonicalize(&target).ok(),
+        Ok(_) => None,
+        Err(_) => {
+            let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(std::fs::canonicalize(dir).ok()?.join(target.file_name()?))
+        }
+    }
+}
+
+/// Refuses outputs that would overwrite a file this run reads (`protected`: inputs, the config,
+/// the baseline a check compares with) or each other. Labels name the flag or the role.
+pub fn check_targets(outputs: &[(&str, &Path)], protected: &[(&str, &Path)]) -> Result<(), Error> {
+    let mut seen: Vec<(PathBuf, &str)> = protected.iter().filter_map(|(label, p)| Some((identity(p)?, *label))).collect();
+    for (label, path) in outputs {
+        let Some(id) = identity(path) else { continue };
+        if let Some((_, other)) = seen.iter().find(|(p, _)| *p == id) {
+            return Err(Error::Usage(format!(
+                "{label} {}: the same file as {other}; perfgate does not overwrite what it reads or writes twice in one run",
+                path.display()
+            )));
+        }
+        seen.push((id, label));
+    }
+    Ok(())
+}
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn temp_prefix(name: &str) -> String {

@@ -29,7 +29,7 @@ fn outputs_are_written_through_links_fifos_and_devices() {
     std::fs::create_dir(d.join("reports")).unwrap();
     std::fs::write(d.join("reports/real.json"), "old").unwrap();
     std::os::unix::fs::symlink("reports/real.json", d.join("link.json")).unwrap();
-    let o = perfgate(d, &["analyze", "a.log", "--json", "link.json", "--markdown", "link.json"]);
+    let o = perfgate(d, &["analyze", "a.log", "--json", "link.json"]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
     assert!(std::fs::symlink_metadata(d.join("link.json")).unwrap().file_type().is_symlink());
     assert!(std::fs::read_to_string(d.join("reports/real.json")).unwrap().contains("A#1"));
@@ -347,4 +347,48 @@ fn many_distinct_handlers_get_a_normalize_hint() {
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["handlers"].as_array().unwrap().len(), 1);
     assert_eq!(r["handlers"][0]["name"], "GET /users/{id}");
+}
+
+#[test]
+fn an_output_never_overwrites_an_input_the_config_or_the_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.log"), LOG).unwrap();
+    std::fs::write(d.join("perfgate.toml"), "[report]\ntop = 5\n").unwrap();
+    let o = perfgate(d, &["update-baseline", "a.log"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let base = std::fs::read(d.join(".perfgate/baseline.json")).unwrap();
+    for (args, needle) in [
+        (&["analyze", "a.log", "--json", "./a.log"][..], "--json ./a.log: the same file as an input"),
+        (&["analyze", "a.log", "--html", "perfgate.toml"][..], "--html perfgate.toml: the same file as the config"),
+        (&["analyze", "a.log", "--json", "r.json", "--markdown", "r.json"][..], "--markdown r.json: the same file as --json"),
+        (&["check", "a.log", "--markdown", ".perfgate/baseline.json"][..], "the same file as the baseline"),
+        (&["update-baseline", "a.log", "--baseline", "a.log"][..], "the baseline a.log: the same file as an input"),
+    ] {
+        let o = perfgate(d, args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{needle}: {}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(d.join("a.log")).unwrap(), LOG);
+    assert_eq!(std::fs::read_to_string(d.join("perfgate.toml")).unwrap(), "[report]\ntop = 5\n");
+    assert_eq!(std::fs::read(d.join(".perfgate/baseline.json")).unwrap(), base);
+    assert!(!d.join("r.json").exists());
+    // Devices may be named twice.
+    let o = perfgate(d, &["analyze", "a.log", "--json", "/dev/null", "--markdown", "/dev/null"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_check_with_no_handler_in_common_with_the_baseline_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.log"), LOG).unwrap();
+    std::fs::write(d.join("b.log"), LOG.replace("for A", "for B")).unwrap();
+    let o = perfgate(d, &["update-baseline", "a.log"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let o = perfgate(d, &["check", "b.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no handler of this run is in the baseline (1 new, 1 missing): nothing was compared"), "{}", stderr(&o));
+    let o = perfgate(d, &["check", "a.log", "b.log"]);
+    assert_eq!(code(&o), Some(0), "one in common: a verdict: {}", stderr(&o));
 }
