@@ -344,7 +344,7 @@ fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) 
     let baseline = Baseline::load(&path)?.ok_or_else(|| Error::NoBaseline(path.clone()))?;
     let run = Run::from_report(&report, None, Vec::new());
     let comparison = gate::compare(&baseline, &run, &config.gate);
-    nothing_in_common(&comparison, &path)?;
+    nothing_compared(&comparison, &path, args.input.allow_empty)?;
     let context = github_context(&args.github, env)?;
     let links = context.clone();
     let link = move |path: &str, line: Option<u32>| links.blob_url(path, line);
@@ -392,22 +392,27 @@ fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) 
     })
 }
 
-/// A check in which no handler of the run is in the baseline judged nothing: the logs are of
-/// another app, or the names changed (a catalog not found). Not a pass.
-fn nothing_in_common(c: &Comparison, baseline: &Path) -> Result<(), Error> {
+/// A check that compared no handler judged nothing — the logs are of another app, the names
+/// changed (a catalog not found), or the run has no samples — and is not a pass. An empty run is
+/// accepted with `--allow-empty`; handlers ignored by the config count as compared.
+fn nothing_compared(c: &Comparison, baseline: &Path, allow_empty: bool) -> Result<(), Error> {
     let count = |v: Verdict| c.counts.get(&v).copied().unwrap_or(0);
-    let common = c.handlers.len() - count(Verdict::New) - count(Verdict::Missing);
-    if common == 0 && count(Verdict::New) > 0 && count(Verdict::Missing) > 0 {
-        return Err(Error::Baseline {
-            path: baseline.to_path_buf(),
-            message: format!(
-                "no handler of this run is in the baseline ({} new, {} missing): nothing was compared. Are the logs of another app, or did the handler names change (a catalog not found: --catalog)? To start over from this run deliberately: `perfgate update-baseline --reset`",
-                count(Verdict::New),
-                count(Verdict::Missing)
-            ),
-        });
+    let (new, missing) = (count(Verdict::New), count(Verdict::Missing));
+    let common = c.handlers.len() - new - missing;
+    if common > 0 || c.ignored > 0 || (new == 0 && (missing == 0 || allow_empty)) {
+        return Ok(());
     }
-    Ok(())
+    let what = if new == 0 {
+        format!("this run has no samples of any baseline handler ({missing} missing)")
+    } else {
+        format!("no handler of this run is in the baseline ({new} new, {missing} missing)")
+    };
+    Err(Error::Baseline {
+        path: baseline.to_path_buf(),
+        message: format!(
+            "{what}: nothing was compared. Are the logs of another app, or did the handler names change (a catalog not found: --catalog)? To start over from this run deliberately: `perfgate update-baseline --reset`"
+        ),
+    })
 }
 
 fn newsworthy(c: &Comparison) -> bool {

@@ -391,4 +391,20 @@ fn a_check_with_no_handler_in_common_with_the_baseline_is_an_error() {
     assert!(stderr(&o).contains("no handler of this run is in the baseline (1 new, 1 missing): nothing was compared"), "{}", stderr(&o));
     let o = perfgate(d, &["check", "a.log", "b.log"]);
     assert_eq!(code(&o), Some(0), "one in common: a verdict: {}", stderr(&o));
+    // A run whose beats all failed has no samples: nothing compared either.
+    std::fs::write(
+        d.join("failed.log"),
+        LOG.replace("✅ BeatExecutor: Beat 1 (a:b) completed in 3ms", "❌ BeatExecutor: Beat 1 (a:b) failed: boom"),
+    )
+    .unwrap();
+    let o = perfgate(d, &["check", "failed.log"]);
+    assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("this run has no samples of any baseline handler (1 missing)"), "{}", stderr(&o));
+    // A baseline of a run without samples (kept with --allow-empty) judges nothing.
+    std::fs::write(d.join("empty.log"), "").unwrap();
+    let o = perfgate(d, &["update-baseline", "empty.log", "--allow-empty", "--baseline", "empty.json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let o = perfgate(d, &["check", "a.log", "--baseline", "empty.json"]);
+    assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("(1 new, 0 missing): nothing was compared"), "{}", stderr(&o));
 }
