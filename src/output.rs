@@ -156,7 +156,7 @@ pub fn stdout(text: &str) -> Result<(), Error> {
 }
 
 /// An exclusive advisory lock on `path`'s sidecar `.NAME.lock`, released (and the sidecar
-/// removed) when dropped. The operating system releases it when the process dies, so a killed
+/// removed, on Unix) when dropped. The operating system releases it when the process dies, so a killed
 /// holder never blocks the next one.
 #[derive(Debug)]
 pub struct Lock {
@@ -205,14 +205,17 @@ fn same_file(file: &File, path: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn same_file(_: &File, path: &Path) -> bool {
-    // Windows does not remove a file another process holds open.
-    path.exists()
+fn same_file(_: &File, _: &Path) -> bool {
+    // The sidecar is never removed there (see `Drop`).
+    true
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        // Removed while still held, so that no one locks a file that is about to go.
+        // Removed while still held, so that no one locks a file that is about to go (a waiter
+        // that opened it before checks that it is still the one at the path). Windows keeps it:
+        // there a removed file that others hold open cannot be opened again until they let go.
+        #[cfg(unix)]
         let _ = std::fs::remove_file(&self.path);
         let _ = self.file.unlock();
     }
@@ -276,6 +279,7 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_millis(200));
         assert!(e.to_string().contains("baseline.json") && e.to_string().contains("another perfgate"), "{e}");
         drop(held);
+        #[cfg(unix)]
         assert!(!dir.path().join(".baseline.json.lock").exists());
         let again = lock(&path, Duration::from_millis(200)).unwrap();
         drop(again);
