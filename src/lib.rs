@@ -4,7 +4,9 @@
 //! [`input`] (paths, decoding) → [`parse`] (envelopes, messages, markdown, frames → events) →
 //! [`attribute`] (tracker: events → beats; catalog: beats → handlers) → [`stats`] →
 //! [`report`] (the view-model) → [`render`] (terminal, markdown, JSON). [`analyze`] wires them;
-//! [`cli`] is the command line; [`generate`] writes synthetic logs with their ground truth.
+//! [`cli`] is the command line; [`output`] writes reports and baselines without destroying
+//! anything (through links, devices directly, regular files atomically, under a lock for
+//! read-modify-write); [`generate`] writes synthetic logs with their ground truth.
 
 pub mod analyze;
 pub mod attribute;
