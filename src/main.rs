@@ -1,5 +1,5 @@
 //! The `perfgate` binary: parses the command line, runs the library, maps the outcome to the
-//! exit code (0 success, 2 error).
+//! exit code (0 success or a passing check, 1 a failing check, 2 an error).
 
 use clap::Parser;
 
