@@ -8,6 +8,7 @@ mod fixtures;
 mod gate;
 mod generated;
 mod github;
+mod golden;
 mod hostile;
 mod html;
 mod support;
