@@ -53,7 +53,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         let file_idx = u32::try_from(i).map_err(|_| Error::Usage("too many input files".into()))?;
         let rules = opts.rules.for_file(&name);
         let mut sink = |record, info: &attribute::tracker::ExecutionInfo| attributor.try_early(record, info);
-        let scanned = match crate::scan::scan_file(path, opts.format, file_idx, opts.hash_sources, &rules, Some(&mut sink)) {
+        let scanned = match attribute::read::read_file(path, opts.format, file_idx, opts.hash_sources, &rules, Some(&mut sink)) {
             Ok(s) => s,
             Err(e) if !opts.skip_unreadable => return Err(Error::Read { path: path.clone(), source: e }),
             Err(e) => {

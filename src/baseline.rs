@@ -391,20 +391,6 @@ fn h_empty() -> RunSummary {
     RunSummary { count: 0, mean: 0.0, stddev: 0.0, min: 0.0, max: 0.0, p50: 0.0, p90: 0.0, p95: 0.0, p99: 0.0, log_mean: 0.0, log_sd: 0.0 }
 }
 
-/// `sha256` of bytes, lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex(sha2::Sha256::digest(bytes).as_slice())
-}
-
-/// A digest in lowercase hex.
-pub fn hex(digest: &[u8]) -> String {
-    digest.iter().fold(String::with_capacity(2 * digest.len()), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,7 +398,7 @@ mod tests {
     fn run(handlers: &[(&str, &[f64])]) -> Run {
         Run {
             commit: Some("abc".into()),
-            sources: vec![SourceInfo { path: "a.log".into(), bytes: 3, sha256: sha256_hex(b"abc") }],
+            sources: vec![SourceInfo { path: "a.log".into(), bytes: 3, sha256: crate::input::sha256_hex(b"abc") }],
             handlers: handlers.iter().map(|(k, d)| ((*k).to_owned(), ("P".to_owned(), k[2..].to_owned(), d.to_vec()))).collect(),
         }
     }
@@ -436,7 +422,7 @@ mod tests {
         assert_eq!(b.handlers["P.b"].pooled.log_sd, round6((logs[1] - logs[0]).abs() / 2f64.sqrt()));
         // Round trip through the file format.
         assert_eq!(Baseline::parse(b.to_json().as_bytes()).unwrap(), b);
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(crate::input::sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

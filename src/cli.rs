@@ -286,7 +286,7 @@ fn check_outputs(output: &OutputArgs, config: &Config, report: &Report, extra: &
         .collect();
     let mut protected: Vec<(&str, &Path)> = extra.to_vec();
     protected.extend(config.path.as_deref().map(|p| ("the config", p)));
-    protected.extend(report.diagnostics.files.iter().filter(|f| f.path != crate::scan::STDIN).map(|f| ("an input", Path::new(&f.path))));
+    protected.extend(report.diagnostics.files.iter().filter(|f| f.path != crate::input::STDIN).map(|f| ("an input", Path::new(&f.path))));
     crate::output::check_targets(&outputs, &protected)
 }
 
@@ -512,7 +512,7 @@ fn run_update(args: UpdateArgs, cwd: &Path) -> Result<i32, Error> {
     let (config, report) = analyze_input(&args.input, None, cwd, true)?;
     let path = baseline_path(args.baseline.as_deref(), &config);
     let inputs: Vec<(&str, &Path)> =
-        report.diagnostics.files.iter().filter(|f| f.path != crate::scan::STDIN).map(|f| ("an input", Path::new(&f.path))).collect();
+        report.diagnostics.files.iter().filter(|f| f.path != crate::input::STDIN).map(|f| ("an input", Path::new(&f.path))).collect();
     crate::output::check_targets(&[("the baseline", &path)], &inputs)?;
     let sources: Vec<SourceInfo> = report
         .diagnostics

@@ -24,6 +24,5 @@ pub mod publish;
 pub mod render;
 pub mod report;
 pub mod rng;
-pub mod scan;
 pub mod stats;
 pub mod timestamp;

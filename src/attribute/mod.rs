@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod drill;
+pub mod read;
 pub mod source;
 pub mod tracker;
 
@@ -15,25 +16,8 @@ use catalog::{BeatRef, Catalog};
 use source::{SourceIndex, SourceRef};
 use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, Outcome, Source, Tracker};
 
+pub use crate::input::InputFormat;
 use crate::parse::{self, Location, frames, markdown::MarkdownParser};
-
-/// How an input file is read (`--format-in`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum InputFormat {
-    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames,
-    /// anything else → console.
-    Auto,
-    /// Console captures in any envelope (Chrome, DevTools, Cypress, Serilog, .NET console).
-    Console,
-    /// Markdown telemetry reports.
-    Markdown,
-    /// The frames JSON export.
-    Frames,
-    /// A JSON file that is not a frames export: nothing to read (reported, not parsed).
-    #[value(skip)]
-    OtherJson,
-}
 
 /// One file, read as its format.
 #[derive(Debug, Clone)]
@@ -47,34 +31,15 @@ pub struct Traced {
     pub binary: bool,
 }
 
-/// The format of a file, from its extension and its first bytes, unless forced.
-pub fn detect(head: &[u8], extension: Option<&str>, format: InputFormat) -> InputFormat {
-    match format {
-        InputFormat::Auto => {
-            let ext = extension.map(str::to_ascii_lowercase);
-            if matches!(ext.as_deref(), Some("md" | "markdown")) {
-                InputFormat::Markdown
-            } else if frames::looks_like_frames(head) {
-                InputFormat::Frames
-            } else if ext.as_deref() == Some("json") {
-                InputFormat::OtherJson
-            } else {
-                InputFormat::Console
-            }
-        }
-        f => f,
-    }
-}
-
 /// Reads one decoded file into beat outcomes.
 pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
-    let format = detect(text, extension, format);
+    let format = crate::input::detect(text, extension, format);
     let mut tracker = Tracker::new();
     let mut lines = 0u64;
     let mut problem = None;
     match format {
         InputFormat::Console | InputFormat::Auto => {
-            let scanned = crate::scan::console(text, file);
+            let scanned = read::console(text, file);
             return Traced { format, lines: scanned.lines, trace: scanned.trace, problem: None, binary: scanned.binary };
         }
         InputFormat::Markdown => {

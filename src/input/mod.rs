@@ -1,0 +1,327 @@
+//! Reading: which files a run reads (files, directories, globs, the standard input), what
+//! format each one is, how its bytes become UTF-8 (BOM sniffing, UTF-16LE/BE, invalid UTF-8 kept
+//! for lossy reading later), its SHA-256, and — for console logs, the large inputs — the
+//! [`reader`] that recognizes its lines in parallel blocks and pushes them into a
+//! [`reader::Sink`]. Documents (markdown, frames exports, UTF-16 captures) are read whole and
+//! handed back. Line endings (LF/CRLF) are handled by [`crate::parse::lines`]. Knows nothing of
+//! beats and handlers: `attribute` is the consumer.
+
+pub mod reader;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::parse::user::Rule;
+use reader::{BLOCK, MIN_BLOCK, Sink, Source, Span, Stream};
+
+/// The path that names the standard input.
+pub const STDIN: &str = "-";
+
+/// How an input file is read (`--format-in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputFormat {
+    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames,
+    /// anything else → console.
+    Auto,
+    /// Console captures in any envelope (Chrome, DevTools, Cypress, Serilog, .NET console).
+    Console,
+    /// Markdown telemetry reports.
+    Markdown,
+    /// The frames JSON export.
+    Frames,
+    /// A JSON file that is not a frames export: nothing to read (reported, not parsed).
+    #[value(skip)]
+    OtherJson,
+}
+
+/// The format of a file, from its extension and its first bytes, unless forced.
+pub fn detect(head: &[u8], extension: Option<&str>, format: InputFormat) -> InputFormat {
+    match format {
+        InputFormat::Auto => {
+            let ext = extension.map(str::to_ascii_lowercase);
+            if matches!(ext.as_deref(), Some("md" | "markdown")) {
+                InputFormat::Markdown
+            } else if crate::parse::frames::looks_like_frames(head) {
+                InputFormat::Frames
+            } else if ext.as_deref() == Some("json") {
+                InputFormat::OtherJson
+            } else {
+                InputFormat::Console
+            }
+        }
+        f => f,
+    }
+}
+
+/// A file read: its encoding, size and hash, and what became of its text.
+#[derive(Debug)]
+pub struct ReadFile {
+    pub encoding: Encoding,
+    pub bytes: u64,
+    pub sha256: Option<String>,
+    pub body: Body,
+}
+
+#[derive(Debug)]
+pub enum Body {
+    /// A console log: its recognized lines went into the sink.
+    Streamed { format: InputFormat, counts: reader::Counts },
+    /// A document read whole, decoded to UTF-8: for the caller to read as its format.
+    Document(Vec<u8>),
+}
+
+/// Reads `path` as `format` (detected when `Auto`); `hash` computes the file's SHA-256 on the
+/// way; `rules` are the user rules (`[[sources.pattern]]`, `[[sources.json]]`) that apply to
+/// it. A console log's recognized lines are pushed into `sink`.
+pub fn read_file(path: &Path, format: InputFormat, hash: bool, rules: &[&Rule], sink: &mut dyn Sink) -> std::io::Result<ReadFile> {
+    let how = How { format, hash, rules, ext: path.extension().and_then(|e| e.to_str()) };
+    if path == Path::new(STDIN) {
+        return read_stream(std::io::stdin(), &how, sink);
+    }
+    let mut f = std::fs::File::open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        // A pipe or a device: read once, front to back.
+        return read_stream(f, &how, sink);
+    }
+    let (head, format) = read_head(&mut f, &how)?;
+    let Some(format) = format else { return whole(f, head, &how) };
+    let size = meta.len();
+    // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
+    // recognize) is a small part of the file.
+    let block = usize::try_from(size / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
+    stream_console(&f, head.starts_with(BOM), size, block, format, &how, sink)
+}
+
+/// UTF-8's byte-order mark.
+const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+/// Bytes read first to tell the format of a file.
+const HEAD: usize = 64 << 10;
+/// Bytes read to tell a frames export from other JSON.
+const JSON_HEAD: usize = 4 << 20;
+
+/// How a file is to be read.
+struct How<'r> {
+    format: InputFormat,
+    hash: bool,
+    rules: &'r [&'r Rule],
+    ext: Option<&'r str>,
+}
+
+/// Reads the head of a file; gives the format when the file is a console log to stream, `None`
+/// when it is to be read whole.
+fn read_head(f: &mut impl Read, how: &How) -> std::io::Result<(Vec<u8>, Option<InputFormat>)> {
+    let mut head = Vec::with_capacity(HEAD);
+    f.take(HEAD as u64).read_to_end(&mut head)?;
+    if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        // A JSON document: a frames export says so in its first megabytes.
+        f.take(JSON_HEAD as u64).read_to_end(&mut head)?;
+    }
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    let mut format = detect(&head, how.ext, how.format);
+    if format == InputFormat::OtherJson && !how.rules.is_empty() {
+        // JSON lines read by the user's rules.
+        format = InputFormat::Console;
+    }
+    let streamed = !utf16 && format == InputFormat::Console;
+    Ok((head, streamed.then_some(format)))
+}
+
+/// Reads a small document (markdown, frames export, UTF-16) whole.
+fn whole(mut f: impl Read, mut head: Vec<u8>, how: &How) -> std::io::Result<ReadFile> {
+    f.read_to_end(&mut head)?;
+    let bytes = head.len() as u64;
+    let sha256 = how.hash.then(|| sha256_hex(&head));
+    let (text, encoding) = decode(head);
+    Ok(ReadFile { encoding, bytes, sha256, body: Body::Document(text) })
+}
+
+/// Reads a pipe or the standard input: its head, then the rest through a [`Stream`].
+fn read_stream(mut f: impl Read + Send, how: &How, sink: &mut dyn Sink) -> std::io::Result<ReadFile> {
+    let (head, format) = read_head(&mut f, how)?;
+    let Some(format) = format else { return whole(f, head, how) };
+    let bom = head.starts_with(BOM);
+    stream_console(&Stream::new(f, head), bom, u64::MAX, BLOCK, format, how, sink)
+}
+
+/// Streams a console log that begins with a byte-order mark (`bom`: skipped, and hashed) and
+/// whose size is `size` (`u64::MAX`: until the source ends).
+fn stream_console(
+    src: &(impl Source + ?Sized),
+    bom: bool,
+    size: u64,
+    block: usize,
+    format: InputFormat,
+    how: &How,
+    sink: &mut dyn Sink,
+) -> std::io::Result<ReadFile> {
+    let (encoding, skipped) = if bom { (Encoding::Utf8Bom, BOM) } else { (Encoding::Utf8, &[][..]) };
+    let begin = skipped.len();
+    let mut hasher = how.hash.then(Sha256::new);
+    if let Some(h) = hasher.as_mut() {
+        h.update(skipped);
+    }
+    let span = Span { begin: begin as u64, len: size };
+    let counts = reader::read_blocks(src, span, block, how.rules, sink, hasher.as_mut())?;
+    let sha256 = hasher.map(|h| hex(h.finalize().as_slice()));
+    Ok(ReadFile { encoding, bytes: begin as u64 + counts.bytes, sha256, body: Body::Streamed { format, counts } })
+}
+
+/// `sha256` of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(Sha256::digest(bytes).as_slice())
+}
+
+/// A digest in lowercase hex.
+pub fn hex(digest: &[u8]) -> String {
+    use std::fmt::Write as _;
+    digest.iter().fold(String::with_capacity(2 * digest.len()), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The encoding a file was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// Turns raw file bytes into UTF-8 bytes. UTF-8 input is passed through unchanged (invalid
+/// sequences stay and are repaired to U+FFFD only where text is captured); UTF-16 with a BOM is
+/// transcoded, unpaired surrogates becoming U+FFFD.
+pub fn decode(bytes: Vec<u8>) -> (Vec<u8>, Encoding) {
+    match bytes.as_slice() {
+        [0xEF, 0xBB, 0xBF, ..] => (bytes[3..].to_vec(), Encoding::Utf8Bom),
+        [0xFF, 0xFE, rest @ ..] => (utf16(rest, u16::from_le_bytes), Encoding::Utf16Le),
+        [0xFE, 0xFF, rest @ ..] => (utf16(rest, u16::from_be_bytes), Encoding::Utf16Be),
+        _ => (bytes, Encoding::Utf8),
+    }
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Vec<u8> {
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    let mut out = String::with_capacity(bytes.len() / 2);
+    out.extend(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    if bytes.len() % 2 == 1 {
+        out.push(char::REPLACEMENT_CHARACTER);
+    }
+    out.into_bytes()
+}
+
+/// Expands the PATH arguments: a file is taken as is (any extension), a directory gives its
+/// `*.log` files recursively, `-` is the standard input, a pipe or device (`/dev/stdin`,
+/// `<(zcat run.log.gz)`) is read as a stream, anything else is tried as a glob. Sorted within
+/// each argument, order of arguments kept; a file named twice (`a.log ./a.log $PWD/a.log`, or
+/// through a link) is read once, by its first name. A path that is neither is an error; so is a
+/// directory (or a glob's) that cannot be listed, unless `skip_unreadable` makes it a warning.
+pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String>) -> Result<Vec<PathBuf>, Error> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut unreadable = |path: &Path, source: std::io::Error| {
+        if skip_unreadable {
+            warnings.push(format!("{}: cannot read: {source}", path.display()));
+            Ok(())
+        } else {
+            Err(Error::Read { path: path.to_path_buf(), source })
+        }
+    };
+    for arg in paths {
+        let p = Path::new(arg);
+        let mut found = Vec::new();
+        if p.is_file() || arg == STDIN {
+            found.push(p.to_path_buf());
+        } else if p.is_dir() {
+            walk_logs(p, &mut found, &mut unreadable)?;
+            found.sort();
+            if found.is_empty() {
+                return Err(Error::NoInput(format!("{arg} contains no *.log file (name other files explicitly)")));
+            }
+        } else if p.exists() {
+            // A pipe or a device.
+            found.push(p.to_path_buf());
+        } else if arg.contains(['*', '?', '[']) {
+            let pattern = glob::glob(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
+            for entry in pattern {
+                match entry {
+                    Ok(f) if f.is_file() => found.push(f),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let path = e.path().to_path_buf();
+                        unreadable(&path, e.into())?;
+                    }
+                }
+            }
+            found.sort();
+            if found.is_empty() {
+                return Err(Error::InputNotFound(arg.clone()));
+            }
+        } else {
+            return Err(Error::InputNotFound(arg.clone()));
+        }
+        for f in found {
+            // Streams are never the same file twice; anything else is one file by its real path.
+            let key = if arg == STDIN { f.clone() } else { std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone()) };
+            if seen.insert(key) {
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn walk_logs(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    unreadable: &mut dyn FnMut(&Path, std::io::Error) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return unreadable(dir, e),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return unreadable(dir, e),
+        };
+        let path = entry.path();
+        let kind = match entry.file_type() {
+            Ok(k) => k,
+            Err(e) => {
+                unreadable(&path, e)?;
+                continue;
+            }
+        };
+        if kind.is_dir() {
+            walk_logs(&path, out, unreadable)?;
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("log")) && path.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boms_and_utf16() {
+        assert_eq!(decode(b"\xEF\xBB\xBFab".to_vec()), (b"ab".to_vec(), Encoding::Utf8Bom));
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain("é✅\r\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        assert_eq!(decode(le), ("é✅\r\n".as_bytes().to_vec(), Encoding::Utf16Le));
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain("ab".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        assert_eq!(decode(be), (b"ab".to_vec(), Encoding::Utf16Be));
+        // Odd trailing byte and lone surrogate do not panic.
+        assert_eq!(decode(vec![0xFF, 0xFE, 0x00, 0xD8, 0x41]).0, "\u{FFFD}\u{FFFD}".as_bytes());
+        assert_eq!(decode(vec![0xC3, 0x28]).1, Encoding::Utf8);
+    }
+}
