@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use crate::attribute::catalog::Catalog;
 use crate::attribute::source::SourceIndex;
 use crate::attribute::{self, InputFormat};
-use crate::config::SortKey;
 use crate::error::Error;
 use crate::input;
-use crate::report::{self, CatalogDiagnostics, Diagnostics, FileDiagnostics, Report};
+use crate::measure::{CatalogDiagnostics, Diagnostics, FileDiagnostics, Measurements};
 
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
@@ -19,7 +18,6 @@ pub struct AnalyzeOptions {
     /// Catalog files or directories.
     pub catalog_paths: Vec<PathBuf>,
     pub source_root: PathBuf,
-    pub sort: SortKey,
     pub max_executions: usize,
     /// Accept input in which nothing was recognized.
     pub allow_empty: bool,
@@ -35,7 +33,7 @@ pub struct AnalyzeOptions {
 /// (then a warning); other per-file problems (nothing recognized, invalid frames JSON, rejected
 /// durations) become warnings in the diagnostics, and the run fails (exit 2) when nothing usable
 /// remains.
-pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
+pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
     let mut diagnostics = Diagnostics::default();
     let files = input::expand(&opts.paths, opts.skip_unreadable, &mut diagnostics.warnings)?;
     if files.is_empty() {
@@ -127,16 +125,16 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, Error> {
         skipped_files: catalog.skipped,
         duplicate_sequences: catalog.duplicates,
     };
-    let mut report = report::build(attribution, &names, opts.sort, diagnostics);
-    if report.handlers.len() > MANY_HANDLERS {
-        let examples: Vec<String> = report.handlers.iter().take(2).map(|h| h.display_name()).collect();
-        report.diagnostics.warnings.push(format!(
+    let mut m = Measurements::new(attribution, names, diagnostics);
+    if m.handlers.len() > MANY_HANDLERS {
+        let examples: Vec<&str> = m.handlers.values().take(2).map(|h| h.display.as_str()).collect();
+        m.diagnostics.warnings.push(format!(
             "{} distinct handlers (such as {}): names that carry ids or parameters make every execution a handler of its own, which no baseline can judge; merge them with `[[sources.pattern.normalize]]` (or `[[sources.json.normalize]]`) in perfgate.toml",
-            report.handlers.len(),
+            m.handlers.len(),
             examples.join(", ")
         ));
     }
-    Ok(report)
+    Ok(m)
 }
 
 /// Above this many distinct handlers, the names look unnormalized (an app has tens or

@@ -13,8 +13,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::report::{Report, round3, round6};
-use crate::stats::{self, Summary};
+use crate::measure::{Measurements, Samples};
+use crate::stats::{self, Summary, round3, round6};
 
 pub const SCHEMA: u64 = 2;
 pub const QUANTILE_METHOD: &str = "linear interpolation between closest ranks, h = (n-1)q (Hyndman-Fan type 7, numpy default)";
@@ -184,24 +184,42 @@ impl RunSummary {
     }
 }
 
-/// One run as the baseline records it: per handler, its identity and all its durations.
+/// One run as the baseline records it and the gate judges it: per handler (`Plugin.handler`),
+/// its identity and its samples, taken from the measurements.
 #[derive(Debug, Clone, Default)]
 pub struct Run {
     pub commit: Option<String>,
     pub sources: Vec<SourceInfo>,
-    /// `Plugin.handler` → (plugin, name, durations).
-    pub handlers: BTreeMap<String, (String, String, Vec<f64>)>,
+    pub handlers: BTreeMap<String, RunHandler>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunHandler {
+    pub plugin: String,
+    pub name: String,
+    pub samples: Samples,
 }
 
 impl Run {
-    pub fn from_report(report: &Report, commit: Option<String>, sources: Vec<SourceInfo>) -> Run {
-        let handlers = report
+    /// The handlers of `m` that have samples.
+    pub fn of(m: &Measurements, commit: Option<String>, sources: Vec<SourceInfo>) -> Run {
+        let handlers = m
             .handlers
             .iter()
-            .filter(|h| !h.durations.is_empty())
-            .map(|h| (h.display_name(), (h.plugin.clone(), h.name.clone(), h.durations.clone())))
+            .filter_map(|(key, h)| {
+                let samples = h.samples.clone()?;
+                Some((h.display.clone(), RunHandler { plugin: key.plugin.clone(), name: key.name.clone(), samples }))
+            })
             .collect();
         Run { commit, sources, handlers }
+    }
+
+    /// Adds handler `plugin.name` with `durations` (none: nothing added).
+    pub fn add(&mut self, plugin: &str, name: &str, durations: Vec<f64>) {
+        if let Some(samples) = Samples::new(durations) {
+            let key = crate::attribute::HandlerKey { plugin: plugin.to_owned(), name: name.to_owned() }.display();
+            self.handlers.insert(key, RunHandler { plugin: plugin.to_owned(), name: name.to_owned(), samples });
+        }
     }
 }
 
@@ -223,7 +241,7 @@ impl Baseline {
         next.runs = self.runs.clone();
         next.runs.push(RunInfo {
             commit: run.commit.clone(),
-            samples: run.handlers.values().map(|(_, _, d)| d.len() as u64).sum(),
+            samples: run.handlers.values().map(|h| h.samples.summary().count).sum(),
             sources: run.sources.clone(),
         });
         let old_len = self.runs.len();
@@ -233,14 +251,14 @@ impl Baseline {
             runs.resize(old_len, None);
             handlers.insert(key.clone(), HandlerHistory { plugin: h.plugin.clone(), name: h.name.clone(), pooled: h.pooled, runs });
         }
-        for (key, (plugin, name, durations)) in &run.handlers {
+        for (key, h) in &run.handlers {
             let entry = handlers.entry(key.clone()).or_insert_with(|| HandlerHistory {
-                plugin: plugin.clone(),
-                name: name.clone(),
+                plugin: h.plugin.clone(),
+                name: h.name.clone(),
                 pooled: h_empty(),
                 runs: vec![None; old_len],
             });
-            entry.runs.push(stats::summarize(durations).map(|s| RunSummary::from_summary(&s)));
+            entry.runs.push(Some(RunSummary::from_summary(h.samples.summary())));
         }
         let drop = next.runs.len().saturating_sub(history);
         next.runs.drain(..drop);
@@ -396,11 +414,15 @@ mod tests {
     use super::*;
 
     fn run(handlers: &[(&str, &[f64])]) -> Run {
-        Run {
+        let mut run = Run {
             commit: Some("abc".into()),
             sources: vec![SourceInfo { path: "a.log".into(), bytes: 3, sha256: crate::input::sha256_hex(b"abc") }],
-            handlers: handlers.iter().map(|(k, d)| ((*k).to_owned(), ("P".to_owned(), k[2..].to_owned(), d.to_vec()))).collect(),
+            handlers: BTreeMap::new(),
+        };
+        for (k, d) in handlers {
+            run.add("P", &k[2..], d.to_vec());
         }
+        run
     }
 
     #[test]

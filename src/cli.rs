@@ -2,21 +2,18 @@
 //! binary calls [`run`] and exits with the code it returns: 0 success (or a passing check),
 //! 1 a failing check, 2 an error.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::analyze::{self, AnalyzeOptions};
-use crate::attribute::InputFormat;
-use crate::baseline::{Baseline, Run, SourceInfo};
+use crate::analyze::AnalyzeOptions;
 use crate::config::{Config, SortKey};
 use crate::error::Error;
-use crate::gate::{self, Comparison, Outcome, Verdict};
 use crate::generate;
+use crate::input::InputFormat;
+use crate::pipeline::{self, Format};
 use crate::publish::{self, Context, github::CommentMode};
-use crate::render::{self, View};
-use crate::report::Report;
+use crate::render::View;
 
 #[derive(Debug, Parser)]
 #[command(name = "perfgate", version, about = "Per-handler performance statistics and gate for Musical Conductor (RenderX) logs")]
@@ -77,6 +74,72 @@ pub enum OutputFormat {
     Html,
 }
 
+/// `--format-in`: how every input is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatIn {
+    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames,
+    /// anything else → console.
+    Auto,
+    /// Console captures in any envelope (Chrome, DevTools, Cypress, Serilog, .NET console).
+    Console,
+    /// Markdown telemetry reports.
+    Markdown,
+    /// The frames JSON export.
+    Frames,
+}
+
+impl From<FormatIn> for InputFormat {
+    fn from(f: FormatIn) -> InputFormat {
+        match f {
+            FormatIn::Auto => InputFormat::Auto,
+            FormatIn::Console => InputFormat::Console,
+            FormatIn::Markdown => InputFormat::Markdown,
+            FormatIn::Frames => InputFormat::Frames,
+        }
+    }
+}
+
+/// `--sort`: which statistic orders the heatmap (slowest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sort {
+    Avg,
+    P95,
+    Total,
+    Count,
+}
+
+impl From<Sort> for SortKey {
+    fn from(s: Sort) -> SortKey {
+        match s {
+            Sort::Avg => SortKey::Avg,
+            Sort::P95 => SortKey::P95,
+            Sort::Total => SortKey::Total,
+            Sort::Count => SortKey::Count,
+        }
+    }
+}
+
+/// `--comment`: when to post the sticky PR comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Comment {
+    /// Create or update the comment on every run.
+    Always,
+    /// Create it only when something regressed or warned; once it exists, keep it updated.
+    OnChange,
+    /// Never comment.
+    Never,
+}
+
+impl From<Comment> for CommentMode {
+    fn from(c: Comment) -> CommentMode {
+        match c {
+            Comment::Always => CommentMode::Always,
+            Comment::OnChange => CommentMode::OnChange,
+            Comment::Never => CommentMode::Never,
+        }
+    }
+}
+
 /// What to read and how.
 #[derive(Debug, Args)]
 pub struct InputArgs {
@@ -94,7 +157,7 @@ pub struct InputArgs {
     pub source_root: Option<PathBuf>,
     /// Read every input as this format instead of detecting it per file.
     #[arg(long, value_enum)]
-    pub format_in: Option<InputFormat>,
+    pub format_in: Option<FormatIn>,
     /// Succeed even when nothing in the input was recognized.
     #[arg(long)]
     pub allow_empty: bool,
@@ -124,7 +187,7 @@ pub struct OutputArgs {
     pub top: Option<usize>,
     /// Which statistic orders the heatmap. Default: avg.
     #[arg(long, value_enum)]
-    pub sort: Option<SortKey>,
+    pub sort: Option<Sort>,
     /// Most executions listed per handler in the JSON report (then the slowest tenth plus a
     /// uniform sample). Default: 1000.
     #[arg(long, value_name = "N")]
@@ -176,7 +239,7 @@ pub struct CheckArgs {
 pub struct GithubArgs {
     /// When to post the sticky PR comment.
     #[arg(long, value_enum, default_value = "always")]
-    pub comment: CommentMode,
+    pub comment: Comment,
     /// The pull request (default: from the event payload at $GITHUB_EVENT_PATH).
     #[arg(long, value_name = "N")]
     pub pr: Option<u64>,
@@ -238,17 +301,36 @@ fn lock_timeout(v: &str) -> Result<std::time::Duration, String> {
 /// exit code.
 pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Error> {
     match cli.command {
-        Command::Analyze(args) => run_analyze(args, cwd),
-        Command::Check(args) => run_check(args, cwd, env),
-        Command::Publish(args) => run_publish(args, env),
+        Command::Analyze(args) => {
+            if let Some(line) = &args.explain {
+                let config = Config::load(args.input.config.as_deref(), cwd)?;
+                crate::output::stdout(&crate::parse::user::explain(&config.rules, line))?;
+                return Ok(0);
+            }
+            let input = input(&args.input, Some(&args.output), cwd, false)?;
+            let output = output(&args.output, &input.config)?;
+            pipeline::analyze(&input, &output)
+        }
+        Command::Check(args) => pipeline::check(&check(args, cwd, env)?),
+        Command::Publish(args) => pipeline::publish(&pipeline::Publish { report: args.report.clone(), github: github(&args.github, env)? }),
         Command::Init(args) => crate::init::run(cwd, args.force),
-        Command::UpdateBaseline(args) => run_update(args, cwd),
+        Command::UpdateBaseline(args) => {
+            let input = input(&args.input, None, cwd, true)?;
+            pipeline::update_baseline(&pipeline::Update {
+                baseline: baseline_path(args.baseline.as_deref(), &input.config),
+                reset: args.reset,
+                commit: args.commit.clone().filter(|c| !c.is_empty()),
+                lock_timeout: args.lock_timeout,
+                input,
+            })
+        }
         Command::Generate(args) => generate::run(&args).map(|()| 0),
     }
 }
 
-/// Loads the config and runs the analysis the input arguments describe.
-fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_sources: bool) -> Result<(Config, Report), Error> {
+/// The config and what to read, from the input flags (and the output flags that shape the
+/// measurements).
+fn input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_sources: bool) -> Result<pipeline::Input, Error> {
     let config = Config::load(input.config.as_deref(), cwd)?;
     // Catalogs named on the command line come first: where two define the same sequence id,
     // the first one read wins.
@@ -257,171 +339,61 @@ fn analyze_input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, has
         Some(p) => p.clone(),
         None => crate::attribute::catalog::Catalog::discover(cwd),
     });
-    let opts = AnalyzeOptions {
+    let analyze = AnalyzeOptions {
         paths: if input.paths.is_empty() { config.source_paths.clone() } else { input.paths.clone() },
-        format: input.format_in.unwrap_or(config.format),
+        format: input.format_in.map_or(config.format, InputFormat::from),
         catalog_paths,
         source_root: input.source_root.clone().unwrap_or_else(|| config.source_root.clone()),
-        sort: output.and_then(|o| o.sort).unwrap_or(config.sort),
         max_executions: output.and_then(|o| o.max_executions).unwrap_or(config.max_executions),
         allow_empty: input.allow_empty,
         skip_unreadable: input.skip_unreadable,
         hash_sources,
         rules: config.rules.clone(),
     };
-    let report = analyze::analyze(&opts)?;
-    let mut stderr = std::io::stderr().lock();
-    for w in &report.diagnostics.warnings {
-        let _ = writeln!(stderr, "warning: {}", render::escape::terminal_text(w));
-    }
-    Ok((config, report))
+    Ok(pipeline::Input { config, analyze })
 }
 
-/// The report files of `output` must not overwrite an input, the config, `extra` (the baseline a
-/// check reads) or each other.
-fn check_outputs(output: &OutputArgs, config: &Config, report: &Report, extra: &[(&str, &Path)]) -> Result<(), Error> {
-    let outputs: Vec<(&str, &Path)> = [("--json", &output.json), ("--markdown", &output.markdown), ("--html", &output.html)]
-        .into_iter()
-        .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
-        .collect();
-    let mut protected: Vec<(&str, &Path)> = extra.to_vec();
-    protected.extend(config.path.as_deref().map(|p| ("the config", p)));
-    protected.extend(report.diagnostics.files.iter().filter(|f| f.path != crate::input::STDIN).map(|f| ("an input", Path::new(&f.path))));
-    crate::output::check_targets(&outputs, &protected)
-}
-
-fn view(output: &OutputArgs, config: &Config) -> Result<View, Error> {
+fn output(output: &OutputArgs, config: &Config) -> Result<pipeline::Output, Error> {
     let top = output.top.unwrap_or(config.top);
     if top == 0 {
         return Err(Error::Usage("--top must be at least 1".into()));
     }
-    Ok(View { top, sort: output.sort.unwrap_or(config.sort), bands: config.bands })
-}
-
-fn print(text: &str) -> Result<(), Error> {
-    crate::output::stdout(text)
-}
-
-fn run_analyze(args: AnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
-    if let Some(line) = &args.explain {
-        let config = Config::load(args.input.config.as_deref(), cwd)?;
-        print(&crate::parse::user::explain(&config.rules, line))?;
-        return Ok(0);
-    }
-    let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
-    let view = view(&args.output, &config)?;
-    check_outputs(&args.output, &config, &report, &[])?;
-    if let Some(path) = &args.output.json {
-        crate::output::write(path, render::json::render(&report).as_bytes())?;
-    }
-    if let Some(path) = &args.output.markdown {
-        crate::output::write(path, render::markdown::render(&report, &view).as_bytes())?;
-    }
-    if let Some(path) = &args.output.html {
-        crate::output::write(path, render::html::render(&report, &view, None).as_bytes())?;
-    }
-    print(&match args.output.format {
-        OutputFormat::Terminal => render::terminal::render(&report, &view),
-        OutputFormat::Markdown => render::markdown::render(&report, &view),
-        OutputFormat::Json => render::json::render(&report),
-        OutputFormat::Html => render::html::render(&report, &view, None),
-    })?;
-    Ok(0)
+    Ok(pipeline::Output {
+        format: match output.format {
+            OutputFormat::Terminal => Format::Terminal,
+            OutputFormat::Markdown => Format::Markdown,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Html => Format::Html,
+        },
+        json: output.json.clone(),
+        markdown: output.markdown.clone(),
+        html: output.html.clone(),
+        view: View { top, sort: output.sort.map_or(config.sort, SortKey::from), bands: config.bands },
+    })
 }
 
 fn baseline_path(flag: Option<&Path>, config: &Config) -> PathBuf {
     flag.map(Path::to_path_buf).unwrap_or_else(|| config.baseline_path.clone())
 }
 
-fn run_check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Error> {
+fn check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<pipeline::Check, Error> {
     if args.comment_id.is_empty() || !args.comment_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
         return Err(Error::Usage(format!("--comment-id {:?}: use letters, digits, '-', '_' or '.'", args.comment_id)));
     }
-    let (config, report) = analyze_input(&args.input, Some(&args.output), cwd, false)?;
-    let view = view(&args.output, &config)?;
-    let path = baseline_path(args.baseline.as_deref(), &config);
-    check_outputs(&args.output, &config, &report, &[("the baseline", &path)])?;
-    let baseline = Baseline::load(&path)?.ok_or_else(|| Error::NoBaseline(path.clone()))?;
-    let run = Run::from_report(&report, None, Vec::new());
-    let comparison = gate::compare(&baseline, &run, &config.gate);
-    nothing_compared(&comparison, &path, args.input.allow_empty)?;
-    let context = github_context(&args.github, env)?;
-    let links = context.clone();
-    let link = move |path: &str, line: Option<u32>| links.blob_url(path, line);
-    let check = render::check::CheckReport {
-        id: &args.comment_id,
-        comparison: &comparison,
-        report: &report,
-        source_link: Some(&link),
-        run_url: context.run_url(),
-    };
-    if let Some(p) = &args.output.json {
-        crate::output::write(p, render::check::json(&check, &view).as_bytes())?;
-    }
-    if let Some(p) = &args.output.markdown {
-        crate::output::write(p, render::check::markdown(&check, &view).as_bytes())?;
-    }
-    if let Some(p) = &args.output.html {
-        crate::output::write(p, render::html::render(&report, &view, Some(&comparison)).as_bytes())?;
-    }
-    print(&match args.output.format {
-        OutputFormat::Terminal => render::check::terminal(&check, &view),
-        OutputFormat::Markdown => render::check::markdown(&check, &view),
-        OutputFormat::Json => render::check::json(&check, &view),
-        OutputFormat::Html => render::html::render(&report, &view, Some(&comparison)),
-    })?;
-    let markdown = render::check::markdown(&check, &view);
-    let published = publish_github(&context, &args.github, &args.comment_id, &markdown, newsworthy(&comparison));
-    if context.in_actions {
-        print(&publish::actions::annotations(&comparison))?;
-    }
-    // The job summary and the step outputs are outputs like the others: a failure to write them
-    // is an error, not a verdict.
-    if let Some(summary) = &context.step_summary {
-        publish::actions::append(summary, &publish::actions::summary(&markdown))
-            .map_err(|source| Error::Write { path: summary.clone(), source })?;
-    }
-    if let Some(output) = &context.output {
-        publish::actions::append(output, &publish::actions::outputs(&comparison, args.output.json.as_deref()))
-            .map_err(|source| Error::Write { path: output.clone(), source })?;
-    }
-    published?;
-    Ok(match (comparison.outcome, args.fail_on) {
-        (Outcome::Fail, _) | (Outcome::Warn, FailOn::Warning) => 1,
-        _ => 0,
+    let input = input(&args.input, Some(&args.output), cwd, false)?;
+    let output = output(&args.output, &input.config)?;
+    Ok(pipeline::Check {
+        baseline: baseline_path(args.baseline.as_deref(), &input.config),
+        fail_on_warning: args.fail_on == FailOn::Warning,
+        comment_id: args.comment_id,
+        github: github(&args.github, env)?,
+        input,
+        output,
     })
-}
-
-/// A check that compared no handler judged nothing — the logs are of another app, the names
-/// changed (a catalog not found), or the run has no samples — and is not a pass. An empty run is
-/// accepted with `--allow-empty`; handlers ignored by the config count as compared.
-fn nothing_compared(c: &Comparison, baseline: &Path, allow_empty: bool) -> Result<(), Error> {
-    let count = |v: Verdict| c.counts.get(&v).copied().unwrap_or(0);
-    let (new, missing) = (count(Verdict::New), count(Verdict::Missing));
-    let common = c.handlers.len() - new - missing;
-    if common > 0 || c.ignored > 0 || (new == 0 && (missing == 0 || allow_empty)) {
-        return Ok(());
-    }
-    let what = if new == 0 {
-        format!("this run has no samples of any baseline handler ({missing} missing)")
-    } else {
-        format!("no handler of this run is in the baseline ({new} new, {missing} missing)")
-    };
-    Err(Error::Baseline {
-        path: baseline.to_path_buf(),
-        message: format!(
-            "{what}: nothing was compared. Are the logs of another app, or did the handler names change (a catalog not found: --catalog)? To start over from this run deliberately: `perfgate update-baseline --reset`"
-        ),
-    })
-}
-
-fn newsworthy(c: &Comparison) -> bool {
-    c.outcome != Outcome::Pass
-        || c.handlers.iter().any(|h| matches!(h.verdict, Verdict::Warning | Verdict::Regressed | Verdict::OverBudget))
 }
 
 /// The GitHub context: the Actions environment, overridden by the flags.
-fn github_context(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Context, Error> {
+fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<pipeline::Github, Error> {
     let mut context = Context::from_env(env);
     if let Some(r) = &args.repo {
         context.repo = Some(publish::split_repo(r).ok_or_else(|| Error::Usage(format!("--repo {r:?}: expected OWNER/NAME")))?);
@@ -432,156 +404,10 @@ fn github_context(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Re
     if args.sha.is_some() {
         context.head_sha = args.sha.clone();
     }
-    Ok(context)
-}
-
-/// Posts the sticky comment when there is a PR, a repository and a token. A failure is a
-/// warning (the verdict stands), or exit 2 with `--fail-on-publish-error`.
-fn publish_github(context: &Context, args: &GithubArgs, id: &str, markdown: &str, newsworthy: bool) -> Result<(), Error> {
-    if args.comment == CommentMode::Never {
-        return Ok(());
-    }
-    let (Some((owner, repo)), Some(pr), Some(token)) = (&context.repo, context.pr, &context.token) else {
-        if context.in_actions && context.pr.is_some() {
-            eprintln!("warning: no GITHUB_TOKEN: the pull request gets no comment (the job summary has the report)");
-        }
-        return Ok(());
-    };
-    let target = publish::github::Target {
-        api_url: context.api_url.clone(),
-        token: token.clone(),
-        owner: owner.clone(),
-        repo: repo.clone(),
-        pr,
-        marker: format!("<!-- perfgate:{id} -->"),
-        author: args.comment_author.clone(),
-        mode: args.comment,
-        newsworthy,
-        backoff: std::time::Duration::from_millis(env_backoff()),
-    };
-    match publish::github::upsert(&target, markdown) {
-        Ok(done) => {
-            eprintln!(
-                "perfgate: PR #{pr}: {}",
-                match done {
-                    publish::github::Done::Created(n) => format!("comment {n} created"),
-                    publish::github::Done::Updated(n) => format!("comment {n} updated"),
-                    publish::github::Done::Skipped(why) => format!("no comment ({why})"),
-                }
-            );
-            Ok(())
-        }
-        Err(f) if args.fail_on_publish_error => Err(Error::Publish(f.warning())),
-        Err(f) => {
-            eprintln!("warning: {}", render::escape::terminal_text(&f.warning()));
-            Ok(())
-        }
-    }
-}
-
-/// Base delay between retries, in ms (`PERFGATE_RETRY_MS`, for tests; default 1000).
-fn env_backoff() -> u64 {
-    std::env::var("PERFGATE_RETRY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
-fn run_publish(args: PublishArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Error> {
-    let text = std::fs::read(&args.report).map_err(|source| Error::Read { path: args.report.clone(), source })?;
-    #[derive(serde::Deserialize)]
-    struct Saved {
-        id: String,
-        outcome: Outcome,
-        markdown: String,
-    }
-    let saved: Saved = serde_json::from_slice(&text)
-        .map_err(|e| Error::Usage(format!("{}: not a report written by `perfgate check --json`: {e}", args.report.display())))?;
-    if !saved.markdown.starts_with(&format!("<!-- perfgate:{} -->", saved.id)) {
-        return Err(Error::Usage(format!("{}: the report's markdown does not carry its marker", args.report.display())));
-    }
-    let context = github_context(&args.github, env)?;
-    if context.pr.is_none() {
-        return Err(Error::Usage("no pull request: pass --pr N (a workflow_run event of a fork PR lists none)".into()));
-    }
-    if context.token.is_none() || context.repo.is_none() {
-        return Err(Error::Usage("publishing needs GITHUB_TOKEN and GITHUB_REPOSITORY (or --repo)".into()));
-    }
-    publish_github(&context, &args.github, &saved.id, &saved.markdown, saved.outcome != Outcome::Pass)?;
-    Ok(0)
-}
-
-fn run_update(args: UpdateArgs, cwd: &Path) -> Result<i32, Error> {
-    let (config, report) = analyze_input(&args.input, None, cwd, true)?;
-    let path = baseline_path(args.baseline.as_deref(), &config);
-    let inputs: Vec<(&str, &Path)> =
-        report.diagnostics.files.iter().filter(|f| f.path != crate::input::STDIN).map(|f| ("an input", Path::new(&f.path))).collect();
-    crate::output::check_targets(&[("the baseline", &path)], &inputs)?;
-    let sources: Vec<SourceInfo> = report
-        .diagnostics
-        .files
-        .iter()
-        .filter_map(|f| Some(SourceInfo { path: f.path.clone(), bytes: f.bytes, sha256: f.sha256.clone()? }))
-        .collect();
-    let sampled: Vec<&SourceInfo> = sources.iter().zip(&report.diagnostics.files).filter(|(_, f)| f.samples > 0).map(|(s, _)| s).collect();
-    check_unique_inputs(&sampled)?;
-    let run = Run::from_report(&report, args.commit.clone().filter(|c| !c.is_empty()), sources.clone());
-    // Read, change and write under the lock: two updaters of one file never lose a run.
-    let _lock = crate::output::lock(&path, args.lock_timeout)?;
-    let old = if args.reset { None } else { Baseline::load(&path)? };
-    if let Some(old) = &old
-        && let Some(n) = already_recorded(old, &sources, &sampled, &path)?
-    {
-        eprintln!("perfgate: {}: these inputs are already the baseline's run {n} (same SHA-256): nothing appended", path.display());
-        return Ok(0);
-    }
-    let base = old.clone().unwrap_or_else(|| Baseline::empty(config.history));
-    let next = base.append(&run, config.history);
-    next.write(&path)?;
-    print(&render::check::baseline_changes(old.as_ref(), &next, &path))?;
-    Ok(0)
-}
-
-/// Two inputs of one run with the same content would count its samples twice.
-fn check_unique_inputs(sampled: &[&SourceInfo]) -> Result<(), Error> {
-    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
-    for s in sampled {
-        if let Some(first) = seen.insert(&s.sha256, &s.path) {
-            return Err(Error::Usage(format!(
-                "{}: same content (SHA-256 {}) as {first}: its samples would count twice; pass each log once",
-                s.path,
-                &s.sha256[..12]
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// `Some(run number)` when exactly these inputs are a kept run already (an update run twice):
-/// nothing to do. An error when some inputs with samples are in the baseline and others are not
-/// (their samples would count twice).
-fn already_recorded(old: &Baseline, sources: &[SourceInfo], sampled: &[&SourceInfo], path: &Path) -> Result<Option<usize>, Error> {
-    fn digests(v: &[SourceInfo]) -> std::collections::BTreeSet<&str> {
-        v.iter().map(|s| s.sha256.as_str()).collect()
-    }
-    let ours = digests(sources);
-    for (i, r) in old.runs.iter().enumerate() {
-        if !ours.is_empty() && digests(&r.sources) == ours {
-            return Ok(Some(i + 1));
-        }
-    }
-    for s in sampled {
-        if let Some((i, known)) =
-            old.runs.iter().enumerate().find_map(|(i, r)| r.sources.iter().find(|k| k.sha256 == s.sha256).map(|k| (i, k)))
-        {
-            return Err(Error::Baseline {
-                path: path.to_path_buf(),
-                message: format!(
-                    "{} has the content (SHA-256 {}) of {} in the baseline's run {}: its samples would count twice; nothing was written (pass only new logs, or --reset)",
-                    s.path,
-                    &s.sha256[..12],
-                    known.path,
-                    i + 1
-                ),
-            });
-        }
-    }
-    Ok(None)
+    Ok(pipeline::Github {
+        context,
+        comment: args.comment.into(),
+        comment_author: args.comment_author.clone(),
+        fail_on_publish_error: args.fail_on_publish_error,
+    })
 }

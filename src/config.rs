@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::attribute::InputFormat;
 use crate::error::Error;
+use crate::input::InputFormat;
 use crate::stats::Stat;
 
 #[derive(Debug, Default, Deserialize)]
@@ -331,7 +331,7 @@ struct RawBands {
 }
 
 /// Which statistic orders the heatmap (slowest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SortKey {
     Avg,

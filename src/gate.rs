@@ -61,8 +61,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::baseline::{Baseline, HandlerHistory, Run, RunSummary};
 use crate::config::{GateConfig, Rule};
-use crate::report::{round3, round6};
-use crate::stats::{self, Stat, Summary};
+use crate::stats::{self, Stat, Summary, round3, round6};
 
 /// Verdicts, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -262,10 +261,10 @@ const PRIOR_DRIFT_DF: f64 = 4.0;
 const DRIFT_WARN: f64 = 2.0 / 3.0;
 
 /// The candidate's view of one handler.
-struct Current {
-    plugin: String,
-    name: String,
-    sorted: Vec<f64>,
+struct Current<'r> {
+    plugin: &'r str,
+    name: &'r str,
+    sorted: &'r [f64],
     summary: Summary,
 }
 
@@ -312,12 +311,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
     let current: BTreeMap<&str, Current> = run
         .handlers
         .iter()
-        .filter_map(|(k, (plugin, name, d))| {
-            let mut sorted = d.clone();
-            sorted.sort_by(f64::total_cmp);
-            let summary = stats::summarize_sorted(&sorted)?;
-            Some((k.as_str(), Current { plugin: plugin.clone(), name: name.clone(), sorted, summary }))
-        })
+        .map(|(k, h)| (k.as_str(), Current { plugin: &h.plugin, name: &h.name, sorted: h.samples.sorted(), summary: *h.samples.summary() }))
         .collect();
     let rules: BTreeMap<&str, Rule> =
         baseline.handlers.keys().map(String::as_str).chain(current.keys().copied()).map(|k| (k, gate.rule_for(k))).collect();
@@ -379,7 +373,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         let base = bases.get(key);
         let now = current.get(key);
         let (plugin, name) = match (now, base) {
-            (Some(c), _) => (c.plugin.clone(), c.name.clone()),
+            (Some(c), _) => (c.plugin.to_owned(), c.name.to_owned()),
             (None, Some(b)) => (b.history.plugin.clone(), b.history.name.clone()),
             (None, None) => continue,
         };
@@ -639,7 +633,7 @@ fn measure(stat: Stat, gated: bool, base: &Base, now: &Current, rule: &Rule, ctx
                 return out;
             }
             let expected = base_value * ctx.shift.exp();
-            let se = relative_se(stat, &now.sorted, &now.summary) * (1.0 + n_c as f64 / n_b as f64).sqrt();
+            let se = relative_se(stat, now.sorted, &now.summary) * (1.0 + n_c as f64 / n_b as f64).sqrt();
             ((now_value / expected).ln(), expected, se.powi(2) + jitter + ctx.shift_var, TAIL_DF)
         }
     };
@@ -839,7 +833,7 @@ mod tests {
             let mut r = Run::default();
             for h in 0..3 {
                 let d = (0..50).map(|_| 4.0 * (0.3 * rng.normal()).exp()).collect();
-                r.handlers.insert(format!("P.h{h}"), ("P".into(), format!("h{h}"), d));
+                r.add("P", &format!("h{h}"), d);
             }
             r
         };
@@ -884,7 +878,7 @@ mod tests {
                 for h in 0..40 {
                     let j = (jitter * rng.normal()).exp() * if h == 0 && r == 2 { step } else { 1.0 };
                     let d = (0..400).map(|_| 5.0 * j * (0.4 * rng.normal()).exp()).collect();
-                    run.handlers.insert(format!("P.h{h:02}"), ("P".into(), format!("h{h:02}"), d));
+                    run.add("P", &format!("h{h:02}"), d);
                 }
                 b = b.append(&run, 3);
             }

@@ -7,10 +7,11 @@
 use serde::Serialize;
 
 use crate::attribute::tracker::Source;
-use crate::attribute::{Attribution, HandlerData, HandlerKey, Mapping};
+use crate::attribute::{HandlerKey, Mapping};
 use crate::config::SortKey;
-use crate::input::Encoding;
-use crate::stats;
+pub use crate::measure::{CatalogDiagnostics, Diagnostics, FileDiagnostics};
+use crate::measure::{Measured, Measurements};
+use crate::stats::round3;
 use crate::timestamp;
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,9 +52,34 @@ pub struct HandlerReport {
     pub executions_truncated: bool,
     /// Failed and incomplete beats, in log order.
     pub issues: Vec<IssueReport>,
-    /// Every duration (for the gate and the baseline; not serialized).
+    /// Every duration, binned (the HTML drill-down; not in the JSON report).
     #[serde(skip)]
-    pub durations: Vec<f64>,
+    pub histogram: Histogram,
+}
+
+/// Bins of each handler's histogram.
+pub const BINS: usize = 24;
+
+/// Counts of a handler's durations in `BINS` equal bins between min and max (all durations,
+/// not only the listed executions); no bins without durations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Histogram {
+    pub min: f64,
+    pub max: f64,
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    fn of(sorted: &[f64]) -> Histogram {
+        let (Some(&min), Some(&max)) = (sorted.first(), sorted.last()) else { return Histogram::default() };
+        let mut counts = vec![0u64; BINS];
+        let width = (max - min) / BINS as f64;
+        for d in sorted {
+            let i = if width > 0.0 { (((d - min) / width) as usize).min(BINS - 1) } else { 0 };
+            counts[i] += 1;
+        }
+        Histogram { min, max, counts }
+    }
 }
 
 impl HandlerReport {
@@ -136,86 +162,24 @@ pub struct ReportSummary {
     pub fastest_handler: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Diagnostics {
-    pub files: Vec<FileDiagnostics>,
-    pub lines: u64,
-    pub recognized_lines: u64,
-    pub timing_lines: u64,
-    pub samples: u64,
-    pub failed: u64,
-    pub incomplete: u64,
-    pub orphans: u64,
-    pub orphans_attributed: u64,
-    pub unmapped_beats: u64,
-    /// Durations rejected as not finite, negative or above 10⁹ ms (never samples).
-    pub rejected: u64,
-    pub catalog: CatalogDiagnostics,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CatalogDiagnostics {
-    pub files: usize,
-    pub sequences: usize,
-    pub skipped_files: usize,
-    pub duplicate_sequences: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FileDiagnostics {
-    pub path: String,
-    pub encoding: Option<Encoding>,
-    pub format: Option<crate::attribute::InputFormat>,
-    pub bytes: u64,
-    pub lines: u64,
-    pub recognized_lines: u64,
-    pub timing_lines: u64,
-    pub samples: u64,
-    pub failed: u64,
-    pub incomplete: u64,
-    pub orphans: u64,
-    pub rejected: u64,
-    /// Why the file contributed nothing, when it did not.
-    pub problem: Option<String>,
-    /// SHA-256 of the file's bytes (computed for `update-baseline` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-}
-
-/// Rounds to microseconds, and turns -0.0 into 0.0, for stable output.
-pub fn round3(x: f64) -> f64 {
-    let r = (x * 1000.0).round() / 1000.0;
-    if r == 0.0 { 0.0 } else { r }
-}
-
-/// Six decimals (logarithms, standard errors: a relative 10⁻⁶), without a negative zero.
-pub fn round6(x: f64) -> f64 {
-    let r = (x * 1e6).round() / 1e6;
-    if r == 0.0 { 0.0 } else { r }
-}
-
-/// Builds the report. `files` maps a location's file index to its display path;
-pub fn build(attribution: Attribution, files: &[String], sort: SortKey, mut diagnostics: Diagnostics) -> Report {
-    let file = |i: u32| files.get(i as usize).cloned().unwrap_or_default();
-    let mut handlers: Vec<HandlerReport> = attribution.handlers.into_iter().map(|(key, data)| handler_report(&key, data, &file)).collect();
+/// Builds the report view of the measurements, handlers ordered by `sort`.
+pub fn build(m: &Measurements, sort: SortKey) -> Report {
+    let mut handlers: Vec<HandlerReport> = m.handlers.iter().map(|(key, h)| handler_report(key, h, m)).collect();
     handlers.sort_by(|a, b| b.sort_value(sort).total_cmp(&a.sort_value(sort)).then_with(|| a.display_name().cmp(&b.display_name())));
 
     let timed: Vec<&HandlerReport> = handlers.iter().filter(|h| h.timing.is_some()).collect();
     let by_avg = |h: &&HandlerReport| h.timing.map_or(0.0, |t| t.avg);
     let slowest = timed.iter().max_by(|a, b| by_avg(a).total_cmp(&by_avg(b)).then_with(|| b.display_name().cmp(&a.display_name())));
     let fastest = timed.iter().min_by(|a, b| by_avg(a).total_cmp(&by_avg(b)).then_with(|| a.display_name().cmp(&b.display_name())));
+    let total: f64 = m.handlers.values().filter_map(|h| h.samples.as_ref()).flat_map(|s| s.sorted()).sum();
     let summary = ReportSummary {
         total_handlers: handlers.len(),
         total_executions: handlers.iter().map(|h| h.executions).sum(),
-        total_time: round3(handlers.iter().flat_map(|h| h.durations.iter()).sum()),
+        total_time: round3(total),
         slowest_handler: slowest.map(|h| h.name.clone()),
         fastest_handler: fastest.map(|h| h.name.clone()),
     };
-    let orphans = attribution
+    let orphans = m
         .orphans
         .iter()
         .map(|o| OrphanReport {
@@ -225,23 +189,15 @@ pub fn build(attribution: Attribution, files: &[String], sort: SortKey, mut diag
             source: o.source,
             timestamp: o.ts.map(timestamp::format_iso),
             handler: o.handler.as_ref().map(HandlerKey::display),
-            file: file(o.at.file),
+            file: m.file(o.at.file),
             line: o.at.line,
         })
         .collect();
-    let c = attribution.counts;
-    diagnostics.samples = c.samples;
-    diagnostics.failed = c.failed;
-    diagnostics.incomplete = c.incomplete;
-    diagnostics.orphans = c.orphans;
-    diagnostics.orphans_attributed = c.orphans_attributed;
-    diagnostics.unmapped_beats = c.unmapped;
-    Report { handlers, summary, orphans, diagnostics }
+    Report { handlers, summary, orphans, diagnostics: m.diagnostics.clone() }
 }
 
-fn handler_report(key: &HandlerKey, data: HandlerData, file: &dyn Fn(u32) -> String) -> HandlerReport {
-    let values = &data.durations;
-    let summary = stats::summarize(values);
+fn handler_report(key: &HandlerKey, data: &Measured, m: &Measurements) -> HandlerReport {
+    let summary = data.samples.as_ref().map(|s| *s.summary());
     let timing = summary.map(|s| Timing {
         min: round3(s.min),
         max: round3(s.max),
@@ -257,7 +213,7 @@ fn handler_report(key: &HandlerKey, data: HandlerData, file: &dyn Fn(u32) -> Str
         name: key.name.clone(),
         plugin: key.plugin.clone(),
         mapping: data.mapping,
-        executions: values.len() as u64,
+        executions: summary.map_or(0, |s| s.count),
         timing,
         total_time: round3(summary.map_or(0.0, |s| s.total)),
         source_file: data.source.as_ref().map(|s| s.path.clone()),
@@ -279,12 +235,12 @@ fn handler_report(key: &HandlerKey, data: HandlerData, file: &dyn Fn(u32) -> Str
                 request_id: e.request.as_deref().map(str::to_owned),
                 duration_ms: round3(e.ms),
                 source: e.source,
-                file: file(e.at.file),
+                file: m.file(e.at.file),
                 line: e.at.line,
             })
             .collect(),
         executions_truncated: truncated,
-        durations: data.durations,
+        histogram: Histogram::of(data.samples.as_ref().map_or(&[][..], |s| s.sorted())),
         issues: {
             let mut issues: Vec<&crate::attribute::BeatIssue> = data.issues.iter().collect();
             issues.sort_by_key(|i| i.at);
@@ -297,7 +253,7 @@ fn handler_report(key: &HandlerKey, data: HandlerData, file: &dyn Fn(u32) -> Str
             sequence: i.sequence.as_deref().map(str::to_owned),
             beat: i.beat,
             event: i.event.as_deref().map(str::to_owned),
-            file: file(i.at.file),
+            file: m.file(i.at.file),
             line: i.at.line,
         })
         .collect(),

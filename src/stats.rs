@@ -173,6 +173,18 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     v.clamp(sorted[lo], sorted[hi])
 }
 
+/// Rounds to microseconds, and turns -0.0 into 0.0, for stable output.
+pub fn round3(x: f64) -> f64 {
+    let r = (x * 1000.0).round() / 1000.0;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+/// Six decimals (logarithms, standard errors: a relative 10⁻⁶), without a negative zero.
+pub fn round6(x: f64) -> f64 {
+    let r = (x * 1e6).round() / 1e6;
+    if r == 0.0 { 0.0 } else { r }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

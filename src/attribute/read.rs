@@ -200,7 +200,8 @@ mod tests {
             attributor.add(trace);
         }
         let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        let report = crate::report::build(attributor.finish(), &files, crate::config::SortKey::Avg, Default::default());
+        let m = crate::measure::Measurements::new(attributor.finish(), files, Default::default());
+        let report = crate::report::build(&m, crate::config::SortKey::Avg);
         (format!("{lines} lines\n{}", crate::render::json::render(&report)), held, total)
     }
 

@@ -68,7 +68,7 @@ impl Suite {
                 })
                 .collect();
             let name = format!("h{h:02}");
-            run.handlers.insert(format!("Plugin.{name}"), ("Plugin".into(), name, durations));
+            run.add("Plugin", &name, durations);
         }
         run
     }
@@ -112,8 +112,8 @@ fn trial(seed: u64, shape: Shape, change: &Change, gate: &GateConfig) -> Trial {
         Change::All(f) => *f,
     });
     let comparison = compare(&baseline, &candidate, gate);
-    let plain_fail = candidate.handlers.iter().any(|(k, (_, _, d))| {
-        let p95 = stats::summarize(d).expect("samples").p95;
+    let plain_fail = candidate.handlers.iter().any(|(k, h)| {
+        let p95 = h.samples.summary().p95;
         baseline.handlers.get(k).is_some_and(|b| p95 / b.pooled.p95 - 1.0 > 0.25)
     });
     Trial { comparison, target: target.map(|h| format!("Plugin.h{h:02}")), plain_fail }

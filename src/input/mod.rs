@@ -21,7 +21,7 @@ use reader::{BLOCK, MIN_BLOCK, Sink, Source, Span, Stream};
 pub const STDIN: &str = "-";
 
 /// How an input file is read (`--format-in`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InputFormat {
     /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames,
@@ -34,7 +34,6 @@ pub enum InputFormat {
     /// The frames JSON export.
     Frames,
     /// A JSON file that is not a frames export: nothing to read (reported, not parsed).
-    #[value(skip)]
     OtherJson,
 }
 

@@ -113,7 +113,7 @@ mod tests {
             for h in 0..14 {
                 let f = if h < 12 { slow } else { 1.0 };
                 let d = (0..300).map(|_| 5.0 * f * (0.2 * rng.normal()).exp()).collect();
-                r.handlers.insert(format!("P.h{h:02}"), ("P".into(), format!("h{h:02}"), d));
+                r.add("P", &format!("h{h:02}"), d);
             }
             r
         };

@@ -9,7 +9,7 @@ use std::time::Duration;
 use octocrab::Octocrab;
 
 /// When to comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentMode {
     /// Create or update the comment on every run.
     Always,

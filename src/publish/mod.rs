@@ -137,6 +137,14 @@ pub fn split_repo(r: &str) -> Option<(String, String)> {
     (!o.is_empty() && !n.is_empty() && !n.contains('/')).then(|| (o.to_owned(), n.to_owned()))
 }
 
+/// GitHub's limit for an issue comment, in characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// The hidden marker that identifies gate `id`'s comment (and report).
+pub fn marker(id: &str) -> String {
+    format!("<!-- perfgate:{id} -->")
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

@@ -9,10 +9,9 @@ use serde::Serialize;
 use super::{Heat, View, escape, ms};
 use crate::baseline::Baseline;
 use crate::gate::{Comparison, HandlerComparison, Outcome, Verdict, pct};
+use crate::publish::COMMENT_LIMIT;
 use crate::report::Report;
 
-/// GitHub's limit for an issue comment, in characters.
-pub const COMMENT_LIMIT: usize = 65_536;
 
 pub struct CheckReport<'a> {
     /// The gate's id (the hidden marker).
@@ -30,16 +29,17 @@ pub type SourceLink = dyn Fn(&str, Option<u32>) -> Option<String>;
 
 /// The JSON report of a check: the comparison, the analysis, and the markdown comment (so that
 /// `perfgate publish` can post it from another workflow).
-pub fn json(c: &CheckReport<'_>, view: &View) -> String {
+/// `markdown` is this check's [`markdown`] report.
+pub fn json(c: &CheckReport<'_>, markdown: &str) -> String {
     #[derive(Serialize)]
     struct Out<'a> {
         id: &'a str,
         outcome: Outcome,
-        markdown: String,
+        markdown: &'a str,
         comparison: &'a Comparison,
         report: &'a Report,
     }
-    let out = Out { id: c.id, outcome: c.comparison.outcome, markdown: markdown(c, view), comparison: c.comparison, report: c.report };
+    let out = Out { id: c.id, outcome: c.comparison.outcome, markdown, comparison: c.comparison, report: c.report };
     let mut s = serde_json::to_string_pretty(&out).expect("serializes");
     s.push('\n');
     s
@@ -213,7 +213,7 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, rows: &[String], keep: usize)
     let cmp = c.comparison;
     let (icon, word) = outcome_word(cmp.outcome);
     let mut out = String::new();
-    let _ = writeln!(out, "<!-- perfgate:{} -->", c.id);
+    let _ = writeln!(out, "{}", crate::publish::marker(c.id));
     let regressed = cmp.counts.get(&Verdict::Regressed).copied().unwrap_or(0) + cmp.counts.get(&Verdict::OverBudget).copied().unwrap_or(0);
     let title = match cmp.outcome {
         Outcome::Fail if regressed > 0 => format!("{regressed} handler{} regressed", if regressed == 1 { "" } else { "s" }),

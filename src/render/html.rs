@@ -12,12 +12,10 @@ use serde::Serialize;
 
 use super::View;
 use crate::gate::Comparison;
-use crate::report::{HandlerReport, Report};
+use crate::report::{Histogram, Report};
 
 const CSS: &str = include_str!("assets/report.css");
 const JS: &str = include_str!("assets/report.js");
-/// Bins of each handler's histogram.
-const BINS: usize = 24;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,30 +24,8 @@ struct PageData<'a> {
     top: usize,
     bands: [f64; 3],
     report: &'a Report,
-    histograms: Vec<Histogram>,
+    histograms: Vec<&'a Histogram>,
     comparison: Option<&'a Comparison>,
-}
-
-/// Counts of a handler's durations in `BINS` equal bins between min and max (all durations,
-/// not only the listed executions).
-#[derive(Serialize)]
-struct Histogram {
-    min: f64,
-    max: f64,
-    counts: Vec<u64>,
-}
-
-fn histogram(h: &HandlerReport) -> Histogram {
-    let (Some(min), Some(max)) = (h.durations.iter().copied().reduce(f64::min), h.durations.iter().copied().reduce(f64::max)) else {
-        return Histogram { min: 0.0, max: 0.0, counts: Vec::new() };
-    };
-    let mut counts = vec![0u64; BINS];
-    let width = (max - min) / BINS as f64;
-    for d in &h.durations {
-        let i = if width > 0.0 { (((d - min) / width) as usize).min(BINS - 1) } else { 0 };
-        counts[i] += 1;
-    }
-    Histogram { min, max, counts }
 }
 
 /// JSON that is safe inside `<script type="application/json">`.
@@ -78,7 +54,7 @@ pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>) -> 
         top: view.top,
         bands: [view.bands.fast_ms, view.bands.medium_ms, view.bands.slow_ms],
         report,
-        histograms: report.handlers.iter().map(histogram).collect(),
+        histograms: report.handlers.iter().map(|h| &h.histogram).collect(),
         comparison,
     };
     format!(
