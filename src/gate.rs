@@ -90,17 +90,6 @@ impl Verdict {
             Verdict::Unchanged => "unchanged",
         }
     }
-
-    pub fn emoji(self) -> &'static str {
-        match self {
-            Verdict::Regressed | Verdict::OverBudget => "❌",
-            Verdict::Missing | Verdict::Warning => "⚠️",
-            Verdict::New => "🆕",
-            Verdict::Improved => "✅",
-            Verdict::Insufficient => "❔",
-            Verdict::Unchanged => "➖",
-        }
-    }
 }
 
 /// The outcome of a check.
@@ -898,5 +887,86 @@ mod tests {
         assert!(none < 0.015, "{none}");
         assert!((0.025..0.08).contains(&some), "{some}");
         assert!(stepped < 0.015, "{stepped}");
+    }
+
+    /// Ten handlers (`P.h0`…`P.h9`, 5 ms typical, σ 0.3 on the log scale); `shape(h)` gives
+    /// handler `h`'s factor and sample count (0: absent).
+    fn suite(rng: &mut crate::rng::Rng, shape: &dyn Fn(usize) -> (f64, usize)) -> Run {
+        let mut run = Run::default();
+        for h in 0..10 {
+            let (factor, n) = shape(h);
+            let median = if h == 9 { 0.2 } else { 5.0 };
+            let d = (0..n).map(|_| median * factor * (0.3 * rng.normal()).exp()).collect();
+            run.add("P", &format!("h{h}"), d);
+        }
+        run
+    }
+
+    fn verdicts(c: &Comparison) -> BTreeMap<String, Verdict> {
+        c.handlers.iter().map(|h| (h.key.clone(), h.verdict)).collect()
+    }
+
+    #[test]
+    fn verdict_edges() {
+        let mut rng = crate::rng::Rng::new(21);
+        let mut baseline = Baseline::empty(3);
+        for _ in 0..3 {
+            baseline = baseline.append(&suite(&mut rng, &|_| (1.0, 200)), 3);
+        }
+        let now = suite(&mut rng, &|h| match h {
+            0 => (2.0, 200),  // doubled
+            1 => (0.5, 200),  // halved
+            2 => (1.05, 200), // below the 10% threshold
+            3 => (2.0, 7),    // doubled, but one sample short of min_samples
+            4 => (1.0, 0),    // gone
+            9 => (2.0, 200),  // doubled, but 0.2 ms more: below the 0.5 ms floor
+            _ => (1.0, 200),
+        });
+        let mut now = now;
+        now.add("P", "new", vec![1.0; 20]);
+        let gate = GateConfig::default();
+        let c = compare(&baseline, &now, &gate);
+        let v = verdicts(&c);
+        assert_eq!(v["P.h0"], Verdict::Regressed, "{:?}", c.handlers[0].reason);
+        assert_eq!(v["P.h1"], Verdict::Improved);
+        assert_eq!(v["P.h2"], Verdict::Unchanged);
+        assert_eq!(v["P.h3"], Verdict::Insufficient);
+        assert_eq!(v["P.h4"], Verdict::Missing);
+        assert_eq!(v["P.h9"], Verdict::Unchanged);
+        assert_eq!(v["P.new"], Verdict::New);
+        assert_eq!(v["P.h5"], Verdict::Unchanged);
+        assert_eq!(c.outcome, Outcome::Fail);
+        assert_eq!(c.handlers[0].key, "P.h0", "the regression leads");
+        // Without the floor, the 0.2 ms doubling is a regression; at min_samples 7, so is h3.
+        let mut gate = GateConfig::default();
+        gate.defaults.min_increase_ms = 0.0;
+        gate.defaults.min_samples = 7;
+        let v = verdicts(&compare(&baseline, &now, &gate));
+        assert_eq!((v["P.h9"], v["P.h3"]), (Verdict::Regressed, Verdict::Regressed));
+        // A threshold above the change: the doubling passes.
+        let mut gate = GateConfig::default();
+        gate.defaults.max_increase = 1.5;
+        assert_eq!(verdicts(&compare(&baseline, &now, &gate))["P.h0"], Verdict::Unchanged);
+    }
+
+    #[test]
+    fn overrides_ignore_and_budgets() {
+        let mut rng = crate::rng::Rng::new(22);
+        let mut baseline = Baseline::empty(3);
+        for _ in 0..2 {
+            baseline = baseline.append(&suite(&mut rng, &|_| (1.0, 150)), 3);
+        }
+        let now = suite(&mut rng, &|h| (if h == 0 { 2.0 } else { 1.0 }, 150));
+        let text = "[[gate.override]]\nmatch = \"P.h0\"\nignore = true\n[[gate.override]]\nmatch = \"P.h5\"\nbudget = \"p95 < 1ms\"\n";
+        let config = crate::config::Config::parse(text, std::path::Path::new("perfgate.toml")).unwrap();
+        let c = compare(&baseline, &now, &config.gate);
+        let v = verdicts(&c);
+        assert!(!v.contains_key("P.h0"), "ignored");
+        assert_eq!(c.ignored, 1);
+        assert_eq!(v["P.h5"], Verdict::OverBudget);
+        let h5 = c.handlers.iter().find(|h| h.key == "P.h5").unwrap();
+        assert_eq!(h5.budgets[0].ok, Some(false));
+        assert!(h5.reason.contains("p95 < 1ms"), "{}", h5.reason);
+        assert_eq!(c.outcome, Outcome::Fail);
     }
 }

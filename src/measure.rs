@@ -154,3 +154,39 @@ pub struct FileDiagnostics {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
 }
+
+/// Measurements for tests, from JSON lines.
+#[cfg(test)]
+pub mod testing {
+    use super::Measurements;
+
+    /// The measurements of `text` read by a JSON-lines rule (`{"h": name, "ms": value}`,
+    /// plugin `P`), with at most 2 executions kept per handler for drill-down.
+    pub fn json_lines(text: &str) -> Measurements {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("a.log");
+        std::fs::write(&log, text).unwrap();
+        let config = crate::config::Config::parse(
+            "[[sources.json]]\nhandler = \"h\"\nduration = \"ms\"\nplugin = \"P\"\n",
+            &dir.path().join("perfgate.toml"),
+        )
+        .unwrap();
+        crate::analyze::analyze(&crate::analyze::AnalyzeOptions {
+            paths: vec![log.to_string_lossy().into_owned()],
+            format: crate::input::InputFormat::Auto,
+            catalog_paths: Vec::new(),
+            source_root: dir.path().to_path_buf(),
+            max_executions: 2,
+            allow_empty: false,
+            skip_unreadable: false,
+            hash_sources: false,
+            rules: config.rules,
+        })
+        .unwrap()
+    }
+
+    /// JSON lines of `(handler, ms)` samples.
+    pub fn lines(samples: &[(&str, f64)]) -> String {
+        samples.iter().map(|(h, ms)| format!("{{\"h\":\"{h}\",\"ms\":{ms}}}\n")).collect()
+    }
+}

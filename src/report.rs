@@ -259,3 +259,61 @@ fn handler_report(key: &HandlerKey, data: &Measured, m: &Measurements) -> Handle
         .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::measure::testing::{json_lines as measure, lines};
+
+    #[test]
+    fn the_view_orders_rounds_and_summarizes() {
+        let m = measure(&lines(&[("b", 2.0), ("a", 1.0), ("c", 0.1234567), ("b", 4.0), ("a", 3.0), ("b", 6.0)]));
+        let r = build(&m, SortKey::Avg);
+        // By average, slowest first: b 4, a 2, c 0.123.
+        let names: Vec<&str> = r.handlers.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["b", "a", "c"]);
+        let b = &r.handlers[0];
+        assert_eq!((b.executions, b.total_time, b.plugin.as_str(), b.display_name()), (3, 12.0, "P", "P.b".to_owned()));
+        let t = b.timing.unwrap();
+        assert_eq!((t.min, t.p50, t.max, t.avg, t.stddev), (2.0, 4.0, 6.0, 4.0, 2.0));
+        assert_eq!(r.handlers[2].timing.unwrap().avg, 0.123, "rounded to microseconds");
+        // Drill-down keeps at most max_executions (2) of b's 3, in log order, and says so.
+        assert!(b.executions_truncated && b.execution_list.len() == 2);
+        assert!(b.execution_list.windows(2).all(|w| w[0].line < w[1].line));
+        // The histogram bins every duration.
+        assert_eq!(b.histogram.counts.iter().sum::<u64>(), 3);
+        assert_eq!((b.histogram.min, b.histogram.max, b.histogram.counts.len()), (2.0, 6.0, BINS));
+        assert_eq!((r.summary.total_handlers, r.summary.total_executions, r.summary.total_time), (3, 6, 16.123));
+        assert_eq!((r.summary.slowest_handler.as_deref(), r.summary.fastest_handler.as_deref()), (Some("b"), Some("c")));
+        // By count: b (3), then a and c by name... a has 2, c 1.
+        let by_count: Vec<String> = build(&m, SortKey::Count).handlers.iter().map(|h| h.name.clone()).collect();
+        assert_eq!(by_count, ["b", "a", "c"]);
+        // Ties are broken by name.
+        let tied = measure(&lines(&[("y", 1.0), ("x", 1.0)]));
+        let names: Vec<String> = build(&tied, SortKey::Avg).handlers.iter().map(|h| h.name.clone()).collect();
+        assert_eq!(names, ["x", "y"]);
+    }
+
+    #[test]
+    fn a_handler_without_samples_has_no_timing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let m = crate::analyze::analyze(&crate::analyze::AnalyzeOptions {
+            paths: vec![root.join("fixtures/logs/plain-console.log").to_string_lossy().into_owned()],
+            format: crate::input::InputFormat::Auto,
+            catalog_paths: vec![root.join("fixtures/packages")],
+            source_root: root.to_path_buf(),
+            max_executions: 1000,
+            allow_empty: false,
+            skip_unreadable: false,
+            hash_sources: false,
+            rules: Default::default(),
+        })
+        .unwrap();
+        let r = build(&m, SortKey::Avg);
+        let failed = r.handlers.iter().find(|h| h.failed > 0 && h.executions == 0).expect("a handler whose only beat failed");
+        assert!(failed.timing.is_none() && failed.total_time == 0.0 && failed.histogram.counts.is_empty());
+        assert_eq!(failed.issues[0].status, "failed");
+        assert_eq!(r.handlers.last().unwrap().name, failed.name, "no samples sorts last");
+    }
+}

@@ -12,7 +12,6 @@ use crate::gate::{Comparison, HandlerComparison, Outcome, Verdict, pct};
 use crate::publish::COMMENT_LIMIT;
 use crate::report::Report;
 
-
 pub struct CheckReport<'a> {
     /// The gate's id (the hidden marker).
     pub id: &'a str,
@@ -43,6 +42,18 @@ pub fn json(c: &CheckReport<'_>, markdown: &str) -> String {
     let mut s = serde_json::to_string_pretty(&out).expect("serializes");
     s.push('\n');
     s
+}
+
+/// The mark of a verdict in the check reports.
+pub fn verdict_emoji(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Regressed | Verdict::OverBudget => "❌",
+        Verdict::Missing | Verdict::Warning => "⚠️",
+        Verdict::New => "🆕",
+        Verdict::Improved => "✅",
+        Verdict::Insufficient => "❔",
+        Verdict::Unchanged => "➖",
+    }
 }
 
 fn outcome_word(o: Outcome) -> (&'static str, &'static str) {
@@ -114,7 +125,7 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     for (h, name) in rows.iter().zip(&names) {
         let pad = " ".repeat(width - name.chars().count());
-        let _ = write!(out, "{} {name}{pad}  ", h.verdict.emoji());
+        let _ = write!(out, "{} {name}{pad}  ", verdict_emoji(h.verdict));
         match headline(h) {
             Some(s) => {
                 let _ = write!(out, "{:<4} {:>8} → {:<8}", s.stat.name(), opt_ms(s.base), opt_ms(s.now));
@@ -182,7 +193,7 @@ fn table_rows(c: &CheckReport<'_>, view: &View) -> Vec<String> {
             let report = by_name.get(&h.key);
             let heat = Heat::of(report.and_then(|r| r.timing).map(|t| t.avg), &view.bands);
             let change = headline_of(h);
-            let mut verdict = format!("{} {}", h.verdict.emoji(), h.verdict.name());
+            let mut verdict = format!("{} {}", verdict_emoji(h.verdict), h.verdict.name());
             for b in h.budgets.iter().filter(|b| b.ok == Some(false)) {
                 let _ = write!(verdict, " ({} broken)", escape::markdown_code(&b.budget));
             }
@@ -343,4 +354,56 @@ pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path) -> 
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::Run;
+    use crate::measure::testing::{json_lines, lines};
+
+    /// `n` samples of each handler at `ms` (spread ±20% around it).
+    fn samples(handlers: &[(&str, f64)], n: usize, seed: u64) -> String {
+        let mut rng = crate::rng::Rng::new(seed);
+        let mut out = Vec::new();
+        for _ in 0..n {
+            for (h, ms) in handlers {
+                out.push((*h, (ms * (0.2 * rng.normal()).exp() * 100.0).round() / 100.0));
+            }
+        }
+        lines(&out)
+    }
+
+    #[test]
+    fn rows_lead_with_the_change_and_escape_names() {
+        let hostile = "x|<b>`y`";
+        let base: Vec<(&str, f64)> = vec![("steady", 4.0), ("slow", 6.0), (hostile, 2.0)];
+        let mut baseline = Baseline::empty(3);
+        for seed in 1..=3 {
+            baseline = baseline.append(&Run::of(&json_lines(&samples(&base, 60, seed)), None, Vec::new()), 3);
+        }
+        let now = json_lines(&samples(&[("steady", 4.0), ("slow", 12.0), (hostile, 2.0)], 60, 9));
+        let comparison = crate::gate::compare(&baseline, &Run::of(&now, None, Vec::new()), &Default::default());
+        let report = crate::report::build(&now, crate::config::SortKey::Avg);
+        let c = CheckReport { id: "default", comparison: &comparison, report: &report, source_link: None, run_url: None };
+        let view = View { top: 20, sort: crate::config::SortKey::Avg, bands: Default::default() };
+        let rows = table_rows(&c, &view);
+        assert_eq!(rows.len(), 3);
+        let slow = &rows[0];
+        assert!(slow.starts_with("| ") && slow.contains("| `P.slow` |") && slow.contains("❌ regressed: "), "{slow}");
+        assert!(slow.contains("| 180 / 60 |"), "{slow}");
+        // The hostile name is in a code span its backticks cannot close (HTML is inert there),
+        // and its pipe cannot split the row.
+        let hostile_row = rows.iter().find(|r| r.contains("P.x")).expect("the hostile row");
+        assert!(hostile_row.contains("| `` P.x\\|<b>`y` `` |"), "{hostile_row}");
+        assert_eq!(hostile_row.matches('|').count() - hostile_row.matches("\\|").count(), 8, "{hostile_row}");
+        let md = markdown(&c, &view);
+        assert!(md.starts_with("<!-- perfgate:default -->\n## ❌ perfgate:"), "{md}");
+        let terminal = terminal(&c, &view);
+        assert!(terminal.contains("❌ P.slow"), "{terminal}");
+        // Trimmed to a limit, the least severe rows go first and the report says so.
+        let short = markdown_within(&c, &view, md.chars().count() - 1);
+        assert!(short.contains("| `P.slow` |") && short.contains("least severe row(s) omitted"), "{short}");
+        assert!(short.chars().count() < md.chars().count());
+    }
 }
