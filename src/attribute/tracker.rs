@@ -15,7 +15,6 @@
 //!   because they may arrive after the beat and under another sequence name (H10).
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::parse::{Event, HandlerLine, Location, ReportedBeat};
@@ -170,28 +169,9 @@ enum Slot {
     Orphan(usize),
 }
 
-/// FxHash (rustc's): the interner hashes a short string per recognized line; SipHash's
-/// DoS resistance buys nothing here and costs a tenth of the scan.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes"))).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// FxHash (rustc's, from `rustc-hash`): the interner hashes a short string per recognized
+/// line; SipHash's DoS resistance buys nothing here and costs a tenth of the scan.
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 #[derive(Default)]
 pub struct Tracker {
