@@ -192,13 +192,17 @@ fn false_alarm_and_detection_rates() {
             100.0,
         ),
     ];
-    let mut table = String::from(
-        "| scenario (default config, 300 trials each) | perfgate | asserted | plain rule: runs failed |\n|---|---:|---:|---:|\n",
-    );
+    use crate::render::table::{self, Align};
+    let mut table = table::header(&[
+        ("scenario (default config, 300 trials each)", Align::Left),
+        ("perfgate", Align::Right),
+        ("asserted", Align::Right),
+        ("plain rule: runs failed", Align::Right),
+    ]);
     for r in &rows {
         let bound = format!("{} {}%", if r.bound.0 { "≥" } else { "≤" }, r.bound.1);
         let plain = r.plain.map_or("–".to_owned(), |p| format!("{:.1}%", p * 100.0));
-        table.push_str(&format!("| {} | {:.1}% | {bound} | {plain} |\n", r.name, r.ours * 100.0));
+        table.push_str(&table::row([r.name.to_owned(), format!("{:.1}%", r.ours * 100.0), bound, plain]));
     }
     println!("{table}");
     for r in &rows {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::table::{self, Align};
 use super::{Heat, View, escape, ms};
 use crate::baseline::Baseline;
 use crate::gate::{Comparison, HandlerComparison, Outcome, Verdict, pct};
@@ -205,17 +206,15 @@ fn table_rows(c: &CheckReport<'_>, view: &View) -> Vec<String> {
                 .and_then(|(path, line)| c.source_link.and_then(|link| link(path, line)))
                 .map(|url| format!(" [source]({})", escape::markdown_url(&url)))
                 .unwrap_or_default();
-            format!(
-                "| {} | {}{source} | {} → {} | {} → {} | {change} | {} / {} | {verdict} |\n",
-                heat.dot(),
-                escape::markdown_code(&h.key),
-                opt_ms(h.base_p50),
-                opt_ms(h.now_p50),
-                opt_ms(h.base_p95),
-                opt_ms(h.now_p95),
-                h.base_count,
-                h.now_count
-            )
+            table::row([
+                heat.dot().to_owned(),
+                format!("{}{source}", escape::markdown_code(&h.key)),
+                format!("{} → {}", opt_ms(h.base_p50), opt_ms(h.now_p50)),
+                format!("{} → {}", opt_ms(h.base_p95), opt_ms(h.now_p95)),
+                change,
+                format!("{} / {}", h.base_count, h.now_count),
+                verdict,
+            ])
         })
         .collect()
 }
@@ -244,8 +243,16 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, rows: &[String], keep: usize)
     let kept = &cmp.handlers[..keep.min(cmp.handlers.len())];
     let changed: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].verdict != Verdict::Unchanged).collect();
     let unchanged: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].verdict == Verdict::Unchanged).collect();
-    let header =
-        "| | Handler | p50 base → now (ms) | p95 base → now (ms) | Δ | Samples base / now | Verdict |\n|---|---|---:|---:|---:|---:|---|\n";
+    let (l, r) = (Align::Left, Align::Right);
+    let header = &table::header(&[
+        ("", l),
+        ("Handler", l),
+        ("p50 base → now (ms)", r),
+        ("p95 base → now (ms)", r),
+        ("Δ", r),
+        ("Samples base / now", r),
+        ("Verdict", l),
+    ]);
     if changed.is_empty() {
         out.push_str("No handler changed beyond its threshold and the noise.\n\n");
     } else {
@@ -276,20 +283,17 @@ fn markdown_rows(c: &CheckReport<'_>, view: &View, rows: &[String], keep: usize)
         );
     }
     // The heatmap of this run.
-    out.push_str(
-        "<details><summary>Heatmap of this run</summary>\n\n| | Handler | Executions | avg ms | p95 ms |\n|---|---|---:|---:|---:|\n",
-    );
+    out.push_str("<details><summary>Heatmap of this run</summary>\n\n");
+    out.push_str(&table::header(&[("", l), ("Handler", l), ("Executions", r), ("avg ms", r), ("p95 ms", r)]));
     for h in c.report.handlers.iter().take(view.top) {
         let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} |",
-            heat.dot(),
+        out.push_str(&table::row([
+            heat.dot().to_owned(),
             escape::markdown_code(&h.display_name()),
-            h.executions,
+            h.executions.to_string(),
             opt_ms(h.timing.map(|t| t.avg)),
-            opt_ms(h.timing.map(|t| t.p95))
-        );
+            opt_ms(h.timing.map(|t| t.p95)),
+        ]));
     }
     out.push_str("\n</details>\n");
     if let Some(url) = c.run_url.as_deref().map(escape::markdown_url).filter(|u| !u.is_empty()) {
