@@ -1,30 +1,42 @@
-//! perfgate: turns Musical Conductor (RenderX) logs into per-handler performance statistics.
+//! perfgate: turns Musical Conductor (RenderX) logs into a per-handler performance gate.
 //!
-//! The pipeline, one module per stage:
-//! [`input`] (paths, decoding) → [`parse`] (envelopes, messages, markdown, frames → events) →
-//! [`attribute`] (tracker: events → beats; catalog: beats → handlers) → [`stats`] →
-//! [`report`] (the view-model) → [`render`] (terminal, markdown, JSON). [`analyze`] wires them;
-//! [`cli`] is the command line; [`output`] writes reports and baselines without destroying
-//! anything (through links, devices directly, regular files atomically, under a lock for
-//! read-modify-write); [`generate`] writes synthetic logs with their ground truth.
+//! The pipeline, one module per stage: `input` (paths, format, decoding, hashing; its block
+//! reader pushes recognized lines into a sink) → `parse` (envelopes, conductor messages,
+//! markdown, frames, user rules → events) → `attribute` (the tracker turns events into beats;
+//! the catalog names their handlers) → [`measure`] (per handler its samples, sorted and
+//! summarized once) → [`report`] (the view the renderers read), [`baseline`] (the committed
+//! file and the run it records) and [`gate`] (the comparison and its verdicts), each reading
+//! the measurements → [`render`] (terminal, markdown, HTML, JSON; escaping in one place) →
+//! [`publish`] (the PR comment, job summary, annotations). [`pipeline`] runs the commands as
+//! functions of validated options; [`cli`] parses and validates the flags into them; `output`
+//! writes without destroying anything (through links, devices directly, regular files
+//! atomically, the baseline under a lock).
+//!
+//! Imports follow one order, each module using only modules before it: `error`, `output`,
+//! [`stats`], `timestamp`, `parse`, `input`, `attribute`, [`measure`], [`config`], [`report`],
+//! [`baseline`], [`gate`], [`publish`], [`render`], `analyze`, [`pipeline`], [`cli`] (`render`
+//! uses `publish` for the comment's marker and GitHub's size limit).
+//!
+//! Exit codes, decided by the binary from [`cli::run`]: 0 success or a passing check, 1 a
+//! failing check, 2 an error (never a verdict).
 
-pub mod analyze;
-pub mod attribute;
+pub(crate) mod analyze;
+pub(crate) mod attribute;
 pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod gate;
-pub mod generate;
-pub mod init;
-pub mod input;
+pub(crate) mod generate;
+pub(crate) mod init;
+pub(crate) mod input;
 pub mod measure;
-pub mod output;
-pub mod parse;
+pub(crate) mod output;
+pub(crate) mod parse;
 pub mod pipeline;
 pub mod publish;
 pub mod render;
 pub mod report;
-pub mod rng;
+pub(crate) mod rng;
 pub mod stats;
-pub mod timestamp;
+pub(crate) mod timestamp;

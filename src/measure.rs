@@ -39,7 +39,8 @@ impl Samples {
 /// One handler as measured.
 #[derive(Debug, Clone)]
 pub struct Measured {
-    /// `Plugin.handler` (see [`HandlerKey::display`]): the name the baseline and gate use.
+    /// `Plugin.handler` (the bare name when the plugin is unknown): the name the baseline and
+    /// the gate use.
     pub display: String,
     pub mapping: Mapping,
     pub source: Option<SourceRef>,

@@ -121,10 +121,6 @@ impl Catalog {
         self.sequences.push(seq);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.sequences.is_empty()
-    }
-
     pub fn beat(&self, r: BeatRef) -> &CatalogBeat {
         &self.sequences[r.sequence].beats[r.beat]
     }

@@ -28,6 +28,8 @@ pub fn txt(b: &[u8]) -> Txt<'_> {
 
 /// One thing a log line says, borrowed from the line.
 #[derive(Debug, Clone, PartialEq)]
+// `BeatEvent` is the line that names a beat's event, not an event about events.
+#[allow(clippy::enum_variant_names)]
 pub enum Event<'a> {
     /// C3 `PluginInterfaceFacade.play(): P -> ID` / C2 `play ENTRY: pluginId=P, sequenceId=ID`.
     PlayRequested { plugin: Txt<'a>, sequence_id: Txt<'a> },

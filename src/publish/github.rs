@@ -84,7 +84,9 @@ fn retryable(e: &octocrab::Error) -> bool {
     }
 }
 
-/// Runs `call` up to 4 times while it fails with a server error or a rate limit.
+/// Runs `call` up to 4 times while it fails with a server error or a rate limit. Kept rather
+/// than `backon` or octocrab's retry layer: the layer does not know GitHub's rate-limit 403, and
+/// a crate for these fifteen lines would cost more than it saves.
 async fn with_retries<T, F, Fut>(backoff: Duration, mut call: F) -> Result<T, octocrab::Error>
 where
     F: FnMut() -> Fut,

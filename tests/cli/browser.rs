@@ -1,5 +1,7 @@
 //! A minimal WebDriver client (W3C protocol over plain HTTP on loopback) driving Debian's
 //! headless Chromium through chromedriver — real clicks in a real browser, no extra crate.
+//! Kept rather than `fantoccini` or `thirtyfour`: they bring an HTTP client stack and an async
+//! runtime into the test build for the ten WebDriver calls these tests make.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
