@@ -58,82 +58,34 @@ pub struct HandlerHistory {
     /// Over every run kept: counts summed; mean and standard deviation exact (pooled variance);
     /// min and max exact; percentiles the count-weighted mean of the runs' percentiles (the
     /// runs' samples are not kept).
-    pub pooled: RunSummary,
+    pub pooled: Summary,
     /// Aligned with [`Baseline::runs`]; `null` where the handler did not run.
-    pub runs: Vec<Option<RunSummary>>,
+    pub runs: Vec<Option<Summary>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunSummary {
-    pub count: u64,
-    pub mean: f64,
-    pub stddev: f64,
-    pub min: f64,
-    pub max: f64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p95: f64,
-    pub p99: f64,
-    /// Mean and sample standard deviation of `ln(ms + 0.1)` (see `stats`), to six decimals.
-    pub log_mean: f64,
-    pub log_sd: f64,
-}
-
-impl RunSummary {
-    pub fn from_summary(s: &Summary) -> RunSummary {
-        RunSummary {
-            count: s.count,
-            mean: round3(s.mean),
-            stddev: round3(s.stddev),
-            min: round3(s.min),
-            max: round3(s.max),
-            p50: round3(s.p50),
-            p90: round3(s.p90),
-            p95: round3(s.p95),
-            p99: round3(s.p99),
-            log_mean: round6(s.log_mean),
-            log_sd: round6(s.log_sd),
-        }
-    }
-
-    /// As a [`Summary`] (total = count × mean).
-    pub fn summary(&self) -> Summary {
-        Summary {
-            count: self.count,
-            total: self.count as f64 * self.mean,
-            min: self.min,
-            max: self.max,
-            mean: self.mean,
-            stddev: self.stddev,
-            p50: self.p50,
-            p90: self.p90,
-            p95: self.p95,
-            p99: self.p99,
-            log_mean: self.log_mean,
-            log_sd: self.log_sd,
-        }
-    }
+/// Checks of a summary read from a file, and pooling of several runs' summaries.
+mod summary {
+    use super::*;
 
     /// Every duration finite and within [0, MAX_MS]; min ≤ p50 ≤ p90 ≤ p95 ≤ p99 ≤ max; the mean,
     /// and the logarithms' mean, between min and max (to the file's rounding).
-    fn validate(&self) -> Result<(), String> {
+    pub fn validate(s: &Summary) -> Result<(), String> {
         let durations = [
-            ("mean", self.mean),
-            ("stddev", self.stddev),
-            ("min", self.min),
-            ("max", self.max),
-            ("p50", self.p50),
-            ("p90", self.p90),
-            ("p95", self.p95),
-            ("p99", self.p99),
+            ("mean", s.mean),
+            ("stddev", s.stddev),
+            ("min", s.min),
+            ("max", s.max),
+            ("p50", s.p50),
+            ("p90", s.p90),
+            ("p95", s.p95),
+            ("p99", s.p99),
         ];
         for (key, v) in durations {
             if !stats::valid_ms(v) {
                 return Err(format!("\"{key}\" is {}, not a duration (finite, 0 to {:e} ms)", stats::show(v), stats::MAX_MS));
             }
         }
-        let order = [("min", self.min), ("p50", self.p50), ("p90", self.p90), ("p95", self.p95), ("p99", self.p99), ("max", self.max)];
+        let order = [("min", s.min), ("p50", s.p50), ("p90", s.p90), ("p95", s.p95), ("p99", s.p99), ("max", s.max)];
         for w in order.windows(2) {
             if w[0].1 > w[1].1 {
                 return Err(format!("\"{}\" ({}) is above \"{}\" ({})", w[0].0, w[0].1, w[1].0, w[1].1));
@@ -141,34 +93,34 @@ impl RunSummary {
         }
         // The mean of rounded values, rounded: within a rounding step of the range.
         const STEP: f64 = 0.0015;
-        if !(self.min - STEP..=self.max + STEP).contains(&self.mean) {
-            return Err(format!("\"mean\" ({}) is outside min..max ({}..{})", self.mean, self.min, self.max));
+        if !(s.min - STEP..=s.max + STEP).contains(&s.mean) {
+            return Err(format!("\"mean\" ({}) is outside min..max ({}..{})", s.mean, s.min, s.max));
         }
-        let (lo, hi) = (stats::log_duration(self.min), stats::log_duration(self.max));
-        if !(self.log_mean.is_finite() && (lo - 0.02..=hi + 0.02).contains(&self.log_mean)) {
-            return Err(format!("\"log_mean\" ({}) is outside ln(min + 0.1)..ln(max + 0.1) ({lo:.6}..{hi:.6})", self.log_mean));
+        let (lo, hi) = (stats::log_duration(s.min), stats::log_duration(s.max));
+        if !(s.log_mean.is_finite() && (lo - 0.02..=hi + 0.02).contains(&s.log_mean)) {
+            return Err(format!("\"log_mean\" ({}) is outside ln(min + 0.1)..ln(max + 0.1) ({lo:.6}..{hi:.6})", s.log_mean));
         }
-        if !(self.log_sd.is_finite() && self.log_sd >= 0.0) {
-            return Err(format!("\"log_sd\" is {}, not a finite number, 0 or more", self.log_sd));
+        if !(s.log_sd.is_finite() && s.log_sd >= 0.0) {
+            return Err(format!("\"log_sd\" is {}, not a finite number, 0 or more", s.log_sd));
         }
         Ok(())
     }
 
     /// Pools several runs (see [`HandlerHistory::pooled`]).
-    pub fn pool<'a>(runs: impl IntoIterator<Item = &'a RunSummary>) -> Option<RunSummary> {
-        let runs: Vec<&RunSummary> = runs.into_iter().filter(|r| r.count > 0).collect();
+    pub fn pool<'a>(runs: impl IntoIterator<Item = &'a Summary>) -> Option<Summary> {
+        let runs: Vec<&Summary> = runs.into_iter().filter(|r| r.count > 0).collect();
         let n: u64 = runs.iter().map(|r| r.count).sum();
         if n == 0 {
             return None;
         }
         let nf = n as f64;
-        let w = |f: fn(&RunSummary) -> f64| runs.iter().map(|r| r.count as f64 * f(r)).sum::<f64>() / nf;
+        let w = |f: fn(&Summary) -> f64| runs.iter().map(|r| r.count as f64 * f(r)).sum::<f64>() / nf;
         let mean = w(|r| r.mean);
         let ss: f64 = runs.iter().map(|r| (r.count as f64 - 1.0) * r.stddev.powi(2) + r.count as f64 * (r.mean - mean).powi(2)).sum();
         let log_mean = w(|r| r.log_mean);
         let log_ss: f64 =
             runs.iter().map(|r| (r.count as f64 - 1.0) * r.log_sd.powi(2) + r.count as f64 * (r.log_mean - log_mean).powi(2)).sum();
-        Some(RunSummary {
+        Some(Summary {
             count: n,
             mean: round3(mean),
             stddev: round3(if n > 1 { (ss / (nf - 1.0)).sqrt() } else { 0.0 }),
@@ -258,14 +210,14 @@ impl Baseline {
                 pooled: h_empty(),
                 runs: vec![None; old_len],
             });
-            entry.runs.push(Some(RunSummary::from_summary(h.samples.summary())));
+            entry.runs.push(Some(h.samples.summary().rounded()));
         }
         let drop = next.runs.len().saturating_sub(history);
         next.runs.drain(..drop);
         for (key, mut h) in handlers {
             h.runs.resize(old_len + 1, None);
             h.runs.drain(..drop);
-            if let Some(pooled) = RunSummary::pool(h.runs.iter().flatten()) {
+            if let Some(pooled) = summary::pool(h.runs.iter().flatten()) {
                 h.pooled = pooled;
                 next.handlers.insert(key, h);
             }
@@ -324,11 +276,11 @@ impl Baseline {
             if h.runs.len() != self.runs.len() {
                 return Err(format!("handler {key:?} has {} runs, the file {}", h.runs.len(), self.runs.len()));
             }
-            h.pooled.validate().map_err(|e| format!("handler {key:?} pooled: {e}"))?;
+            summary::validate(&h.pooled).map_err(|e| format!("handler {key:?} pooled: {e}"))?;
             let mut count = 0u64;
             for (i, r) in h.runs.iter().enumerate() {
                 let Some(r) = r else { continue };
-                r.validate().map_err(|e| format!("handler {key:?} run {}: {e}", i + 1))?;
+                summary::validate(r).map_err(|e| format!("handler {key:?} run {}: {e}", i + 1))?;
                 if r.count == 0 {
                     return Err(format!("handler {key:?} run {}: \"count\" is 0 (a run without samples is null)", i + 1));
                 }
@@ -350,7 +302,7 @@ impl Baseline {
     /// The file's text: pretty JSON with each summary on one line.
     pub fn to_json(&self) -> String {
         let q = |s: &str| serde_json::to_string(s).expect("string");
-        let summary = |s: &RunSummary| serde_json::to_string(s).expect("summary");
+        let summary = |s: &Summary| serde_json::to_string(s).expect("summary");
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -405,8 +357,8 @@ impl Baseline {
     }
 }
 
-fn h_empty() -> RunSummary {
-    RunSummary { count: 0, mean: 0.0, stddev: 0.0, min: 0.0, max: 0.0, p50: 0.0, p90: 0.0, p95: 0.0, p99: 0.0, log_mean: 0.0, log_sd: 0.0 }
+fn h_empty() -> Summary {
+    Summary { count: 0, mean: 0.0, stddev: 0.0, min: 0.0, max: 0.0, p50: 0.0, p90: 0.0, p95: 0.0, p99: 0.0, log_mean: 0.0, log_sd: 0.0 }
 }
 
 #[cfg(test)]

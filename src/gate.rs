@@ -59,7 +59,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::baseline::{Baseline, HandlerHistory, Run, RunSummary};
+use crate::baseline::{Baseline, HandlerHistory, Run};
 use crate::config::{GateConfig, Rule};
 use crate::stats::{self, Stat, Summary, round3, round6};
 
@@ -260,7 +260,7 @@ struct Current<'r> {
 /// The baseline's view of one handler: its runs (index, summary), level and within-run spread.
 struct Base<'a> {
     history: &'a HandlerHistory,
-    runs: Vec<(usize, &'a RunSummary)>,
+    runs: Vec<(usize, &'a Summary)>,
     count: u64,
     /// `level_h`: drift-free mean of the logarithms.
     level: f64,
@@ -274,7 +274,7 @@ struct Base<'a> {
 impl<'a> Base<'a> {
     /// The runs the handler ran in; `None` when it has no samples (its level is set later).
     fn new(history: &'a HandlerHistory) -> Option<Base<'a>> {
-        let runs: Vec<(usize, &RunSummary)> =
+        let runs: Vec<(usize, &Summary)> =
             history.runs.iter().enumerate().filter_map(|(i, r)| r.as_ref().filter(|r| r.count > 0).map(|r| (i, r))).collect();
         let count: u64 = runs.iter().map(|(_, r)| r.count).sum();
         (count > 0).then(|| {
@@ -531,7 +531,7 @@ fn baseline_shifts(bases: &mut BTreeMap<&str, Base>, rules: &BTreeMap<&str, Rule
 fn jitter(bases: &BTreeMap<&str, Base>, rho: &[f64]) -> Option<f64> {
     let mut estimates: Vec<(f64, f64)> = Vec::new();
     for b in bases.values() {
-        let runs: Vec<&(usize, &RunSummary)> = b.runs.iter().filter(|(_, r)| r.count >= 2).collect();
+        let runs: Vec<&(usize, &Summary)> = b.runs.iter().filter(|(_, r)| r.count >= 2).collect();
         if runs.len() < 2 || b.ss_df <= 0.0 {
             continue;
         }
@@ -573,7 +573,7 @@ fn measure(stat: Stat, gated: bool, base: &Base, now: &Current, rule: &Rule, ctx
     let needed = rule.min_samples.max(tail);
     let base_value = match stat {
         Stat::Typical => stats::from_log(base.level),
-        _ => base.runs.iter().map(|(i, r)| r.count as f64 * stat.of(&r.summary()) * (-ctx.rho[*i]).exp()).sum::<f64>() / n_b as f64,
+        _ => base.runs.iter().map(|(i, r)| r.count as f64 * stat.of(r) * (-ctx.rho[*i]).exp()).sum::<f64>() / n_b as f64,
     };
     let now_value = stat.of(&now.summary);
     let mut out = StatComparison {

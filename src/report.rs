@@ -100,6 +100,8 @@ impl HandlerReport {
     }
 }
 
+/// The JSON report's `timing`: the handler's [`crate::stats::Summary`] in the seed document's
+/// shape (`avg`, no count or logarithms), rounded to microseconds. A view, not a second summary.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Timing {
     pub min: f64,
@@ -215,7 +217,7 @@ fn handler_report(key: &HandlerKey, data: &Measured, m: &Measurements) -> Handle
         mapping: data.mapping,
         executions: summary.map_or(0, |s| s.count),
         timing,
-        total_time: round3(summary.map_or(0.0, |s| s.total)),
+        total_time: round3(summary.map_or(0.0, |s| s.total())),
         source_file: data.source.as_ref().map(|s| s.path.clone()),
         source_line: data.source.as_ref().map(|s| s.line),
         sequences: data.sequences.iter().cloned().collect(),

@@ -18,14 +18,17 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// A handler's durations summarized: what the reports show, the baseline keeps per run and
+/// pools, and the gate compares. The baseline file holds it as written here (field order
+/// included), rounded by [`Summary::rounded`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     pub count: u64,
-    pub total: f64,
-    pub min: f64,
-    pub max: f64,
     pub mean: f64,
     pub stddev: f64,
+    pub min: f64,
+    pub max: f64,
     pub p50: f64,
     pub p90: f64,
     pub p95: f64,
@@ -34,6 +37,30 @@ pub struct Summary {
     pub log_mean: f64,
     /// Sample standard deviation of `ln(x + LOG_OFFSET_MS)` (0 for a single value).
     pub log_sd: f64,
+}
+
+impl Summary {
+    /// The sum of the durations.
+    pub fn total(&self) -> f64 {
+        self.count as f64 * self.mean
+    }
+
+    /// Durations to microseconds, the logarithms to six decimals (a relative 10⁻⁶).
+    pub fn rounded(&self) -> Summary {
+        Summary {
+            count: self.count,
+            mean: round3(self.mean),
+            stddev: round3(self.stddev),
+            min: round3(self.min),
+            max: round3(self.max),
+            p50: round3(self.p50),
+            p90: round3(self.p90),
+            p95: round3(self.p95),
+            p99: round3(self.p99),
+            log_mean: round6(self.log_mean),
+            log_sd: round6(self.log_sd),
+        }
+    }
 }
 
 /// Added to every duration before its logarithm is taken (ms).
@@ -148,7 +175,6 @@ pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
     let log_var = if n > 1 { sorted.iter().map(|&v| (log_duration(v) - log_mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
     Some(Summary {
         count: n as u64,
-        total,
         min: sorted[0],
         max: sorted[n - 1],
         mean,
@@ -195,7 +221,7 @@ mod tests {
         // numpy.percentile([1,2,3,4,5,6,7,8,9,10], [50,90,95,99]) = 5.5, 9.1, 9.55, 9.91
         let v: Vec<f64> = (1..=10).map(f64::from).collect();
         let s = summarize(&v).unwrap();
-        assert_eq!((s.p50, s.count, s.total, s.min, s.max, s.mean), (5.5, 10, 55.0, 1.0, 10.0, 5.5));
+        assert_eq!((s.p50, s.count, s.total(), s.min, s.max, s.mean), (5.5, 10, 55.0, 1.0, 10.0, 5.5));
         assert!((s.p90 - 9.1).abs() < 1e-12 && (s.p95 - 9.55).abs() < 1e-12 && (s.p99 - 9.91).abs() < 1e-12);
         assert!((s.stddev - 3.0276503540974917).abs() < 1e-12);
         // The geometric mean of 1..=10 is 4.529 (10!^(1/10)); with the 0.1 ms offset,
