@@ -316,7 +316,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
     let rho = baseline_shifts(&mut bases, &rules, k_runs, gate.drift_min_handlers);
     let known_rho: Vec<f64> = rho.iter().flatten().copied().collect();
     let rho: Vec<f64> = rho.iter().map(|r| r.unwrap_or(0.0)).collect();
-    let spread = (known_rho.len() >= 2).then(|| stddev(&known_rho));
+    let spread = (known_rho.len() >= 2).then(|| stats::sample_sd(&known_rho));
 
     // 2. The jitter.
     let (jitter2, jitter_estimated) = match jitter(&bases, &rho) {
@@ -786,12 +786,6 @@ fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     stats::quantile_sorted(&s, 0.5)
-}
-
-fn stddev(v: &[f64]) -> f64 {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
 }
 
 #[cfg(test)]

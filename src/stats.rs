@@ -168,9 +168,7 @@ pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
     let n = sorted.len();
     // Kahan-free but order-independent: summing the sorted values makes the result depend only
     // on the multiset of durations, not on file or thread order.
-    let total: f64 = sorted.iter().sum();
-    let mean = total / n as f64;
-    let var = if n > 1 { sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
+    let mean = sorted.iter().sum::<f64>() / n as f64;
     let log_mean = sorted.iter().map(|&v| log_duration(v)).sum::<f64>() / n as f64;
     let log_var = if n > 1 { sorted.iter().map(|&v| (log_duration(v) - log_mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
     Some(Summary {
@@ -178,7 +176,7 @@ pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
         min: sorted[0],
         max: sorted[n - 1],
         mean,
-        stddev: var.sqrt(),
+        stddev: sample_sd(sorted),
         p50: quantile_sorted(sorted, 0.50),
         p90: quantile_sorted(sorted, 0.90),
         p95: quantile_sorted(sorted, 0.95),
@@ -186,6 +184,16 @@ pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
         log_mean,
         log_sd: log_var.sqrt(),
     })
+}
+
+/// The sample standard deviation (divisor n − 1; 0 for fewer than two values).
+pub fn sample_sd(values: &[f64]) -> f64 {
+    let n = values.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
 }
 
 /// Type-7 quantile of sorted, non-empty `sorted`.
