@@ -11,4 +11,5 @@ mod github;
 mod golden;
 mod hostile;
 mod html;
+mod structure;
 mod support;
