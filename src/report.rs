@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::attribute::tracker::Source;
-use crate::attribute::{HandlerKey, Mapping};
+use crate::attribute::{HandlerKey, Mapping, Orphan};
 use crate::config::SortKey;
 pub use crate::measure::{CatalogDiagnostics, Diagnostics, FileDiagnostics};
 use crate::measure::{Measured, Measurements};
@@ -184,13 +184,13 @@ pub fn build(m: &Measurements, sort: SortKey) -> Report {
     let orphans = m
         .orphans
         .iter()
-        .map(|o| OrphanReport {
+        .map(|Orphan { record: o, handler }| OrphanReport {
             beat: o.beat,
             event: o.event.as_deref().map(str::to_owned),
             duration_ms: round3(o.ms),
             source: o.source,
             timestamp: o.ts.map(timestamp::format_iso),
-            handler: o.handler.as_ref().map(HandlerKey::display),
+            handler: handler.as_ref().map(HandlerKey::display),
             file: m.file(o.at.file),
             line: o.at.line,
         })

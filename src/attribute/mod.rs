@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use catalog::{BeatRef, Catalog};
 use source::{SourceIndex, SourceRef};
-use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, Outcome, Source, Tracker};
+use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, Outcome, Source, Tracker};
 
 pub use crate::input::InputFormat;
 use crate::parse::{self, Location, frames, markdown::MarkdownParser};
@@ -141,14 +141,10 @@ pub struct HandlerData {
     pub orphans: u64,
 }
 
+/// An orphan completion (H4), with the handler the catalog (or the log) makes unambiguous.
 #[derive(Debug, Clone)]
 pub struct Orphan {
-    pub beat: Option<u32>,
-    pub event: Option<Arc<str>>,
-    pub ms: f64,
-    pub source: Source,
-    pub ts: Option<i64>,
-    pub at: Location,
+    pub record: OrphanRecord,
     pub handler: Option<HandlerKey>,
 }
 
@@ -227,7 +223,7 @@ impl<'c, 's> Attributor<'c, 's> {
                 }
                 out.counts.orphans_attributed += 1;
             }
-            out.orphans.push(Orphan { beat: o.beat, event: o.event.clone(), ms: o.ms, source: o.source, ts: o.ts, at: o.at, handler });
+            out.orphans.push(Orphan { record: o.clone(), handler });
         }
     }
 
