@@ -164,6 +164,9 @@ pub struct HandlerComparison {
     pub now_p95: Option<f64>,
     pub stats: Vec<StatComparison>,
     pub budgets: Vec<BudgetCheck>,
+    /// The reports lead with it: it fails the run, warns, or improved. The others (unchanged,
+    /// insufficient, and new or missing unless configured to fail) are folded.
+    pub changed: bool,
 }
 
 impl HandlerComparison {
@@ -380,6 +383,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             now_p95: now.map(|c| round3(c.summary.p95)),
             stats: Vec::new(),
             budgets: Vec::new(),
+            changed: false,
         };
         for b in &rule.budgets {
             let value = now.map(|c| b.stat.of(&c.summary));
@@ -445,12 +449,6 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             h.reason = if h.verdict == Verdict::OverBudget { broken.join("; ") } else { format!("{}; {}", h.reason, broken.join("; ")) };
         }
     }
-    handlers.sort_by(|a, b| {
-        a.verdict
-            .cmp(&b.verdict)
-            .then_with(|| b.headline_change().unwrap_or(0.0).total_cmp(&a.headline_change().unwrap_or(0.0)))
-            .then_with(|| a.key.cmp(&b.key))
-    });
 
     // The runners' drift: PRIOR_DRIFT, worth PRIOR_DRIFT_DF runs, updated by the baseline's
     // runs; noisier runners widen the rule to their one-sided 1% band.
@@ -483,6 +481,28 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         Verdict::New => gate.fail_on_new,
         _ => false,
     };
+    // One order for every report: what fails, then warnings, then improvements, each by the
+    // size of its change; then the folded ones — unchanged, insufficient, new, missing.
+    let rank = |v: Verdict| match v {
+        v if fails(v) => 0,
+        Verdict::Warning => 1,
+        Verdict::Improved => 2,
+        Verdict::Unchanged => 3,
+        Verdict::Insufficient => 4,
+        Verdict::New => 5,
+        _ => 6,
+    };
+    for h in &mut handlers {
+        h.changed = rank(h.verdict) < 3;
+    }
+    handlers.sort_by(|a, b| {
+        let size = |h: &HandlerComparison| h.headline_change().map_or(0.0, f64::abs);
+        rank(a.verdict)
+            .cmp(&rank(b.verdict))
+            .then_with(|| a.verdict.cmp(&b.verdict))
+            .then_with(|| size(b).total_cmp(&size(a)))
+            .then_with(|| a.key.cmp(&b.key))
+    });
     let outcome = if handlers.iter().any(|h| fails(h.verdict)) || drift.verdict == Verdict::Regressed {
         Outcome::Fail
     } else if handlers.iter().any(|h| matches!(h.verdict, Verdict::Warning | Verdict::Missing)) || drift.verdict == Verdict::Warning {
@@ -661,7 +681,7 @@ fn decide(s: &mut StatComparison, alpha: f64, adjusted_down: Option<f64>, tests:
     } else if lower > t && delta > floor {
         (Verdict::Warning, format!("interval past {}, but not significant across the run: {}", pct(t), family(adj)))
     } else if ((down <= alpha && change < drop) || upper < drop) && -delta > floor {
-        (Verdict::Improved, format!("faster by more than {} and {:.2} ms", pct(-drop), -delta))
+        (Verdict::Improved, format!("faster by more than {:.1}% and {:.2} ms", -drop * 100.0, -delta))
     } else if adj <= alpha && change > 0.0 {
         (Verdict::Unchanged, format!("a real increase, within {} / {floor} ms", pct(t)))
     } else {

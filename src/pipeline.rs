@@ -153,6 +153,7 @@ pub fn check(c: &Check) -> Result<i32, Error> {
         report: &report,
         source_link: Some(&link),
         run_url: context.run_url(),
+        baseline: Some(&baseline),
     };
     let view = &c.output.view;
     let markdown = render::check::markdown(&check, view);
@@ -314,7 +315,8 @@ pub fn update_baseline(u: &Update) -> Result<i32, Error> {
     let history = u.input.config.history;
     let next = old.clone().unwrap_or_else(|| Baseline::empty(history)).append(&run, history);
     next.write(path)?;
-    crate::output::stdout(&render::check::baseline_changes(old.as_ref(), &next, path))?;
+    let judged = old.as_ref().map(|old| gate::compare(old, &run, &u.input.config.gate));
+    crate::output::stdout(&render::check::baseline_changes(old.as_ref(), &next, path, judged.as_ref()))?;
     Ok(0)
 }
 

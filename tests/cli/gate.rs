@@ -56,7 +56,7 @@ fn pass_regression_and_fail_on_warning() {
         .unwrap();
     let o = perfgate(dir.path(), &["check", "same/logs"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert!(stdout(&o).contains("over-budget (budget p95 < 1ms broken"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("over-budget — budget p95 < 1ms broken ("), "{}", stdout(&o));
     // The doubled handler judged on a warn-only statistic: a warning, which passes, and fails
     // with --fail-on warning.
     std::fs::write(dir.path().join("perfgate.toml"), "[gate]\nstats = []\nwarn_stats = [\"typical\"]\n").unwrap();
@@ -121,7 +121,7 @@ fn update_baseline_is_deterministic() {
         generate(dir.path(), &format!("run{seed}"), seed, &[]);
         let o = perfgate(dir.path(), &["update-baseline", &format!("run{seed}/logs")]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        assert!(stdout(&o).contains("Changes against the previous baseline"), "{}", stdout(&o));
+        assert!(stdout(&o).contains("This run against the previous baseline, as `perfgate check` judges it:\n"), "{}", stdout(&o));
     }
     let b: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("b.json")).unwrap()).unwrap();
     assert_eq!(b["runs"].as_array().unwrap().len(), 2);
