@@ -141,11 +141,12 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
     for (h, c) in shown.iter().zip(&cells) {
         let _ = write!(
             out,
-            "{} {}  {}  {} → {}  {}  {}",
+            "{} {}  {}  {}{} → {}  {}  {}",
             verdict_emoji(h.verdict),
             pad(&c[0], widths[0]),
             pad(&c[1], widths[1]),
-            format!("{}{}", " ".repeat(widths[2] - c[2].chars().count()), c[2]),
+            " ".repeat(widths[2] - c[2].chars().count()),
+            c[2],
             pad(&c[3], widths[3]),
             pad(&c[4], widths[4]),
             h.verdict.name()
