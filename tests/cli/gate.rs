@@ -316,3 +316,73 @@ fn real_shaped_suite_end_to_end() {
     let (code, regressed, _, _) = verdicts(&["check", "same/logs", "--format", "json", "--baseline", "one.json"]);
     assert_eq!((code, regressed.len()), (Some(0), 0));
 }
+
+/// A CommonMark/GFM reading of a report: every table row has the header's number of cells (in
+/// the source: unescaped pipes), every handler cell is a code span, `<details>` are balanced.
+fn assert_well_formed(markdown: &str) {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let pipes = |s: &str| s.char_indices().filter(|&(i, c)| c == '|' && (i == 0 || s.as_bytes()[i - 1] != b'\\')).count();
+    let (mut header, mut tables, mut opened, mut closed) = (None, 0, 0, 0);
+    for (event, range) in Parser::new_ext(markdown, Options::ENABLE_TABLES).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Table(_)) => tables += 1,
+            Event::Start(Tag::TableHead) => header = Some(pipes(markdown[range].lines().next().unwrap())),
+            Event::Start(Tag::TableRow) => {
+                let row = &markdown[range];
+                assert_eq!(Some(pipes(row)), header, "row with another number of cells: {row}");
+            }
+            Event::End(TagEnd::Table) => header = None,
+            Event::Html(h) | Event::InlineHtml(h) => {
+                opened += h.matches("<details>").count();
+                closed += h.matches("</details>").count();
+            }
+            _ => {}
+        }
+    }
+    assert!(tables >= 2, "{markdown}");
+    assert_eq!(opened, closed, "unbalanced <details>: {markdown}");
+}
+
+#[test]
+fn a_reviewer_sees_what_changed_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let suite = |out: &str, seed: &str, extra: &[&str]| {
+        let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "84", "--executions", "1000"];
+        args.extend_from_slice(extra);
+        let o = perfgate(d, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    for seed in ["1", "2", "3"] {
+        suite(&format!("base{seed}"), seed, &[]);
+        let o = perfgate(d, &["update-baseline", &format!("base{seed}/logs"), "--commit", &format!("{seed}{seed}{seed}0000")]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // One handler twice as slow and one twice as fast, both of the 40–80-execution kind.
+    let truth = json(&d.join("base1/truth.json"));
+    let mid: Vec<String> = truth["samples"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let (slow, fast) = (&mid[0], &mid[1]);
+    suite("now", "4", &["--slow", &format!("{slow}=2"), "--slow", &format!("{fast}=0.5")]);
+    let o = perfgate(d, &["check", "now/logs", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert_well_formed(&md);
+    let rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| ❌ ") || l.starts_with("| ✅ ") || l.starts_with("| ➖ ") || l.starts_with("| ❔ "))
+        .collect();
+    assert!(rows[0].starts_with(&format!("| ❌ | `{slow}` | typical |")), "{md}");
+    assert!(rows[1].starts_with(&format!("| ✅ | `{fast}` | typical |")), "{md}");
+    let folded_at = md.find("more handlers: ").expect("the rest is folded");
+    assert!(md.find(&format!("`{fast}`")).unwrap() < folded_at, "the improvement is not folded");
+    assert!(md[..folded_at].matches("| ➖ ").count() == 0 && md[..folded_at].matches("| ❔ ").count() == 0, "{md}");
+    insta::assert_snapshot!("review_markdown", md);
+    let o = perfgate(d, &["check", "now/logs", "--top", "5"]);
+    insta::assert_snapshot!("review_terminal", stdout(&o));
+}
