@@ -127,6 +127,49 @@ impl Event<'_> {
     }
 
     /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
+    /// What the line says, in words (`perfgate analyze --explain`).
+    pub fn describe(&self) -> String {
+        let opt = |v: &Option<Txt<'_>>| v.as_deref().map_or("?".to_owned(), |s| format!("{s:?}"));
+        match self {
+            Event::PlayRequested { plugin, sequence_id } => format!("plugin {plugin:?} asks to play sequence {sequence_id:?}"),
+            Event::ExecutionStarted { name } => format!("an execution of sequence {name:?} starts"),
+            Event::HostExecutionStarted { sequence_id, request, plugin } => {
+                format!("an execution of sequence {sequence_id:?} starts (request {}, plugin {})", opt(request), opt(plugin))
+            }
+            Event::ExecutionNamed { name } => format!("the current execution is of sequence {name:?}"),
+            Event::SequenceBound { name, id } => format!("sequence {name:?} has the id {id:?}"),
+            Event::RequestId { request } => format!("the current execution's request id is {request:?}"),
+            Event::BeatStarted { sequence, beat } => format!("beat {beat} of sequence {sequence:?} starts"),
+            Event::HostBeatStarted { beat, event } => format!("beat {beat} ({event:?}) of the current execution starts"),
+            Event::BeatDescribed { beat, title, event } => format!("beat {beat} is {title:?}, event {event:?}"),
+            Event::BeatEvent { event } => format!("the current beat's event is {event:?}"),
+            Event::PerfCompleted { beat, ms } => format!("beat {beat} completed in {ms} ms (the PerformanceTracker's duration, preferred)"),
+            Event::ExecCompleted { beat, event, ms } => {
+                format!("beat {beat} ({event:?}) completed in {ms} ms (the BeatExecutor's duration, used when the tracker's is missing)")
+            }
+            Event::CompletedCopy { ms } => format!("a copy of the last completion ({ms} ms), never a sample of its own"),
+            Event::BeatFailed { beat, event, sequence } => format!(
+                "beat {} failed (event {}, sequence {}): never a sample",
+                beat.map_or("?".to_owned(), |b| b.to_string()),
+                opt(event),
+                opt(sequence)
+            ),
+            Event::MovementEnded => "the movement ended: its beats still open are incomplete".to_owned(),
+            Event::MovementFailed => "the movement failed: its beats still open failed".to_owned(),
+            Event::SequenceEnded { name } => format!("sequence {name:?} ended"),
+            Event::SequenceFailed { name } => format!("sequence {name:?} failed"),
+            Event::Reported(b) => format!(
+                "a reported beat {} ({}) of {}: {}",
+                b.beat,
+                b.event.as_deref().or(b.title.as_deref()).unwrap_or("?"),
+                b.sequence.as_deref().unwrap_or("?"),
+                b.ms.map_or("no duration".to_owned(), |ms| format!("{ms} ms"))
+            ),
+            Event::Sample { handler, plugin, ms, .. } => format!("handler {handler:?} (plugin {}) took {ms} ms", opt(plugin)),
+            Event::HandlerSeen(h) => format!("handler {:?} runs event {:?} of sequence {:?}", h.handler, h.event, h.sequence),
+        }
+    }
+
     /// The duration the event carries.
     pub fn duration(&self) -> Option<f64> {
         match self {

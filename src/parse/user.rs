@@ -368,17 +368,18 @@ pub fn explain(rules: &UserRules, line: &str) -> String {
     let bytes = line.trim_end_matches(['\r', '\n']).as_bytes();
     let peeled = super::envelope::peel(bytes);
     if let Some(e) = super::conductor::recognize(peeled.message) {
-        return format!("Musical Conductor line: {e:?}\ntimestamp: {:?}\n", peeled.ts().map(timestamp::format_iso));
+        let ts = peeled.ts().map_or("none".to_owned(), timestamp::format_iso);
+        return format!("a Musical Conductor line: {}\ntimestamp: {ts}\n", e.describe());
     }
     for rule in &rules.rules {
         let one = [rule];
         let mut scratch = Scratch::new(&one);
         if let Some(Event::Sample { handler, plugin, ms, ts }) = recognize(&one, &mut scratch, bytes) {
             return format!(
-                "matched by {}: handler {handler:?}, plugin {:?}, duration {ms} ms, timestamp {:?}\n",
+                "matched by the rule {}: handler {handler:?}, plugin {}, duration {ms} ms, timestamp {}\n",
                 rule.label,
-                plugin.as_deref().unwrap_or(""),
-                ts.map(timestamp::format_iso)
+                plugin.as_deref().map_or("none".to_owned(), |p| format!("{p:?}")),
+                ts.map_or("none".to_owned(), timestamp::format_iso)
             );
         }
     }

@@ -37,9 +37,17 @@ fn explain_shows_the_rule_and_what_it_read() {
     let dir = repo().join("fixtures/apps");
     let o = perfgate(&dir, &["analyze", "--explain", "ts=x handler=email.send duration=120ms service=mailer"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(stdout(&o), "matched by logfmt: handler \"email.send\", plugin \"mailer\", duration 120 ms, timestamp None\n");
-    let o = perfgate(&dir, &["analyze", "--explain", " ⏱️ PerformanceTracker: Beat 1 completed in 4.20ms"]);
-    assert!(stdout(&o).starts_with("Musical Conductor line: PerfCompleted"), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "matched by the rule logfmt: handler \"email.send\", plugin \"mailer\", duration 120 ms, timestamp none\n");
+    let o = perfgate(
+        &dir,
+        &["analyze", "--explain", "EventBus.ts:56 2025-10-31T21:15:22.362Z ⏱️ PerformanceTracker: Beat 1 completed in 4.20ms"],
+    );
+    assert_eq!(
+        stdout(&o),
+        "a Musical Conductor line: beat 1 completed in 4.2 ms (the PerformanceTracker's duration, preferred)\ntimestamp: 2025-10-31T21:15:22.362Z\n"
+    );
+    let o = perfgate(&dir, &["analyze", "--explain", " ❌ BeatExecutor: Beat 3 (control:panel:ui:init:schemas) failed: Error"]);
+    assert!(stdout(&o).starts_with("a Musical Conductor line: beat 3 failed (event \"control:panel:ui:init:schemas\""), "{}", stdout(&o));
 }
 
 #[test]
@@ -75,4 +83,17 @@ fn bad_rules_name_the_key() {
         assert_eq!(o.status.code(), Some(2), "{toml}");
         assert!(stderr(&o).contains(needle), "{needle}: {}", stderr(&o));
     }
+}
+
+/// README's `--explain` example, run as written in `fixtures/apps`, prints what README says.
+#[test]
+fn readme_explain_example_works_as_written() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let lines: Vec<&str> = readme.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("cargo run --release -- analyze --explain '")).expect("the example");
+    let line = lines[at].split_once("--explain '").unwrap().1.trim_end_matches('\'');
+    let said = lines[at + 1].strip_prefix("# ").expect("its output, as a comment");
+    let o = perfgate(&repo().join("fixtures/apps"), &["analyze", "--explain", line]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim_end(), said);
 }
