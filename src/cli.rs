@@ -119,6 +119,14 @@ impl From<Sort> for SortKey {
     }
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
 /// `--comment`: when to post the sticky PR comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Comment {
@@ -188,6 +196,9 @@ pub struct OutputArgs {
     /// Which statistic orders the heatmap. Default: avg.
     #[arg(long, value_enum)]
     pub sort: Option<Sort>,
+    /// Colours on the terminal: `auto` when stdout is a terminal and `NO_COLOR` is not set.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
     /// Most executions listed per handler in the JSON report (then the slowest tenth plus a
     /// uniform sample). Default: 1000.
     #[arg(long, value_name = "N")]
@@ -308,7 +319,7 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
                 return Ok(0);
             }
             let input = input(&args.input, Some(&args.output), cwd, false)?;
-            let output = output(&args.output, &input.config)?;
+            let output = output(&args.output, &input.config, env)?;
             pipeline::analyze(&input, &output)
         }
         Command::Check(args) => pipeline::check(&check(args, cwd, env)?),
@@ -353,7 +364,7 @@ fn input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_source
     Ok(pipeline::Input { config, analyze })
 }
 
-fn output(output: &OutputArgs, config: &Config) -> Result<pipeline::Output, Error> {
+fn output(output: &OutputArgs, config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<pipeline::Output, Error> {
     let top = output.top.unwrap_or(config.top);
     if top == 0 {
         return Err(Error::Usage("--top must be at least 1".into()));
@@ -368,7 +379,19 @@ fn output(output: &OutputArgs, config: &Config) -> Result<pipeline::Output, Erro
         json: output.json.clone(),
         markdown: output.markdown.clone(),
         html: output.html.clone(),
-        view: View { top, sort: output.sort.map_or(config.sort, SortKey::from), bands: config.bands },
+        view: View {
+            top,
+            sort: output.sort.map_or(config.sort, SortKey::from),
+            bands: config.bands,
+            color: match output.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    use std::io::IsTerminal as _;
+                    std::io::stdout().is_terminal() && env("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            },
+        },
     })
 }
 
@@ -381,7 +404,7 @@ fn check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> R
         return Err(Error::Usage(format!("--comment-id {:?}: use letters, digits, '-', '_' or '.'", args.comment_id)));
     }
     let input = input(&args.input, Some(&args.output), cwd, false)?;
-    let output = output(&args.output, &input.config)?;
+    let output = output(&args.output, &input.config, env)?;
     Ok(pipeline::Check {
         baseline: baseline_path(args.baseline.as_deref(), &input.config),
         fail_on_warning: args.fail_on == FailOn::Warning,

@@ -110,6 +110,15 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
     let cmp = c.comparison;
     let (icon, word) = outcome_word(cmp.outcome);
     let mut out = String::new();
+    let word = super::paint(
+        view.color,
+        match cmp.outcome {
+            Outcome::Fail => 31,
+            Outcome::Warn => 33,
+            Outcome::Pass => 32,
+        },
+        word,
+    );
     let _ = writeln!(
         out,
         "perfgate check: {icon} {word} — {} (baseline: {} run{})",
@@ -149,7 +158,7 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
             c[2],
             pad(&c[3], widths[3]),
             pad(&c[4], widths[4]),
-            h.verdict.name()
+            super::paint(view.color, verdict_color(h.verdict), h.verdict.name())
         );
         if h.verdict != Verdict::Unchanged {
             let _ = write!(out, " — {}", escape::terminal(h.short_reason()));
@@ -163,6 +172,16 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
     out.push('\n');
     out.push_str(&super::terminal::diagnostics_line(&c.report.diagnostics));
     out
+}
+
+/// The terminal colour of a verdict's name.
+fn verdict_color(v: Verdict) -> u8 {
+    match v {
+        Verdict::Regressed | Verdict::OverBudget => 31,
+        Verdict::Warning | Verdict::Missing => 33,
+        Verdict::Improved => 32,
+        _ => 2,
+    }
 }
 
 /// `20 unchanged, 60 insufficient`: the verdicts of `handlers`, in the reports' order.
@@ -464,7 +483,7 @@ mod tests {
             run_url: None,
             baseline: Some(&baseline),
         };
-        let view = View { top: 20, sort: crate::config::SortKey::Avg, bands: Default::default() };
+        let view = View { top: 20, sort: crate::config::SortKey::Avg, bands: Default::default(), color: false };
         let rows = table_rows(&c);
         assert_eq!(rows.len(), 3);
         let slow = &rows[0];

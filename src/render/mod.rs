@@ -17,6 +17,13 @@ pub struct View {
     pub top: usize,
     pub sort: SortKey,
     pub bands: Bands,
+    /// ANSI colours in the terminal renderers (`--color`, `NO_COLOR`); never in files.
+    pub color: bool,
+}
+
+/// `text` in the ANSI colour `code` (31 red, 32 green, 33 yellow, 2 dim) when `on`.
+pub fn paint(on: bool, code: u8, text: &str) -> String {
+    if on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
 }
 
 /// Severity of an average duration under the bands.

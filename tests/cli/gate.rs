@@ -383,6 +383,13 @@ fn a_reviewer_sees_what_changed_first() {
     assert!(md.find(&format!("`{fast}`")).unwrap() < folded_at, "the improvement is not folded");
     assert!(md[..folded_at].matches("| ➖ ").count() == 0 && md[..folded_at].matches("| ❔ ").count() == 0, "{md}");
     insta::assert_snapshot!("review_markdown", md);
+    // Colours only when asked (stdout is a pipe here), never with --color never.
+    let painted = stdout(&perfgate(d, &["check", "now/logs", "--color", "always"]));
+    assert!(painted.contains("\x1b[31mFAIL\x1b[0m") && painted.contains("\x1b[31mregressed\x1b[0m"), "{painted}");
+    assert!(painted.contains("\x1b[32mimproved\x1b[0m"), "{painted}");
+    for args in [&["check", "now/logs"][..], &["check", "now/logs", "--color", "never"]] {
+        assert!(!stdout(&perfgate(d, args)).contains('\x1b'), "{args:?}");
+    }
     let o = perfgate(d, &["check", "now/logs", "--top", "5"]);
     insta::assert_snapshot!("review_terminal", stdout(&o));
 }
