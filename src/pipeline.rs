@@ -131,7 +131,7 @@ pub fn analyze(input: &Input, output: &Output) -> Result<i32, Error> {
         Format::Terminal => render::terminal::render(&report, view),
         Format::Markdown => render::markdown::render(&report, view),
         Format::Json => render::json::render(&report),
-        Format::Html => render::html::render(&report, view, None),
+        Format::Html => render::html::render(&report, view, None, None),
     })?;
     Ok(0)
 }
@@ -161,7 +161,7 @@ pub fn check(c: &Check) -> Result<i32, Error> {
         Format::Terminal => render::check::terminal(&check, view),
         Format::Markdown => markdown.clone(),
         Format::Json => render::check::json(&check, &markdown),
-        Format::Html => render::html::render(&report, view, Some(&comparison)),
+        Format::Html => render::html::render(&report, view, Some(&comparison), Some(&baseline)),
     })?;
     let published = publish_github(&c.github, &c.comment_id, &markdown, newsworthy(&comparison));
     if context.in_actions {

@@ -60,13 +60,21 @@ pub struct HandlerReport {
 /// Bins of each handler's histogram.
 pub const BINS: usize = 24;
 
+/// Upper edges (ms) of the latency buckets shared by every handler: 0.125 ms doubling to 32.8 s,
+/// and a last bucket above; log-spaced, so that fast and slow handlers share one scale.
+pub fn latency_edges() -> Vec<f64> {
+    (0..19).map(|k| 0.125 * f64::from(1u32 << k)).collect()
+}
+
 /// Counts of a handler's durations in `BINS` equal bins between min and max (all durations,
-/// not only the listed executions); no bins without durations.
+/// not only the listed executions); no bins without durations. `latency`: the counts in the
+/// log-spaced buckets of [`latency_edges`] (one more than edges).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Histogram {
     pub min: f64,
     pub max: f64,
     pub counts: Vec<u64>,
+    pub latency: Vec<u64>,
 }
 
 impl Histogram {
@@ -78,7 +86,12 @@ impl Histogram {
             let i = if width > 0.0 { (((d - min) / width) as usize).min(BINS - 1) } else { 0 };
             counts[i] += 1;
         }
-        Histogram { min, max, counts }
+        let edges = latency_edges();
+        let mut latency = vec![0u64; edges.len() + 1];
+        for d in sorted {
+            latency[edges.partition_point(|&e| e <= *d)] += 1;
+        }
+        Histogram { min, max, counts, latency }
     }
 }
 

@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use super::View;
+use crate::baseline::Baseline;
 use crate::gate::Comparison;
 use crate::report::{Histogram, Report};
 
@@ -26,6 +27,11 @@ struct PageData<'a> {
     report: &'a Report,
     histograms: Vec<&'a Histogram>,
     comparison: Option<&'a Comparison>,
+    /// Upper edges of the latency buckets (ms).
+    latency_edges: Vec<f64>,
+    /// Per handler, the pooled baseline's mean and standard deviation of `ln(ms + 0.1)` (the
+    /// baseline keeps no samples: its latency row is the log-normal of these).
+    baselines: Vec<Option<[f64; 2]>>,
 }
 
 /// JSON that is safe inside `<script type="application/json">`.
@@ -45,7 +51,8 @@ fn script_json(value: &impl Serialize) -> String {
     out
 }
 
-pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>) -> String {
+/// The page; `comparison` and `baseline` for a check.
+pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>, baseline: Option<&Baseline>) -> String {
     let data = PageData {
         title: match comparison {
             Some(_) => "perfgate check".to_owned(),
@@ -55,6 +62,12 @@ pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>) -> 
         bands: [view.bands.fast_ms, view.bands.medium_ms, view.bands.slow_ms],
         report,
         histograms: report.handlers.iter().map(|h| &h.histogram).collect(),
+        latency_edges: crate::report::latency_edges(),
+        baselines: report
+            .handlers
+            .iter()
+            .map(|h| baseline?.handlers.get(&h.display_name()).map(|b| [b.pooled.log_mean, b.pooled.log_sd]))
+            .collect(),
         comparison,
     };
     format!(
@@ -66,9 +79,10 @@ pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>) -> 
 <select id=\"plugin\"><option value=\"\">All plugins</option></select>\
 <select id=\"sequence\"><option value=\"\">All sequences</option></select>\
 <label><input id=\"show-all\" type=\"checkbox\"> Show all handlers</label> <span id=\"shown\"></span></section>\n\
-<section id=\"heatmap-section\"><h2>Heatmap</h2><div id=\"heatmap\"></div><p class=\"legend\" id=\"legend\"></p></section>\n\
+<section id=\"heatmap-section\"><h2>Statistics</h2><div id=\"heatmap\"></div><p class=\"legend\" id=\"legend\"></p></section>\n\
+<section id=\"latency-section\"><h2>Latency heatmap</h2><div id=\"latency\"></div><p class=\"legend\" id=\"latency-legend\"></p></section>\n\
 <section><h2>Handlers</h2><table id=\"handlers\"><thead><tr></tr></thead><tbody></tbody></table></section>\n\
-<section id=\"drilldown\" hidden><h2 id=\"dd-title\"></h2><p id=\"dd-meta\"></p><div id=\"dd-compare\"></div><div id=\"dd-histogram\"></div>\
+<section id=\"drilldown\" hidden><h2 id=\"dd-title\"></h2><p id=\"dd-meta\"></p><div id=\"dd-compare\"></div><div id=\"dd-latency\"></div><div id=\"dd-histogram\"></div>\
 <h3>Executions</h3><p id=\"dd-note\"></p><table id=\"dd-executions\"><thead><tr><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Request id</th><th>Duration (ms)</th><th>Source</th><th>Log location</th></tr></thead><tbody></tbody></table>\
 <h3>Failed and incomplete beats</h3><table id=\"dd-issues\"><thead><tr><th>Status</th><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Log location</th></tr></thead><tbody></tbody></table></section>\n\
 <footer id=\"diagnostics\"></footer>\n\

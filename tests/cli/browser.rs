@@ -101,6 +101,11 @@ impl Browser {
         self.call("POST", &self.at(&format!("/element/{id}/value")), json!({ "text": text }));
     }
 
+    /// Sets the window's outer size.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call("POST", &self.at("/window/rect"), json!({ "width": width, "height": height }));
+    }
+
     pub fn screenshot_png(&self) -> Vec<u8> {
         base64_decode(self.call("GET", &self.at("/screenshot"), Value::Null).as_str().expect("base64"))
     }

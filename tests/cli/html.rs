@@ -172,3 +172,56 @@ fn hundreds_of_handlers_render_and_filter() {
     b.eval("const s = document.getElementById('plugin'); s.value = 'svc3'; s.dispatchEvent(new Event('change')); return 0");
     assert_eq!(b.eval("return document.querySelectorAll('#handlers tbody tr').length"), 50);
 }
+
+/// A reviewer's check page: 84 handlers of a real-shaped suite, one twice as slow. At 1280 px
+/// nothing overflows or is clipped, the regression is the first row, and the latency heatmap has
+/// one cell per (handler, bucket) with a share of the executions.
+#[test]
+fn a_check_page_leads_with_the_regression_and_fits_1280() {
+    let Some(b) = Browser::start("a_check_page_leads_with_the_regression_and_fits_1280") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let suite = |out: &str, seed: &str, extra: &[&str]| {
+        let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "84", "--executions", "1000"];
+        args.extend_from_slice(extra);
+        assert_eq!(perfgate(d, &args).status.code(), Some(0));
+    };
+    for seed in ["1", "2", "3"] {
+        suite(&format!("base{seed}"), seed, &[]);
+        assert_eq!(perfgate(d, &["update-baseline", &format!("base{seed}/logs")]).status.code(), Some(0));
+    }
+    let truth = json(&d.join("base1/truth.json"));
+    let slow =
+        truth["samples"].as_object().unwrap().iter().find(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len())).unwrap().0.clone();
+    suite("now", "4", &["--slow", &format!("{slow}=2")]);
+    let o = perfgate(d, &["check", "now/logs", "--html", "check.html"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    b.resize(1280, 900);
+    b.goto(&url(&d.join("check.html")));
+    assert_eq!(b.eval("return window.innerWidth <= 1280 && window.innerWidth > 1000"), true);
+    assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth"), true, "horizontal overflow at 1280 px");
+    // No text clipped: no table cell overflows its box, every grid label starts inside its SVG.
+    assert_eq!(b.eval("return [...document.querySelectorAll('td')].filter(td => td.scrollWidth > td.clientWidth + 1).length"), 0);
+    assert_eq!(b.eval("return [...document.querySelectorAll('svg .label')].filter(l => l.getBBox().x < 0).length"), 0);
+    let first =
+        b.eval("const c = document.querySelector('#handlers tbody tr').children; return [c[1].textContent, c[c.length - 1].textContent]");
+    assert_eq!(first, serde_json::json!([slow, "regressed"]));
+    // Latency: a rect per (shown handler, bucket); shaded exactly where the handler has executions.
+    let shown = b.eval("return document.querySelectorAll('#handlers tbody tr').length").as_u64().unwrap();
+    let buckets =
+        b.eval("return JSON.parse(document.getElementById('perfgate-data').textContent).latencyEdges.length + 1").as_u64().unwrap();
+    assert_eq!(b.eval("return document.querySelectorAll('#latency rect').length").as_u64().unwrap(), shown * buckets);
+    let expected = b.eval(
+        "const d = JSON.parse(document.getElementById('perfgate-data').textContent);          const rows = [...document.querySelectorAll('#handlers tbody tr')].map(r => Number(r.dataset.handler));          return rows.reduce((n, i) => n + d.histograms[i].latency.filter(c => c > 0).length, 0)",
+    );
+    assert_eq!(b.eval("return document.querySelectorAll('#latency rect.lat:not(.empty)').length"), expected);
+    assert!(expected.as_u64().unwrap() >= shown);
+    // The drill-down shows the baseline's latency beside this run's; rows are keyboard-reachable.
+    b.eval("const r = document.querySelector('#handlers tbody tr'); r.focus(); r.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'})); return 0");
+    assert_eq!(b.eval("return document.querySelectorAll('#dd-latency-svg rect').length").as_u64().unwrap(), 2 * buckets);
+    assert_eq!(b.eval("return document.getElementById('drilldown').hidden"), false);
+    let png = b.screenshot_png();
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("perfgate-check.png");
+    std::fs::write(&out, png).unwrap();
+    println!("screenshot: {}", out.display());
+}

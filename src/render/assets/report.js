@@ -57,7 +57,9 @@
     v.className = comparison.outcome;
   }
   document.getElementById("legend").textContent =
-    "Heat: green below " + data.bands[0] + " ms, yellow to " + data.bands[1] + " ms, orange to " + data.bands[2] + " ms, red above (per cell, by its value).";
+    "Colour within each column, on a log scale: green its lowest value shown, red its highest" + (comparison ? "; Δ% from green (faster) to red (slower)." : ".");
+  document.getElementById("latency-legend").textContent =
+    "Each row a handler, each column a duration bucket (ms, doubling); the darker the cell, the larger the share of the handler's executions in it.";
   const d = report.diagnostics;
   document.getElementById("diagnostics").textContent =
     "Diagnostics: " + d.files.length + " files, " + d.lines + " lines, " + d.recognizedLines + " recognized, " + d.samples + " samples, " +
@@ -70,7 +72,11 @@
     const sel = document.getElementById(id);
     for (const v of values) { const o = el("option", v); o.value = v; sel.appendChild(o); }
   }
-  const state = { sort: "avg", dir: -1, filter: "", plugin: "", sequence: "", showAll: false, selected: -1 };
+  // A check lists handlers in the comparison's order (what fails, warnings, improvements, then
+  // the rest); an analysis by average duration.
+  const order = new Map();
+  if (comparison) comparison.handlers.forEach((c, k) => order.set(c.key, k));
+  const state = { sort: comparison ? "order" : "avg", dir: comparison ? 1 : -1, filter: "", plugin: "", sequence: "", showAll: false, selected: -1 };
 
   const columns = [
     { key: "name", label: "Handler", value: (h) => keyOf(h), text: true },
@@ -84,6 +90,7 @@
     { key: "total", label: "total ms", value: (h) => h.totalTime, num: true },
   ];
   if (comparison) {
+    columns.unshift({ key: "order", label: "#", value: (h) => (order.has(keyOf(h)) ? order.get(keyOf(h)) + 1 : Infinity), num: true, digits: 0 });
     columns.push({ key: "base", label: "base p95", value: (h) => (byKey.get(keyOf(h)) || {}).baseP95, num: true });
     columns.push({ key: "change", label: "Δ", value: (h) => headline(byKey.get(keyOf(h))), num: true, render: pct });
     columns.push({ key: "verdict", label: "Verdict", value: (h) => (byKey.get(keyOf(h)) || {}).verdict || "", text: true });
@@ -106,6 +113,7 @@
     const col = columns.find((c) => c.key === state.sort);
     idx.sort((a, b) => {
       const va = col.value(handlers[a]), vb = col.value(handlers[b]);
+      if (col.key === "order") return va - vb || a - b;
       if (col.text) return state.dir * String(va).localeCompare(String(vb));
       return state.dir * ((va === null || va === undefined ? -Infinity : va) - (vb === null || vb === undefined ? -Infinity : vb)) || a - b;
     });
@@ -115,14 +123,30 @@
     return idx;
   }
 
+  // A colour relative to the column: from its lowest shown value (green) to its highest (red),
+  // on a log scale, so that every column carries information whatever its unit.
+  function columnColor(values) {
+    const logs = values.filter((v) => v !== null && v !== undefined && v > 0).map(Math.log);
+    const lo = Math.min(...logs), hi = Math.max(...logs);
+    return (v) => {
+      if (v === null || v === undefined) return "#e8eaee";
+      if (!(hi > lo)) return rankColor(0, 1);
+      return rankColor(v > 0 ? Math.log(v) - lo : 0, hi - lo);
+    };
+  }
+  // A name that fits `chars`: its end kept (the handler), the start cut.
+  const shorten = (name, chars) => (name.length > chars ? "…" + name.slice(name.length - chars + 1) : name);
+  const LABEL_CHARS = 44;
+
   function renderHeatmap(idx) {
+    const col = (f) => ({ value: f, color: columnColor(idx.map((i) => f(handlers[i]))) });
     const stats = [
-      { label: "count", value: (h) => h.executions, color: (v) => rankColor(v, Math.max(...idx.map((i) => handlers[i].executions), 0)), digits: 0 },
-      { label: "p50", value: (h) => t(h, "p50"), color: heatColor },
-      { label: "p95", value: (h) => t(h, "p95"), color: heatColor },
-      { label: "p99", value: (h) => t(h, "p99"), color: heatColor },
-      { label: "max", value: (h) => t(h, "max"), color: heatColor },
-      { label: "total", value: (h) => h.totalTime, color: (v) => rankColor(v, Math.max(...idx.map((i) => handlers[i].totalTime), 0)) },
+      { label: "count", ...col((h) => h.executions), digits: 0 },
+      { label: "p50", ...col((h) => t(h, "p50")) },
+      { label: "p95", ...col((h) => t(h, "p95")) },
+      { label: "p99", ...col((h) => t(h, "p99")) },
+      { label: "max", ...col((h) => t(h, "max")) },
+      { label: "total", ...col((h) => h.totalTime) },
     ];
     if (comparison) stats.push({ label: "Δ%", value: (h) => headline(byKey.get(keyOf(h))), color: changeColor, render: pct });
     const labelW = 340, cellW = 86, cellH = 24, headH = 26;
@@ -131,9 +155,7 @@
     idx.forEach((i, r) => {
       const h = handlers[i];
       const y = headH + r * cellH;
-      const label = svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label", "data-handler": i }, keyOf(h));
-      label.addEventListener("click", () => openDrill(i));
-      root.appendChild(label);
+      root.appendChild(nameLabel(h, i, labelW, y));
       stats.forEach((st, j) => {
         const v = st.value(h);
         const g = svg("g", { class: "cell", "data-handler": i, "data-stat": st.label });
@@ -146,6 +168,59 @@
     });
     const box = document.getElementById("heatmap");
     box.replaceChildren(root);
+  }
+
+  // A handler's name at the left of a grid row: shortened to fit, the full name as a tooltip.
+  function nameLabel(h, i, labelW, y) {
+    const label = svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label", "data-handler": i, tabindex: 0 }, shorten(keyOf(h), LABEL_CHARS));
+    label.appendChild(svg("title", {}, keyOf(h)));
+    label.addEventListener("click", () => openDrill(i));
+    label.addEventListener("keydown", (e) => { if (e.key === "Enter") openDrill(i); });
+    return label;
+  }
+
+  // Share of a handler's executions in each latency bucket.
+  const buckets = data.latencyEdges.length + 1;
+  const bucketLabel = (k) => (k === 0 ? "< " + data.latencyEdges[0] : k === buckets - 1 ? "≥ " + data.latencyEdges[k - 1] : data.latencyEdges[k - 1] + "–" + data.latencyEdges[k]) + " ms";
+  function shareColor(x) {
+    if (!x) return "#f1f3f6";
+    return "hsl(220, 70%, " + Math.round(88 - 58 * Math.min(1, x)) + "%)";
+  }
+  function latencyRow(root, shares, y, labelW, cellW, cellH, name) {
+    shares.forEach((x, k) => {
+      const rect = svg("rect", { x: labelW + k * cellW, y: y + 1, width: cellW - 1, height: cellH - 2, fill: shareColor(x), class: x ? "lat" : "lat empty" });
+      rect.appendChild(svg("title", {}, name + " — " + bucketLabel(k) + ": " + (x * 100).toFixed(1) + "% of executions"));
+      root.appendChild(rect);
+    });
+  }
+  function renderLatency(idx) {
+    const labelW = 340, cellW = 34, cellH = 20, headH = 56;
+    const root = svg("svg", { width: labelW + cellW * buckets, height: headH + cellH * idx.length, role: "img", "aria-label": "Latency heatmap: share of each handler's executions by duration", id: "latency-svg" });
+    for (let k = 0; k < buckets; k += 2) {
+      const x = labelW + k * cellW + cellW / 2;
+      root.appendChild(svg("text", { x, y: headH - 6, transform: "rotate(-45 " + x + " " + (headH - 6) + ")" }, k === 0 ? "<" + data.latencyEdges[0] : data.latencyEdges[k - 1]));
+    }
+    idx.forEach((i, r) => {
+      const h = handlers[i];
+      const y = headH + r * cellH;
+      root.appendChild(nameLabel(h, i, labelW, y - 2));
+      const lat = data.histograms[i].latency;
+      const n = lat.reduce((a, b) => a + b, 0);
+      latencyRow(root, lat.map((c) => (n ? c / n : 0)), y, labelW, cellW, cellH, keyOf(h));
+    });
+    document.getElementById("latency").replaceChildren(root);
+  }
+  // The standard normal CDF (Abramowitz and Stegun 7.1.26, |error| < 1.5e-7).
+  function phi(z) {
+    const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
+    const y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z / 2);
+    return z >= 0 ? (1 + y) / 2 : (1 - y) / 2;
+  }
+  // The baseline's shares: the log-normal of its pooled mean and sd of ln(ms + 0.1).
+  function baselineShares(mu, sd) {
+    const cdf = (ms) => (sd > 0 ? phi((Math.log(ms + 0.1) - mu) / sd) : (Math.log(ms + 0.1) >= mu ? 1 : 0));
+    const edges = data.latencyEdges;
+    return Array.from({ length: buckets }, (_, k) => (k === buckets - 1 ? 1 : cdf(edges[k])) - (k === 0 ? 0 : cdf(edges[k - 1])));
   }
 
   function renderTable(idx) {
@@ -168,11 +243,13 @@
       for (const c of columns) {
         const v = c.value(h);
         const td = el("td", c.num ? (c.render ? c.render(v) : fmt(v, c.digits === undefined ? 2 : c.digits)) : v, c.num ? "num" : "");
-        if (c.key === "name") { const dot = el("span", null, "dot"); dot.style.background = heatColor(t(h, "avg")); td.prepend(dot); }
+        if (c.key === "name") { const dot = el("span", null, "dot"); dot.style.background = heatColor(t(h, "avg")); td.prepend(dot); td.title = keyOf(h); td.classList.add("name"); }
         if (c.key === "verdict" && v) td.className = "verdict-" + v;
         tr.appendChild(td);
       }
+      tr.tabIndex = 0;
       tr.addEventListener("click", () => openDrill(i));
+      tr.addEventListener("keydown", (e) => { if (e.key === "Enter") openDrill(i); });
       return tr;
     }));
   }
@@ -204,6 +281,22 @@
       }
       cmp.appendChild(el("p", "Against the baseline (" + c.baseCount + " baseline samples, " + c.nowCount + " now): " + c.verdict + "."));
       cmp.appendChild(table);
+    }
+    // Its latency: this run, and the baseline's (a check) side by side.
+    const lb = document.getElementById("dd-latency");
+    lb.replaceChildren();
+    const lat = data.histograms[i].latency;
+    const n = lat.reduce((a, b) => a + b, 0);
+    if (n) {
+      const base = data.baselines[i];
+      const rows = base ? [["baseline (log-normal of its runs)", baselineShares(base[0], base[1])], ["now", lat.map((x) => x / n)]] : [["now", lat.map((x) => x / n)]];
+      const labelW = 240, cellW = 34, cellH = 22;
+      const root = svg("svg", { width: labelW + cellW * buckets, height: 8 + cellH * rows.length, role: "img", "aria-label": "Latency of " + keyOf(h), id: "dd-latency-svg" });
+      rows.forEach(([name, shares], r) => {
+        root.appendChild(svg("text", { x: labelW - 8, y: 4 + r * cellH + 15, "text-anchor": "end" }, name));
+        latencyRow(root, shares, 4 + r * cellH, labelW, cellW, cellH, name);
+      });
+      lb.appendChild(root);
     }
     // Histogram of every duration.
     const hist = data.histograms[i];
@@ -244,6 +337,7 @@
   function update() {
     const idx = visible();
     renderHeatmap(idx);
+    renderLatency(idx);
     renderTable(idx);
   }
   document.getElementById("filter").addEventListener("input", (e) => { state.filter = e.target.value; update(); });
