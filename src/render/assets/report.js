@@ -37,6 +37,9 @@
     const x = max > 0 ? Math.max(0, Math.min(1, v / max)) : 0;
     return "hsl(" + Math.round(120 - 120 * x) + ", 55%, " + Math.round(76 - 20 * x) + "%)";
   }
+  function verdictColor(v) {
+    return { regressed: "#c62828", "over-budget": "#c62828", warning: "#e0a100", missing: "#e0a100", improved: "#2e7d32" }[v] || "#c9ced8";
+  }
   function changeColor(c) {
     if (c === null || c === undefined) return "#e8eaee";
     const x = Math.max(-1, Math.min(1, c / 0.5));
@@ -243,7 +246,15 @@
       for (const c of columns) {
         const v = c.value(h);
         const td = el("td", c.num ? (c.render ? c.render(v) : fmt(v, c.digits === undefined ? 2 : c.digits)) : v, c.num ? "num" : "");
-        if (c.key === "name") { const dot = el("span", null, "dot"); dot.style.background = heatColor(t(h, "avg")); td.prepend(dot); td.title = keyOf(h); td.classList.add("name"); }
+        if (c.key === "name") {
+          // A check's dot is its verdict; an analysis's, the heat of its average.
+          const dot = el("span", null, "dot");
+          const cmp = byKey.get(keyOf(h));
+          dot.style.background = comparison ? verdictColor(cmp ? cmp.verdict : "") : heatColor(t(h, "avg"));
+          td.prepend(dot);
+          td.title = keyOf(h) + (cmp ? " — " + cmp.verdict : "");
+          td.classList.add("name");
+        }
         if (c.key === "verdict" && v) td.className = "verdict-" + v;
         tr.appendChild(td);
       }
