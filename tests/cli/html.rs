@@ -113,7 +113,11 @@ fn check_report_has_baseline_columns() {
         serde_json::json!(["base p95", "Δ", "Verdict"])
     );
     assert!(b.eval("return document.getElementById('verdict').textContent").as_str().unwrap().starts_with("PASS"));
-    b.click("#handlers tbody tr");
+    // Nothing changed: the table is one collapsed group of the five handlers.
+    assert_eq!(b.eval("return document.querySelectorAll('#handlers tbody tr[data-handler]').length"), 0);
+    assert!(b.eval("return document.getElementById('expand').textContent").as_str().unwrap().starts_with("▸ 5 more handlers: "));
+    b.click("#expand");
+    b.click("#handlers tbody tr[data-handler]");
     assert!(b.eval("return document.querySelector('#dd-compare p').textContent").as_str().unwrap().starts_with("Against the baseline"));
 }
 
@@ -207,12 +211,13 @@ fn a_check_page_leads_with_the_regression_and_fits_1280() {
         b.eval("const c = document.querySelector('#handlers tbody tr').children; return [c[1].textContent, c[c.length - 1].textContent]");
     assert_eq!(first, serde_json::json!([slow, "regressed"]));
     // Latency: a rect per (shown handler, bucket); shaded exactly where the handler has executions.
-    let shown = b.eval("return document.querySelectorAll('#handlers tbody tr').length").as_u64().unwrap();
+    let shown = b.eval("return document.querySelectorAll('#latency .label').length").as_u64().unwrap();
+    assert_eq!(shown, 20, "the grids show the top 20 in the comparison's order");
     let buckets =
         b.eval("return JSON.parse(document.getElementById('perfgate-data').textContent).latencyEdges.length + 1").as_u64().unwrap();
     assert_eq!(b.eval("return document.querySelectorAll('#latency rect').length").as_u64().unwrap(), shown * buckets);
     let expected = b.eval(
-        "const d = JSON.parse(document.getElementById('perfgate-data').textContent);          const rows = [...document.querySelectorAll('#handlers tbody tr')].map(r => Number(r.dataset.handler));          return rows.reduce((n, i) => n + d.histograms[i].latency.filter(c => c > 0).length, 0)",
+        "const d = JSON.parse(document.getElementById('perfgate-data').textContent);          const rows = [...document.querySelectorAll('#latency .label')].map(r => Number(r.dataset.handler));          return rows.reduce((n, i) => n + d.histograms[i].latency.filter(c => c > 0).length, 0)",
     );
     assert_eq!(b.eval("return document.querySelectorAll('#latency rect.lat:not(.empty)').length"), expected);
     assert!(expected.as_u64().unwrap() >= shown);

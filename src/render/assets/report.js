@@ -79,7 +79,7 @@
   // the rest); an analysis by average duration.
   const order = new Map();
   if (comparison) comparison.handlers.forEach((c, k) => order.set(c.key, k));
-  const state = { sort: comparison ? "order" : "avg", dir: comparison ? 1 : -1, filter: "", plugin: "", sequence: "", showAll: false, selected: -1 };
+  const state = { sort: comparison ? "order" : "avg", dir: comparison ? 1 : -1, filter: "", plugin: "", sequence: "", showAll: false, selected: -1, expanded: false, folded: [] };
 
   const columns = [
     { key: "name", label: "Handler", value: (h) => keyOf(h), text: true },
@@ -121,7 +121,8 @@
       return state.dir * ((va === null || va === undefined ? -Infinity : va) - (vb === null || vb === undefined ? -Infinity : vb)) || a - b;
     });
     const total = idx.length;
-    if (!state.showAll) idx = idx.slice(0, data.top);
+    const changed = idx.filter((i) => (byKey.get(keyOf(handlers[i])) || {}).changed).length;
+    if (!state.showAll) idx = idx.slice(0, Math.max(data.top, changed));
     document.getElementById("shown").textContent = "showing " + idx.length + " of " + total;
     return idx;
   }
@@ -238,7 +239,11 @@
       return th;
     }));
     const body = document.querySelector("#handlers tbody");
-    body.replaceChildren(...idx.map((i) => {
+    // A check folds what did not change (unchanged, insufficient, new, missing) into one group.
+    const isChanged = (i) => (byKey.get(keyOf(handlers[i])) || {}).changed;
+    state.folded = comparison && !state.expanded ? idx.filter((i) => !isChanged(i)) : [];
+    if (state.folded.length) idx = idx.filter(isChanged);
+    const rows = idx.map((i) => {
       const h = handlers[i];
       const tr = el("tr");
       tr.dataset.handler = i;
@@ -262,7 +267,21 @@
       tr.addEventListener("click", () => openDrill(i));
       tr.addEventListener("keydown", (e) => { if (e.key === "Enter") openDrill(i); });
       return tr;
-    }));
+    });
+    if (state.folded.length) {
+      const counts = {};
+      for (const i of state.folded) { const v = (byKey.get(keyOf(handlers[i])) || {}).verdict || "new"; counts[v] = (counts[v] || 0) + 1; }
+      const tr = el("tr", null, "group");
+      const td = el("td");
+      td.colSpan = columns.length;
+      const button = el("button", "▸ " + state.folded.length + " more handler" + (state.folded.length === 1 ? "" : "s") + ": " + Object.entries(counts).map(([v, n]) => n + " " + v).join(", "));
+      button.id = "expand";
+      button.addEventListener("click", () => { state.expanded = true; update(); });
+      td.appendChild(button);
+      tr.appendChild(td);
+      rows.push(tr);
+    }
+    body.replaceChildren(...rows);
   }
 
   function openDrill(i) {
