@@ -25,6 +25,13 @@ fn heatmap_drilldown_sorting_filtering_no_requests() {
     assert_eq!(b.eval("return document.querySelectorAll('#handlers tbody tr').length"), 10);
     b.click("#show-all");
     assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length").as_u64(), Some(handlers * 6));
+    // Every handler a full latency row, those with only failed beats too (then all empty).
+    assert_eq!(b.eval("return document.querySelectorAll('#latency rect').length").as_u64(), Some(handlers * 20));
+    assert!(
+        b.eval("return JSON.parse(document.getElementById('perfgate-data').textContent).histograms.some(h => !h.latency.length)")
+            .as_bool()
+            .unwrap()
+    );
 
     // A click on a handler's row opens its drill-down with its executions.
     let k = b.eval("return JSON.parse(document.getElementById('perfgate-data').textContent).report.handlers.findIndex(h => h.name === 'loadComponents')");

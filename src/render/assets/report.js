@@ -208,7 +208,8 @@
       const h = handlers[i];
       const y = headH + r * cellH;
       root.appendChild(nameLabel(h, i, labelW, y - 2));
-      const lat = data.histograms[i].latency;
+      // A handler without samples (only failed or incomplete beats) has an empty row.
+      const lat = data.histograms[i].latency.length ? data.histograms[i].latency : new Array(buckets).fill(0);
       const n = lat.reduce((a, b) => a + b, 0);
       latencyRow(root, lat.map((c) => (n ? c / n : 0)), y, labelW, cellW, cellH, keyOf(h));
     });
