@@ -57,6 +57,19 @@ pub struct GenerateArgs {
     /// Multiply every duration: the runner's speed for this run (1.1 = 10% slower).
     #[arg(long, default_value_t = 1.0, value_parser = parse_factor)]
     pub drift: f64,
+    /// How envelopes vary: per `execution` (one per sequence execution), per `line` (a captured
+    /// console of several tabs and workers), or `chrome` throughout. The samples (truth.json)
+    /// are the same for every choice.
+    #[arg(long, value_enum, default_value = "execution")]
+    pub envelopes: Envelopes,
+}
+
+/// `--envelopes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Envelopes {
+    Execution,
+    Line,
+    Chrome,
 }
 
 impl GenerateArgs {
@@ -247,10 +260,15 @@ enum Envelope {
     Cypress,
 }
 
+const ENVELOPES: [Envelope; 4] = [Envelope::Chrome, Envelope::DevTools, Envelope::Plain, Envelope::Cypress];
+
 struct Writer<W: Write> {
     out: W,
     clock_ms: i64,
     envelope: Envelope,
+    /// `--envelopes line`: each message's envelope drawn from this generator of its own (so
+    /// that the samples do not depend on the choice).
+    per_line: Option<Rng>,
     crlf: bool,
     bytes: u64,
     line: String,
@@ -261,6 +279,9 @@ impl<W: Write> Writer<W> {
     /// labels, which carry no inner timestamp.
     fn msg(&mut self, message: &str, ts: bool, css: Option<&str>) -> std::io::Result<()> {
         let stamp = crate::timestamp::format_iso(self.clock_ms);
+        if let Some(r) = self.per_line.as_mut() {
+            self.envelope = ENVELOPES[r.below(4)];
+        }
         let mut l = std::mem::take(&mut self.line);
         l.clear();
         match self.envelope {
@@ -342,6 +363,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
             out: BufWriter::with_capacity(1 << 20, file),
             clock_ms: 1_762_811_776_932 + f as i64 * 3_600_000,
             envelope: Envelope::Chrome,
+            per_line: (args.envelopes == Envelopes::Line).then(|| Rng::new(args.seed ^ 0x9e37_79b9_7f4a_7c15 ^ f as u64)),
             crlf: f % 2 == 1,
             bytes: 0,
             line: String::new(),
@@ -377,12 +399,11 @@ fn write_file<W: Write>(w: &mut Writer<W>, rng: &mut Rng, args: &GenerateArgs, a
             break;
         }
         executions += 1;
-        w.envelope = match rng.below(4) {
-            0 => Envelope::Chrome,
-            1 => Envelope::DevTools,
-            2 => Envelope::Plain,
-            _ => Envelope::Cypress,
-        };
+        // Drawn whatever the choice, so that the samples are the same for every --envelopes.
+        let drawn = ENVELOPES[rng.below(4)];
+        if args.envelopes == Envelopes::Execution {
+            w.envelope = drawn;
+        }
         let seq = if args.suite_size().is_some() {
             // Weighted: a few sequences run often, most rarely.
             let mut pick = rng.unit() * total_weight;

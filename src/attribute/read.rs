@@ -140,6 +140,16 @@ mod tests {
     /// The generator's logs (`run-NN.log`, every envelope and hard case) and catalog, in a
     /// temporary directory.
     fn generated(seed: u64, files: usize, executions: usize, noise: usize) -> tempfile::TempDir {
+        generated_with(seed, files, executions, noise, crate::generate::Envelopes::Execution)
+    }
+
+    fn generated_with(
+        seed: u64,
+        files: usize,
+        executions: usize,
+        noise: usize,
+        envelopes: crate::generate::Envelopes,
+    ) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let args = crate::generate::GenerateArgs {
             out: dir.path().to_path_buf(),
@@ -153,6 +163,7 @@ mod tests {
             suite: None,
             suite_seed: 7,
             drift: 1.0,
+            envelopes,
         };
         crate::generate::run(&args).unwrap();
         dir
@@ -221,6 +232,17 @@ mod tests {
         // Most beats were attributed on the way: the traces keep only the rest.
         assert!(total > 500 && held * 10 < total, "{held} of {total}");
         assert_eq!(fast, report_of(&logs, &catalog, dir.path(), false).0);
+        // The other shapes of real captures: envelopes switching per line, one envelope
+        // throughout. Same samples (the generator draws them alike), same reports both ways.
+        let truth = std::fs::read(dir.path().join("truth.json")).unwrap();
+        for shape in [crate::generate::Envelopes::Line, crate::generate::Envelopes::Chrome] {
+            let other = generated_with(11, 3, 3_000, 3, shape);
+            assert_eq!(std::fs::read(other.path().join("truth.json")).unwrap(), truth, "{shape:?}");
+            let logs: Vec<_> = (0..3).map(|i| other.path().join(format!("logs/run-{i:02}.log"))).collect();
+            let catalog = [other.path().join("json-sequences")];
+            let (fast, _, _) = report_of(&logs, &catalog, other.path(), true);
+            assert_eq!(fast, report_of(&logs, &catalog, other.path(), false).0, "{shape:?}");
+        }
 
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let listed = |dir: &Path| -> Vec<std::path::PathBuf> {

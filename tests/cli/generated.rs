@@ -71,6 +71,12 @@ fn recovers_ground_truth_with_hard_cases() {
 }
 
 #[test]
+fn recovers_ground_truth_with_envelopes_mixed_per_line_or_one_throughout() {
+    check("7", "2", &["--envelopes", "line"]);
+    check("7", "1", &["--envelopes", "chrome"]);
+}
+
+#[test]
 fn recovers_ground_truth_on_clean_logs() {
     check("11", "1", &["--clean", "--noise", "0"]);
 }
