@@ -4,7 +4,7 @@
 #   scripts/bench.sh [RUNS]     (default 5 runs per case; prints medians)
 #   scripts/bench.sh --smoke    (CI: every case once, on small inputs, nothing timed)
 #
-# Generates, once, into $PERFGATE_BENCH_DATA (default /tmp/perfgate-bench, ~3.3 GiB; outside
+# Generates, once, into $PERFGATE_BENCH_DATA (default /tmp/perfgate-bench, ~12 GiB; outside
 # the repository, whose catalogs perfgate discovers by default), with perfgate's seeded
 # generator (realistic mix of envelopes and hard cases, ~15% timing lines):
 #   one/     one 1 GiB log (seed 42)
@@ -12,6 +12,9 @@
 #   quarter/ one 256 MiB log (seed 44)                      } peak RSS against the number of
 #   sparse/  one 1 GiB log with 40 noise lines per beat      } samples: bytes per sample
 #   apps/    a 1 GiB HTTP access-style log (user pattern); a 1 MB one with 100 routes (check)
+#   mixed/   one 1 GiB log, envelopes mixed per line (seed 42, --envelopes line)
+#   chrome/  one 1 GiB log, one Chrome envelope throughout; chrome2/, chrome4/: it twice and
+#            four times over (peak RSS against size; ~7 GiB more in all)
 # Reads them once to warm the page cache, then times each case RUNS times with /usr/bin/time
 # (wall seconds, peak RSS) and compares with `grep -c` of a timing literal on the same file.
 set -euo pipefail
@@ -203,5 +206,53 @@ for _ in range(runs):
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     times.append(time.perf_counter() - t)
 print("perfgate check, %s distinct handlers, every report: %.2f s (median of %d)" % (n, statistics.median(times), runs))
+PY
+fi
+
+# The log shapes users' consoles have, paired with `grep -c` on the same file in each run (the
+# limit to chase): envelopes mixed per line (a console of several tabs and workers), and one
+# Chrome envelope throughout; then peak RSS against size with the same content repeated (1, 2
+# and 4 times the Chrome log), where memory should not grow with executions.
+generate mixed --seed 42 --bytes "$gib" --envelopes line
+generate chrome --seed 42 --bytes "$gib" --envelopes chrome
+for k in 2 4; do
+  if [ ! -f "$data/chrome$k/done" ]; then
+    mkdir -p "$data/chrome$k/logs"
+    for _ in $(seq "$k"); do cat "$data/chrome/logs/run-00.log"; done > "$data/chrome$k/logs/run-00.log"
+    cp -r "$data/chrome/json-sequences" "$data/chrome$k/"
+    touch "$data/chrome$k/done"
+  fi
+done
+if $smoke; then
+  for shape in mixed chrome chrome2 chrome4; do
+    "$bin" analyze "$data/$shape/logs" --catalog "$data/$shape/json-sequences" > /dev/null
+    echo "ran: perfgate analyze, $shape"
+  done
+else
+  cat "$data"/mixed/logs/*.log "$data"/chrome/logs/*.log > /dev/null
+  python3 - "$bin" "$data" "$runs" <<'PY'
+import os, statistics, subprocess, sys, time, resource
+bin, data, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def timed(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=cmd[0] != "grep")
+    return time.perf_counter() - t
+def rss(cmd):
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
+for shape, label in [("mixed", "envelopes mixed per line"), ("chrome", "one Chrome envelope")]:
+    log = f"{data}/{shape}/logs/run-00.log"
+    ours = [bin, "analyze", f"{data}/{shape}/logs", "--catalog", f"{data}/{shape}/json-sequences"]
+    grep = ["grep", "-c", "completed in", log]
+    pairs = [(timed(ours), timed(grep)) for _ in range(runs)]
+    p, g = statistics.median(x for x, _ in pairs), statistics.median(y for _, y in pairs)
+    r = statistics.median(x / y for x, y in pairs)
+    size = os.path.getsize(log)
+    print("%-46s %7.2f s  %6.2f GB/s  grep -c %5.2f s  ratio %4.2f×  %6.1f MB peak RSS  (median of %d pairs)"
+          % ("perfgate analyze, 1 GiB, " + label, p, size / p / 1e9, g, r, rss(ours), runs))
+for k in [1, 2, 4]:
+    shape = "chrome" if k == 1 else f"chrome{k}"
+    cmd = [bin, "analyze", f"{data}/{shape}/logs", "--catalog", f"{data}/{shape}/json-sequences"]
+    print("peak RSS, the Chrome log ×%d (%d GiB): %.1f MB (median of 3)" % (k, k, statistics.median(rss(cmd) for _ in range(3))))
 PY
 fi
