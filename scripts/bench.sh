@@ -234,8 +234,9 @@ else
 import os, statistics, subprocess, sys, time, resource
 bin, data, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def timed(cmd):
+    # A pipe, not /dev/null: GNU grep stops at the first match when its output is /dev/null.
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=cmd[0] != "grep")
+    subprocess.run(cmd, stdout=subprocess.PIPE, check=cmd[0] != "grep")
     return time.perf_counter() - t
 def rss(cmd):
     out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
