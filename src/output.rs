@@ -41,6 +41,16 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// The directory `path` is in (`.` for a bare file name).
+fn dir_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// The file name of `path`, as text (temporary and lock files are named after it).
+fn name_of(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 /// Follows symbolic links (relative ones against their own directory) to the path they end at,
 /// which need not exist yet.
 fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
@@ -67,10 +77,7 @@ fn identity(path: &Path) -> Option<PathBuf> {
     match std::fs::metadata(&target) {
         Ok(m) if m.is_file() => std::fs::canonicalize(&target).ok(),
         Ok(_) => None,
-        Err(_) => {
-            let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            Some(std::fs::canonicalize(dir).ok()?.join(target.file_name()?))
-        }
+        Err(_) => Some(std::fs::canonicalize(dir_of(&target)).ok()?.join(target.file_name()?)),
     }
 }
 
@@ -98,9 +105,8 @@ fn temp_prefix(name: &str) -> String {
 }
 
 fn replace(target: &Path, contents: &[u8], permissions: Option<std::fs::Permissions>) -> std::io::Result<()> {
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (dir, name) = (dir_of(target), name_of(target));
     std::fs::create_dir_all(dir)?;
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     remove_stale_temps(dir, &name);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!("{}{}-{n}", temp_prefix(&name), std::process::id()));
@@ -168,8 +174,7 @@ pub struct Lock {
 /// holder to finish.
 pub fn lock(path: &Path, timeout: Duration) -> Result<Lock, Error> {
     let target = resolve_links(path).map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (dir, name) = (dir_of(&target), name_of(&target));
     let lock_path = dir.join(format!(".{name}.lock"));
     let err = |source| Error::Write { path: lock_path.clone(), source };
     std::fs::create_dir_all(dir).map_err(err)?;
