@@ -23,10 +23,10 @@
 //!    least `drift_min_handlers`), of `m̄_now − level_h`, with standard error
 //!    `1.2533 · 1.4826 · MAD / √m`. Every handler is judged against `level_h + D`, so a
 //!    runner's drift never fails a handler. The shift itself fails the run when `D` exceeds
-//!    `ln(1 + drift_max_increase)` (widened to `1.645 · s_ρ · √(1 + 1/K)` when the baseline's
-//!    own runs spread more, `s_ρ` the standard deviation of the `ρ_r`), and warns above
-//!    `max_increase`. Without enough handlers, `D = 0` and a runner's drift of `PRIOR_DRIFT`
-//!    is added to every handler's noise instead.
+//!    `max(ln(1 + drift_max_increase), 2.326 · s · √(1 + 1/K))`, `s` the runners' drift per run
+//!    — `PRIOR_DRIFT` worth `PRIOR_DRIFT_DF` runs, pooled with the standard deviation of the
+//!    baseline's `ρ_r` — and warns above `DRIFT_WARN` (⅔) of that. Without enough handlers,
+//!    `D = 0` and `se(D)² = PRIOR_DRIFT² (1 + 1/K)` is added to every handler's noise instead.
 //! 4. **The typical duration's test** (Welch's idea, on the logarithms): `d = m̄_now − level_h −
 //!    D` with variance `s²(1/n_now + 1/N_base) + τ²(1 + Σn_r²/N²) + se(D)²`, `s²` the within-run
 //!    variance pooled over the baseline's runs and this one (the samples of one distribution
@@ -41,11 +41,13 @@
 //!    needs `5/(1−q)` samples on each side (p95: 100, p99: 500): a tail from fewer than five
 //!    values beyond it is noise.
 //! 6. **Family-wise error.** A run tests every handler × gated statistic at once. The one-sided
-//!    p-values of an increase are adjusted by Holm's step-down procedure (`p_(i)` is compared
-//!    with `α / (m − i + 1)`), so the probability that a run of unchanged code fails any
-//!    handler is at most `α = false_alarm_rate`, however many handlers the run has (Holm 1979;
-//!    it needs no independence). Warn-only statistics form a family of their own, and so do
-//!    decreases (improvements).
+//!    p-values of an increase are adjusted by Holm's weighted step-down procedure (in the order
+//!    of `p_i / w_i`, a test is rejected at `α · w_i / Σ w` over the tests not yet rejected;
+//!    the weights from `weights` favour tests precise enough to see a change of
+//!    `DESIGN_CHANGE`), so the probability that a run of unchanged code fails any handler is at
+//!    most `α = false_alarm_rate`, however many handlers the run has (Holm 1979; it needs no
+//!    independence). Warn-only statistics form a family of their own, and so do decreases
+//!    (improvements).
 //! 7. **Verdicts.** *regressed* when the increase is significant family-wise **and** the change
 //!    is past `max_increase` **and** `now − expected > min_increase_ms` — the test bounds the
 //!    noise, the thresholds the size. *warning* when the change's interval at `confidence` (the
@@ -234,8 +236,15 @@ pub struct Comparison {
     pub counts: BTreeMap<Verdict, usize>,
     pub ignored: usize,
     pub baseline_runs: usize,
-    /// Most severe first, then largest change.
+    /// In the reports' order: the changed handlers first (see [`HandlerComparison::changed`]).
     pub handlers: Vec<HandlerComparison>,
+}
+
+impl Comparison {
+    /// The handlers the reports lead with (a prefix of `handlers`); the rest are folded.
+    pub fn changed(&self) -> &[HandlerComparison] {
+        &self.handlers[..self.handlers.partition_point(|h| h.changed)]
+    }
 }
 
 /// Observations a percentile needs beyond it (so p95 needs 100 samples, p99 500).

@@ -128,7 +128,7 @@ pub fn terminal(c: &CheckReport<'_>, view: &View) -> String {
     );
     let _ = writeln!(out, "{}\n", drift_line(cmp));
     // Every changed handler, then folded ones while --top allows.
-    let changed = cmp.handlers.iter().filter(|h| h.changed).count();
+    let changed = cmp.changed().len();
     let shown = &cmp.handlers[..changed.max(view.top.min(cmp.handlers.len()))];
     let cells: Vec<[String; 5]> = shown
         .iter()
@@ -296,7 +296,7 @@ fn heatmap_rows(c: &CheckReport<'_>, view: &View) -> (String, Vec<String>) {
     columns.extend(runs.iter().map(|r| (r.as_str(), Align::Left)));
     columns.push(("now", Align::Left));
     let header = table::header(&columns);
-    let changed = c.comparison.handlers.iter().filter(|h| h.changed).count();
+    let changed = c.comparison.changed().len();
     let rows = c
         .comparison
         .handlers
@@ -322,8 +322,8 @@ fn markdown_rows(c: &CheckReport<'_>, rows: &[String], heat: &(String, Vec<Strin
     let (icon, word) = outcome_word(cmp.outcome);
     let mut out = String::new();
     let _ = writeln!(out, "{}", crate::publish::marker(c.id));
-    let changed: Vec<&HandlerComparison> = cmp.handlers.iter().filter(|h| h.changed).collect();
-    let headline = if changed.is_empty() { "no handler changed".to_owned() } else { verdict_counts(changed.iter().copied()) };
+    let changed = cmp.changed();
+    let headline = if changed.is_empty() { "no handler changed".to_owned() } else { verdict_counts(changed) };
     let _ = writeln!(out, "## {icon} perfgate: {word} — {headline}\n");
     let _ = writeln!(
         out,
@@ -408,6 +408,7 @@ pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path, com
         if old.is_none() { " (new file)" } else { "" }
     );
     let (Some(old), Some(cmp)) = (old, comparison) else { return out };
+    let compared: std::collections::HashSet<&str> = cmp.handlers.iter().map(|h| h.key.as_str()).collect();
     out.push_str("This run against the previous baseline, as `perfgate check` judges it:\n");
     let mut quiet = Vec::new();
     for h in &cmp.handlers {
@@ -435,7 +436,8 @@ pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path, com
             _ => quiet.push(h),
         }
     }
-    let gone = old.handlers.keys().filter(|k| !new.handlers.contains_key(*k) && !cmp.handlers.iter().any(|h| &h.key == *k));
+    // Handlers the comparison left out (ignored by the config) that left the file.
+    let gone = old.handlers.keys().filter(|k| !new.handlers.contains_key(*k) && !compared.contains(k.as_str()));
     for key in gone {
         let _ = writeln!(out, "  - {}: no longer in any kept run", escape::terminal(key));
     }
