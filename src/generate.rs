@@ -477,7 +477,10 @@ fn write_execution<W: Write>(
         let slow: f64 = args.drift * args.slow.iter().filter(|(n, _)| n == "*" || *n == key).map(|(_, f)| f).product::<f64>();
         let perf = (beat.mean_ms * slow * (beat.sigma * rng.normal()).exp() * 100.0).round() / 100.0;
         w.clock_ms += perf.ceil() as i64;
-        let exec = (perf + rng.unit() * 1.6 - 0.8).round().max(0.0);
+        // Not `.max(0.0)`: of −0 and 0 it may return either (optimized builds differ), and a
+        // `-0ms` the conductor never prints would go unrecognized.
+        let exec = (perf + rng.unit() * 1.6 - 0.8).round();
+        let exec = if exec > 0.0 { exec } else { 0.0 };
         let hard = !args.clean;
         let roll = rng.unit();
         if hard && roll < 0.01 {
