@@ -224,27 +224,137 @@ pub fn parse_ms(s: &[u8]) -> Option<f64> {
 }
 
 /// Splits a physical buffer into lines: yields (1-based line number, line without `\n`/`\r\n`).
-pub fn lines(buf: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
-    let mut pos = 0;
-    let mut no = 0u32;
-    std::iter::from_fn(move || {
-        if pos >= buf.len() {
+/// The line breaks are found 64 bytes at a time, as a bit mask (one compare per byte that the
+/// compiler turns into vector instructions), so that a line costs a few instructions to find
+/// rather than a search of its own: lines are short and most say nothing.
+pub fn lines(buf: &[u8]) -> Lines<'_> {
+    Lines { buf, pos: 0, chunk: 0, mask: newline_mask(buf), no: 0 }
+}
+
+/// The iterator of [`lines`].
+pub struct Lines<'a> {
+    buf: &'a [u8],
+    /// Where the next line starts.
+    pos: usize,
+    /// The 64-byte chunk whose breaks `mask` holds.
+    chunk: usize,
+    /// The line breaks of the chunk not yet yielded: bit `i` is `buf[chunk + i] == b'\n'`.
+    mask: u64,
+    no: u32,
+}
+
+/// Bit `i` set when `s[i]` (of the first 64 bytes) is a line break.
+#[inline]
+fn newline_mask(s: &[u8]) -> u64 {
+    match s.first_chunk::<64>() {
+        Some(chunk) => newline_mask_64(chunk),
+        None => s.iter().enumerate().fold(0u64, |m, (i, &b)| m | (u64::from(b == b'\n') << i)),
+    }
+}
+
+/// SSE2 (every x86-64 processor has it): four 16-byte compares, each turned into 16 bits.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn newline_mask_64(chunk: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut mask = 0u64;
+    for (i, part) in chunk.chunks_exact(16).enumerate() {
+        // SAFETY: `part` is 16 readable bytes (an unaligned load reads exactly those), and SSE2
+        // is part of the x86-64 baseline, so the target enables it.
+        let bits = unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(part.as_ptr().cast()), _mm_set1_epi8(b'\n' as i8))) };
+        mask |= u64::from(bits as u16) << (16 * i);
+    }
+    mask
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn newline_mask_64(chunk: &[u8; 64]) -> u64 {
+    newline_mask_words(chunk)
+}
+
+/// Elsewhere: eight bytes at a time in a word; a byte's high bit says it is a line break,
+/// exactly (no borrow crosses bytes), and one multiplication gathers the eight bits.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline]
+fn newline_mask_words(chunk: &[u8; 64]) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut mask = 0u64;
+    for (i, word) in chunk.chunks_exact(8).enumerate() {
+        let t = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ 0x0A0A_0A0A_0A0A_0A0A;
+        let zero = !(((t & LOW7).wrapping_add(LOW7)) | t) & !LOW7;
+        mask |= ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
+    }
+    mask
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (u32, &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u32, &'a [u8])> {
+        if self.pos >= self.buf.len() {
             return None;
         }
-        let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
-        let mut line = &buf[pos..end];
-        if line.last() == Some(&b'\r') {
-            line = &line[..line.len() - 1];
+        let end = loop {
+            if self.mask != 0 {
+                let at = self.chunk + self.mask.trailing_zeros() as usize;
+                self.mask &= self.mask - 1;
+                break at;
+            }
+            self.chunk += 64;
+            if self.chunk >= self.buf.len() {
+                break self.buf.len();
+            }
+            self.mask = newline_mask(&self.buf[self.chunk..]);
+        };
+        let mut line = &self.buf[self.pos..end];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
         }
-        pos = end + 1;
-        no = no.saturating_add(1);
-        Some((no, line))
-    })
+        self.pos = end + 1;
+        self.no = self.no.saturating_add(1);
+        Some((self.no, line))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// The 64-byte masks split as a search for each line break does, wherever the breaks
+        /// fall (chunk edges, runs of breaks, `\r\n`, no final break, over 64 bytes a line).
+        #[test]
+        fn lines_split_as_a_search_does(
+            text in proptest::collection::vec(proptest::prop_oneof![
+                4 => proptest::prelude::Just(b'x'), 2 => proptest::prelude::Just(b'\n'), 1 => proptest::prelude::Just(b'\r'), 1 => proptest::prelude::any::<u8>()
+            ], 0..300),
+        ) {
+            let mut expected = Vec::new();
+            let mut pos = 0;
+            while pos < text.len() {
+                let end = text[pos..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| pos + i);
+                let line = &text[pos..end];
+                expected.push((expected.len() as u32 + 1, line.strip_suffix(b"\r").unwrap_or(line)));
+                pos = end + 1;
+            }
+            let got: Vec<(u32, &[u8])> = lines(&text).collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
+
+        /// The word-at-a-time mask (processors without SSE2) is the plain one.
+        #[test]
+        fn word_masks_are_exact(chunk in proptest::collection::vec(proptest::prop_oneof![
+            proptest::prelude::Just(b'\n'), proptest::prelude::Just(b'\x0b'), proptest::prelude::Just(0x8a_u8), proptest::prelude::any::<u8>()
+        ], 64)) {
+            let chunk: &[u8; 64] = chunk.as_slice().try_into().unwrap();
+            let plain = chunk.iter().enumerate().fold(0u64, |m, (i, &b)| m | (u64::from(b == b'\n') << i));
+            proptest::prop_assert_eq!(newline_mask_words(chunk), plain);
+            proptest::prop_assert_eq!(newline_mask_64(chunk), plain);
+        }
+    }
 
     #[test]
     fn durations_with_point_or_comma() {
