@@ -50,8 +50,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
         names.push(name.clone());
         let file_idx = u32::try_from(i).map_err(|_| Error::Usage("too many input files".into()))?;
         let rules = opts.rules.for_file(&name);
-        let mut sink = |record, info: &attribute::tracker::ExecutionInfo| attributor.try_early(record, info);
-        let scanned = match attribute::read::read_file(path, opts.format, file_idx, opts.hash_sources, &rules, Some(&mut sink)) {
+        let scanned = match attribute::read::read_file(path, opts.format, file_idx, opts.hash_sources, &rules, Some(&mut attributor)) {
             Ok(s) => s,
             Err(e) if !opts.skip_unreadable => return Err(Error::Read { path: path.clone(), source: e }),
             Err(e) => {
@@ -103,7 +102,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
             samples,
             failed,
             incomplete,
-            orphans: t.orphans.len() as u64,
+            orphans: t.orphaned,
             rejected: rejected.count,
             problem,
             sha256,
@@ -126,6 +125,13 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
         duplicate_sequences: catalog.duplicates,
     };
     let mut m = Measurements::new(attribution, names, diagnostics);
+    let beyond = m.diagnostics.unmapped_beyond_window;
+    if beyond > 0 {
+        m.diagnostics.warnings.push(format!(
+            "{beyond} beat(s) left unmapped: the log has handler lines (DataBaton `beat=? … handler=`) for their events, but none within {} sequence executions of them; a sequence catalog (--catalog) maps them wherever they are",
+            attribute::hints::WINDOW
+        ));
+    }
     if m.handlers.len() > MANY_HANDLERS {
         let examples: Vec<&str> = m.handlers.values().take(2).map(|h| h.display.as_str()).collect();
         m.diagnostics.warnings.push(format!(

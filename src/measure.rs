@@ -76,6 +76,7 @@ impl Measurements {
         diagnostics.orphans = c.orphans;
         diagnostics.orphans_attributed = c.orphans_attributed;
         diagnostics.unmapped_beats = c.unmapped;
+        diagnostics.unmapped_beyond_window = c.beyond_window;
         let handlers = attribution
             .handlers
             .into_iter()
@@ -119,10 +120,18 @@ pub struct Diagnostics {
     pub orphans: u64,
     pub orphans_attributed: u64,
     pub unmapped_beats: u64,
+    /// Beats and orphans left unmapped while the file had handler lines of their event further
+    /// than the window of `attribute::hints::WINDOW` executions from them (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unmapped_beyond_window: u64,
     /// Durations rejected as not finite, negative or above 10⁹ ms (never samples).
     pub rejected: u64,
     pub catalog: CatalogDiagnostics,
     pub warnings: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

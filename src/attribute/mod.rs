@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod drill;
+pub mod hints;
 pub mod read;
 pub mod source;
 pub mod tracker;
@@ -13,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use catalog::{BeatRef, Catalog};
+use hints::Hints;
 use source::{SourceIndex, SourceRef};
 use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, Outcome, Source, Tracker};
 
@@ -71,7 +73,7 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
             }
         }
     }
-    Traced { format, lines, trace: tracker.finish(), problem, binary: memchr::memchr(0, text).is_some() }
+    Traced { format, lines, trace: tracker.finish(Vec::new()), problem, binary: memchr::memchr(0, text).is_some() }
 }
 
 /// A handler's identity: `(plugin, handler)`. Unmapped beats use an empty plugin unless the
@@ -156,6 +158,9 @@ pub struct Counts {
     pub orphans: u64,
     pub orphans_attributed: u64,
     pub unmapped: u64,
+    /// Beats (and orphans) left unmapped while handler lines of their event had been dropped
+    /// from the window (see [`hints`]).
+    pub beyond_window: u64,
 }
 
 #[derive(Debug, Default)]
@@ -195,48 +200,81 @@ impl<'c, 's> Attributor<'c, 's> {
     /// executions are recorded (their order is restored when the report sorts them).
     pub fn add(&mut self, mut trace: FileTrace) {
         let mut beats = std::mem::take(&mut trace.beats);
-        let hints = index_hints(&trace.hints);
+        let hints = Hints::of(std::mem::take(&mut trace.hints));
+        let dropped: BTreeSet<&str> = trace.dropped_hints.iter().map(|e| &**e).collect();
         while let Some(record) = beats.pop() {
             if beats.len().is_multiple_of(tracker::RELEASE_EVERY) {
                 beats.shrink_to_fit();
             }
             let info = &trace.executions[record.execution as usize];
             let resolved = resolve(&record, trace.titles.get(&beats.len()).map(|t| &**t), info, self.catalog, &hints);
+            if resolved.mapping == Mapping::Unmapped && record.event.as_deref().is_some_and(|e| dropped.contains(e)) {
+                self.out.counts.beyond_window += 1;
+            }
             self.record(&record, info, resolved);
         }
+        for o in std::mem::take(&mut trace.orphans) {
+            let beyond = o.event.as_deref().is_some_and(|e| dropped.contains(e));
+            self.orphan(o, &hints, beyond);
+        }
+    }
+
+    /// Adds an orphan completion, with the handler the catalog (or the handler lines) makes
+    /// unambiguous; `beyond`: handler lines of its event were dropped from the window. Returns
+    /// whether it was left without a handler.
+    pub fn orphan(&mut self, o: OrphanRecord, hints: &Hints, beyond: bool) -> bool {
         let catalog = self.catalog;
         let out = &mut self.out;
-        for o in &trace.orphans {
-            out.counts.orphans += 1;
-            let handler = o.event.as_deref().and_then(|e| {
-                if let Some(r) = catalog.beat_by_event(e, o.beat) {
-                    let beat = catalog.beat(r);
-                    let plugin = catalog.sequences[r.sequence].plugin.clone();
-                    return beat.handler.clone().map(|name| HandlerKey { plugin, name });
-                }
-                let (handler, plugin) = hinted(hints.get(e)?, None)?;
-                Some(HandlerKey { plugin: plugin.map(|p| p.to_string()).unwrap_or_default(), name: handler.to_string() })
-            });
-            if let Some(key) = &handler {
-                if let Some(data) = out.handlers.get_mut(key) {
-                    data.orphans += 1;
-                }
-                out.counts.orphans_attributed += 1;
+        out.counts.orphans += 1;
+        let handler = o.event.as_deref().and_then(|e| {
+            if let Some(r) = catalog.beat_by_event(e, o.beat) {
+                let beat = catalog.beat(r);
+                let plugin = catalog.sequences[r.sequence].plugin.clone();
+                return beat.handler.clone().map(|name| HandlerKey { plugin, name });
             }
-            out.orphans.push(Orphan { record: o.clone(), handler });
+            let (handler, plugin) = hinted(hints.of_event(e)?, None)?;
+            Some(HandlerKey { plugin: plugin.map(|p| p.to_string()).unwrap_or_default(), name: handler.to_string() })
+        });
+        if let Some(key) = &handler {
+            if let Some(data) = out.handlers.get_mut(key) {
+                data.orphans += 1;
+            }
+            out.counts.orphans_attributed += 1;
+        } else if beyond {
+            out.counts.beyond_window += 1;
         }
+        let unmapped = handler.is_none();
+        out.orphans.push(Orphan { record: o, handler });
+        unmapped
     }
 
     /// Attributes a beat of an ended execution while the file is still being read, when the
     /// catalog (or the input itself) names its handler; returns it when it needs the file's
-    /// handler lines (read to the end) to be named.
+    /// handler lines to be named (see [`Attributor::with_hints`]).
     pub fn try_early(&mut self, record: BeatRecord, info: &ExecutionInfo) -> Option<BeatRecord> {
-        let resolved = resolve(&record, None, info, self.catalog, &HashMap::new());
+        let resolved = resolve(&record, None, info, self.catalog, &Hints::default());
         if resolved.mapping == Mapping::Unmapped {
             return Some(record);
         }
         self.record(&record, info, resolved);
         None
+    }
+
+    /// Attributes a beat given back by [`Attributor::try_early`], with the handler lines around
+    /// it; returns whether it was left unmapped.
+    pub fn with_hints(&mut self, record: BeatRecord, info: &ExecutionInfo, hints: &Hints) -> bool {
+        let resolved = resolve(&record, None, info, self.catalog, hints);
+        let unmapped = resolved.mapping == Mapping::Unmapped;
+        if unmapped && record.event.as_deref().is_some_and(|e| hints.dropped_for(e)) {
+            self.out.counts.beyond_window += 1;
+        }
+        self.record(&record, info, resolved);
+        unmapped
+    }
+
+    /// Counts beats left unmapped before a handler line of their event came, past their window.
+    pub fn late_hints(&mut self, beats: u64) {
+        self.out.counts.beyond_window += beats;
     }
 
     fn record(&mut self, record: &BeatRecord, info: &ExecutionInfo, resolved: Resolved) {
@@ -316,33 +354,18 @@ impl<'c, 's> Attributor<'c, 's> {
     }
 }
 
-fn index_hints(hints: &[HandlerHint]) -> HashMap<&str, Vec<&HandlerHint>> {
-    let mut map: HashMap<&str, Vec<&HandlerHint>> = HashMap::new();
-    for h in hints {
-        map.entry(&h.event).or_default().push(h);
-    }
-    map
-}
-
-/// The one handler the hints name for an event (and request id, when both sides have one).
-fn hinted<'h>(hints: &[&'h HandlerHint], request: Option<&str>) -> Option<(&'h Arc<str>, Option<&'h Arc<str>>)> {
-    let matching: Vec<&&HandlerHint> =
-        hints.iter().filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request).collect();
-    let names: BTreeSet<&str> = matching.iter().map(|h| &*h.handler).collect();
-    if names.len() != 1 {
+/// The one handler the hints of an event name (for a request id, when both sides have one).
+fn hinted<'h>(hints: impl Iterator<Item = &'h HandlerHint> + Clone, request: Option<&str>) -> Option<(&'h Arc<str>, Option<&'h Arc<str>>)> {
+    let mut matching = hints.filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request);
+    let first = matching.clone().next()?;
+    if matching.clone().any(|h| h.handler != first.handler) {
         return None;
     }
-    let plugin = matching.iter().find_map(|h| h.plugin.as_ref());
-    Some((&matching[0].handler, plugin))
+    let plugin = matching.find_map(|h| h.plugin.as_ref());
+    Some((&first.handler, plugin))
 }
 
-fn resolve(
-    record: &BeatRecord,
-    title: Option<&str>,
-    info: &ExecutionInfo,
-    catalog: &Catalog,
-    hints: &HashMap<&str, Vec<&HandlerHint>>,
-) -> Resolved {
+fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catalog: &Catalog, hints: &Hints) -> Resolved {
     let event = record.event.as_deref();
     let sequence = catalog.sequence_of(info.id.as_deref(), info.name.as_deref());
     let found = sequence
@@ -367,7 +390,7 @@ fn resolve(
             if matches!(record.outcome, Outcome::Sample { source: Source::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
         return Resolved { key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping, catalog: None };
     }
-    if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.get(e)?, info.request.as_deref())) {
+    if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.of_event(e)?, info.request.as_deref())) {
         return Resolved { key: HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, mapping: Mapping::Log, catalog: None };
     }
     let seq = info.id.as_deref().or(info.name.as_deref()).unwrap_or("?");

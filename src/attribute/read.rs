@@ -1,13 +1,17 @@
 //! Reading a file into a trace: the input's recognized lines fed to the file's tracker, in
-//! file order, and the beats it releases attributed at once ([`Early`]); documents (markdown,
-//! frames exports) traced whole by [`super::trace_file`].
+//! file order, and the beats it releases attributed at once by the run's [`Attributor`] — those
+//! that need handler lines once the window of [`hints::WINDOW`] executions around them has been
+//! read; documents (markdown, frames exports) traced whole by [`super::trace_file`].
 
 use std::path::Path;
 
 use sha2::Sha256;
 
+use std::collections::VecDeque;
+
+use super::hints::{self, Hints};
 use super::tracker::{BeatRecord, ExecutionInfo, FileTrace, Tracker};
-use super::{InputFormat, Traced};
+use super::{Attributor, InputFormat, Traced};
 use crate::input::reader::{self, BLOCK, Span};
 use crate::input::{self, Body, Encoding};
 use crate::parse::envelope::Stamp;
@@ -21,18 +25,15 @@ pub struct Scanned {
     pub sha256: Option<String>,
 }
 
-/// Attributes a released beat now (`None`) or gives it back (`Some`).
-pub type Early<'s> = dyn FnMut(BeatRecord, &ExecutionInfo) -> Option<BeatRecord> + 's;
-
 /// Reads `path` as `format` (see [`input::read_file`]) into the trace of input file number
 /// `file`; `early` attributes the beats the tracker releases while a console log is read.
-pub fn read_file<'s>(
+pub fn read_file(
     path: &Path,
     format: InputFormat,
     file: u32,
     hash: bool,
     rules: &[&Rule],
-    early: Option<&'s mut Early<'s>>,
+    early: Option<&mut Attributor<'_, '_>>,
 ) -> std::io::Result<Scanned> {
     let mut feeder = Feeder::new(file, early);
     let read = input::read_file(path, format, hash, rules, &mut feeder)?;
@@ -61,13 +62,13 @@ pub fn console(text: &[u8], file: u32) -> ConsoleTrace {
 }
 
 /// Streams the console log `span` of `src` in blocks of `block_size` bytes into a tracker.
-pub fn console_in_blocks<'s>(
+pub fn console_in_blocks(
     src: &(impl reader::Source + ?Sized),
     span: Span,
     file: u32,
     block_size: usize,
     rules: &[&Rule],
-    early: Option<&'s mut Early<'s>>,
+    early: Option<&mut Attributor<'_, '_>>,
     hasher: Option<&mut Sha256>,
 ) -> std::io::Result<ConsoleTrace> {
     let mut feeder = Feeder::new(file, early);
@@ -78,36 +79,73 @@ pub fn console_in_blocks<'s>(
 }
 
 /// Feeds recognized lines to the file's tracker, in order.
-struct Feeder<'s> {
+struct Feeder<'a, 'c, 's> {
     tracker: Tracker,
     file: u32,
-    /// Takes the beats the tracker releases while the file is read; gives back those it cannot
-    /// attribute yet (they wait for the end of the file).
-    early: Option<&'s mut Early<'s>>,
-    deferred: Vec<BeatRecord>,
+    /// Takes the beats the tracker releases while the file is read.
+    early: Option<&'a mut Attributor<'c, 's>>,
+    /// Beats that need handler lines, with their execution, until the window around them has
+    /// been read (by execution number: see [`hints`]).
+    waiting: VecDeque<(BeatRecord, ExecutionInfo)>,
+    hints: Hints,
+    /// Events of the beats and orphans left unmapped while reading, with how many: a handler
+    /// line of one that comes later came too late (counted by [`Attributor::late_hints`]).
+    unmapped: rustc_hash::FxHashMap<std::sync::Arc<str>, u64>,
 }
 
-impl reader::Sink for Feeder<'_> {
+impl reader::Sink for Feeder<'_, '_, '_> {
     fn line(&mut self, line: u32, stamp: Stamp<'_>, event: Event<'_>) {
         let ts = if event.needs_ts() { stamp.ms() } else { None };
         self.tracker.feed(event, ts, Location { file: self.file, line });
     }
 
     fn batch_end(&mut self) {
-        if let Some(early) = self.early.as_mut() {
-            for record in self.tracker.take_released() {
-                let info = self.tracker.execution(record.execution);
-                if let Some(back) = early(record, info) {
-                    self.deferred.push(back);
-                }
+        let Some(early) = self.early.as_deref_mut() else { return };
+        let waiting = &mut self.waiting;
+        self.tracker.drain_released(|record, info| {
+            if let Some(back) = early.try_early(record, info) {
+                waiting.push_back((back, info.clone()));
+            }
+        });
+        for (tag, hint) in self.tracker.take_hints() {
+            if let Some(beats) = self.unmapped.remove(&hint.event) {
+                early.late_hints(beats);
+            }
+            self.hints.push(tag, hint);
+        }
+        // The beats and orphans whose window has been read are attributed; then the handler
+        // lines no beat still waiting can use are dropped.
+        let now = self.tracker.started();
+        let past = now.saturating_sub(hints::WINDOW);
+        while let Some((record, _)) = self.waiting.front() {
+            if u64::from(record.execution) >= past {
+                break;
+            }
+            let (record, info) = self.waiting.pop_front().expect("a waiting beat");
+            let event = record.event.clone();
+            if early.with_hints(record, &info, &self.hints)
+                && let Some(e) = event
+            {
+                *self.unmapped.entry(e).or_default() += 1;
             }
         }
+        for orphan in self.tracker.take_orphans(past) {
+            let event = orphan.event.clone();
+            let beyond = event.as_deref().is_some_and(|e| self.hints.dropped_for(e));
+            if early.orphan(orphan, &self.hints, beyond)
+                && let Some(e) = event
+            {
+                *self.unmapped.entry(e).or_default() += 1;
+            }
+        }
+        let oldest = self.waiting.iter().map(|(r, _)| u64::from(r.execution)).min().unwrap_or(past).min(past);
+        self.hints.drop_before(oldest.saturating_sub(hints::WINDOW));
     }
 }
 
-impl<'s> Feeder<'s> {
-    fn new(file: u32, early: Option<&'s mut Early<'s>>) -> Self {
-        Feeder { tracker: Tracker::new(), file, early, deferred: Vec::new() }
+impl<'a, 'c, 's> Feeder<'a, 'c, 's> {
+    fn new(file: u32, early: Option<&'a mut Attributor<'c, 's>>) -> Self {
+        Feeder { tracker: Tracker::new(), file, early, waiting: VecDeque::new(), hints: Hints::default(), unmapped: Default::default() }
     }
 
     fn traced(self, format: InputFormat, counts: reader::Counts) -> Traced {
@@ -116,17 +154,16 @@ impl<'s> Feeder<'s> {
         Traced { format, lines: counts.lines, trace, problem: None, binary }
     }
 
+    /// The trace of what was not attributed while reading: the beats still waiting come first
+    /// (they are older than every beat the tracker holds), with the handler lines in the window.
     fn finish(self) -> FileTrace {
-        let mut trace = self.tracker.finish();
-        if !self.deferred.is_empty() {
-            // Deferred beats are older than every beat still held: they go first, and the
-            // titles (of held beats only) move with them.
-            let shift = self.deferred.len();
-            let mut beats = self.deferred;
-            beats.append(&mut trace.beats);
-            trace.beats = beats;
-            trace.titles = std::mem::take(&mut trace.titles).into_iter().map(|(i, t)| (i + shift, t)).collect();
+        let mut trace = self.tracker.finish(self.waiting.into());
+        let (mut kept, dropped) = self.hints.into_parts();
+        if !kept.is_empty() {
+            kept.append(&mut trace.hints);
+            trace.hints = kept;
         }
+        trace.dropped_hints = dropped;
         trace
     }
 }
@@ -169,6 +206,39 @@ mod tests {
         dir
     }
 
+    /// Every duration the generator writes is one the conductor could print, and is read: a
+    /// rounded integer duration of a beat under half a millisecond was once written `-0ms` by
+    /// optimized builds only (`(-0.4f64).round().max(0.0)` may be `-0`), and went unrecognized.
+    #[test]
+    fn generated_timing_lines_are_all_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = crate::generate::GenerateArgs {
+            out: dir.path().to_path_buf(),
+            seed: 4,
+            files: 1,
+            executions: 1000,
+            bytes: None,
+            noise: 4,
+            clean: false,
+            slow: Vec::new(),
+            suite: Some(84),
+            suite_seed: 7,
+            drift: 1.0,
+            envelopes: crate::generate::Envelopes::Execution,
+        };
+        crate::generate::run(&args).unwrap();
+        let text = std::fs::read(dir.path().join("logs/run-00.log")).unwrap();
+        let (mut written, mut read) = (0, 0);
+        for (_, line) in parse::lines(&text) {
+            if memchr::memmem::find(line, b"completed in").is_some() {
+                written += 1;
+                read += usize::from(conductor::recognize(envelope::peel(line).message).is_some());
+            }
+            assert!(memchr::memmem::find(line, b"completed in -").is_none(), "{}", String::from_utf8_lossy(line));
+        }
+        assert!(written > 5000 && read == written, "{read} of {written}");
+    }
+
     /// The straightforward reading: the whole file decoded in memory, line by line, on one
     /// thread, every beat attributed at the end.
     fn straightforward(bytes: Vec<u8>, file: u32) -> (FileTrace, u64) {
@@ -182,7 +252,7 @@ mod tests {
                 tracker.feed(event, peeled.ts(), Location { file, line: no });
             }
         }
-        (tracker.finish(), lines)
+        (tracker.finish(Vec::new()), lines)
     }
 
     /// The JSON report of `paths` read as console logs (handler sources under `root`), the fast
@@ -198,8 +268,7 @@ mod tests {
         let (mut lines, mut held, mut total) = (0, 0, 0);
         for (i, path) in paths.iter().enumerate() {
             let trace = if fast {
-                let mut sink = |r, info: &ExecutionInfo| attributor.try_early(r, info);
-                let scanned = read_file(path, InputFormat::Console, i as u32, false, &[], Some(&mut sink)).unwrap();
+                let scanned = read_file(path, InputFormat::Console, i as u32, false, &[], Some(&mut attributor)).unwrap();
                 lines += scanned.traced.lines;
                 scanned.traced.trace
             } else {
@@ -273,6 +342,58 @@ mod tests {
         assert!(texts.len() >= 3, "{texts:?}");
         let catalog = [corpus.join("sequences")];
         assert_eq!(report_of(&texts, &catalog, &corpus, true).0, report_of(&texts, &catalog, &corpus, false).0);
+    }
+
+    /// Handler lines name the beats within the window around them, while the file is read: one
+    /// right after its beat does; one more than the window before or after its beat does not, and
+    /// the beat left unmapped for it is counted. Read whole (no window), all three are named.
+    #[test]
+    fn handler_lines_count_within_the_window() {
+        use crate::attribute::{Attributor, Mapping, catalog::Catalog, hints::WINDOW, source::SourceIndex};
+        let execution = |text: &mut String, event: &str| {
+            text.push_str("🎼 ExecutionQueue: Now executing \"S\"\n⏱️ PerformanceTracker: Started timing beat 1 for S\n");
+            text.push_str(&format!("✅ BeatExecutor: Beat 1 ({event}) completed in 2ms\n"));
+            text.push_str("🎼 ExecutionQueue: Marked \"S\" as completed (Total completed: 1)\n");
+        };
+        let hint = |text: &mut String, event: &str, handler: &str| {
+            text.push_str(&format!("🎽 DataBaton: +x | seq=S beat=? event={event} handler={handler} plugin=P\n"));
+        };
+        let mut text = String::new();
+        hint(&mut text, "ev:stale", "staleHandler");
+        execution(&mut text, "ev:near");
+        hint(&mut text, "ev:near", "nearHandler");
+        execution(&mut text, "ev:far");
+        for _ in 0..2 * WINDOW + 10 {
+            execution(&mut text, "ev:filler");
+        }
+        execution(&mut text, "ev:stale");
+        for _ in 0..WINDOW + 10 {
+            execution(&mut text, "ev:filler");
+        }
+        hint(&mut text, "ev:far", "farHandler");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, &text).unwrap();
+        let catalog = Catalog::default();
+        let handlers = |fast: bool| {
+            let mut sources = SourceIndex::new(dir.path());
+            let mut attributor = Attributor::new(&catalog, &mut sources, 10);
+            let scanned = read_file(&path, InputFormat::Console, 0, false, &[], fast.then_some(&mut attributor)).unwrap();
+            attributor.add(scanned.traced.trace);
+            let out = attributor.finish();
+            let mut names: Vec<(String, Mapping, usize)> = out
+                .handlers
+                .iter()
+                .filter(|(k, _)| !k.name.contains("filler"))
+                .map(|(k, d)| (k.name.clone(), d.mapping, d.durations.len()))
+                .collect();
+            names.sort();
+            (names, out.counts.beyond_window)
+        };
+        let unmapped = |e: &str| (format!("S#1 {e}"), Mapping::Unmapped, 1);
+        assert_eq!(handlers(true), (vec![unmapped("ev:far"), unmapped("ev:stale"), ("nearHandler".to_owned(), Mapping::Log, 1)], 2));
+        let log = |h: &str| (h.to_owned(), Mapping::Log, 1);
+        assert_eq!(handlers(false), (vec![log("farHandler"), log("nearHandler"), log("staleHandler")], 0));
     }
 
     /// Blocks of any size give the same trace as one read: the boundaries lose nothing.

@@ -51,7 +51,8 @@ pub struct ExecutionInfo {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BeatRecord {
-    /// Index into [`FileTrace::executions`].
+    /// The execution: while the file is read, its number in the file (see
+    /// [`Tracker::drain_released`]); in a [`FileTrace`], an index into its `executions`.
     pub execution: u32,
     pub beat: u32,
     pub event: Option<Arc<str>>,
@@ -85,9 +86,10 @@ pub struct HandlerHint {
     pub request: Option<Arc<str>>,
 }
 
-/// Everything one file yields.
+/// Everything one file yields (what was not handed out while it was read).
 #[derive(Debug, Default, Clone)]
 pub struct FileTrace {
+    /// The executions of `beats`, which index it.
     pub executions: Vec<ExecutionInfo>,
     pub beats: Vec<BeatRecord>,
     pub orphans: Vec<OrphanRecord>,
@@ -103,6 +105,10 @@ pub struct FileTrace {
     pub outcomes: [u64; 3],
     /// Durations that could not be samples (see [`crate::stats::valid_ms`]).
     pub rejected: Rejected,
+    /// Orphan completions, including those handed out while the file was read.
+    pub orphaned: u64,
+    /// Events of which handler lines were dropped from the window (see [`super::hints`]).
+    pub dropped_hints: Vec<Arc<str>>,
 }
 
 /// Durations rejected in one file: how many, and the first few with their line.
@@ -156,6 +162,8 @@ pub type StatedHandler = (Arc<str>, Option<Arc<str>>);
 
 #[derive(Debug)]
 struct OrphanState {
+    /// Executions started in the file before it (see [`Tracker::started`]).
+    tag: u64,
     beat: Option<u32>,
     event: Option<Arc<str>>,
     perf: Option<(f64, Location)>,
@@ -173,27 +181,95 @@ enum Slot {
 /// line; SipHash's DoS resistance buys nothing here and costs a tenth of the scan.
 type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
+/// The executions of a file by number (0, 1, … in the order they appear). One that ended is
+/// forgotten as soon as none of its beats is held (in the tracker, or released and not yet
+/// drained), so that their number, not the file's, bounds the memory.
+#[derive(Default)]
+struct Executions {
+    started: u32,
+    live: FxMap<u32, Exec>,
+    /// Reported (markdown) executions are never "open" nor ended; they are found by name and
+    /// request: the last one of each.
+    reported: FxMap<ReportedKey, u32>,
+}
+
+/// A reported execution's sequence name and request id.
+type ReportedKey = (Option<Arc<str>>, Option<Arc<str>>);
+
+struct Exec {
+    info: ExecutionInfo,
+    /// It ended: its beats can no longer change.
+    closed: bool,
+    /// Its beats held (in the arena, or released and not yet drained).
+    held: u32,
+}
+
+impl Executions {
+    fn add(&mut self, info: ExecutionInfo) -> u32 {
+        let e = self.started;
+        self.started = e.checked_add(1).expect("fewer than 2^32 executions per file");
+        self.live.insert(e, Exec { info, closed: false, held: 0 });
+        e
+    }
+
+    fn get(&self, e: u32) -> &Exec {
+        self.live.get(&e).expect("a held execution is live")
+    }
+
+    fn info(&self, e: u32) -> &ExecutionInfo {
+        &self.get(e).info
+    }
+
+    fn info_mut(&mut self, e: u32) -> &mut ExecutionInfo {
+        &mut self.live.get_mut(&e).expect("a held execution is live").info
+    }
+
+    fn hold(&mut self, e: u32) {
+        self.live.get_mut(&e).expect("a live execution").held += 1;
+    }
+
+    /// One of its beats was handed out: forgets the execution when it was its last and the
+    /// execution ended.
+    fn unhold(&mut self, e: u32) {
+        let x = self.live.get_mut(&e).expect("a held execution is live");
+        x.held -= 1;
+        if x.closed && x.held == 0 {
+            self.live.remove(&e);
+        }
+    }
+
+    fn close(&mut self, e: u32) {
+        let x = self.live.get_mut(&e).expect("an open execution is live");
+        x.closed = true;
+        if x.held == 0 {
+            self.live.remove(&e);
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Tracker {
     /// The file being read (from the events' locations).
     file: u32,
     strings: FxMap<Box<str>, Arc<str>>,
-    executions: Vec<ExecutionInfo>,
-    /// Reported (markdown) executions are never "open"; they are found by name + request.
-    reported: Vec<bool>,
+    executions: Executions,
     open_execs: Vec<u32>,
     pending_plays: VecDeque<(Arc<str>, Arc<str>)>,
     name_to_id: FxMap<Arc<str>, Arc<str>>,
     beats: Arena,
-    /// Per execution: it ended (its beats can no longer change).
-    closed: Vec<bool>,
-    /// Final beats of ended executions, handed out by [`Tracker::take_released`].
+    /// Final beats of ended executions, handed out by [`Tracker::drain_released`].
     released: Vec<BeatRecord>,
     open_beats: Vec<usize>,
-    orphans: Vec<OrphanState>,
+    /// Orphans from `orphan_base` on (earlier ones were handed out by
+    /// [`Tracker::take_orphans`]); [`Slot::Orphan`] numbers them from the file's first.
+    orphans: VecDeque<OrphanState>,
+    orphan_base: usize,
+    orphaned: u64,
     last_completed: Option<Slot>,
     last_failed: Option<usize>,
-    hints: Vec<HandlerHint>,
+    /// Handler lines with the number of executions started before each (see
+    /// [`Tracker::take_hints`]).
+    hints: Vec<(u64, HandlerHint)>,
     /// Titles of beats whose event is unknown (by beat index): the only use of a title.
     titles: HashMap<usize, Arc<str>>,
     recognized: u64,
@@ -216,25 +292,27 @@ impl Tracker {
         a
     }
 
-    fn new_execution(&mut self, info: ExecutionInfo, open: bool, reported: bool) -> u32 {
-        let idx = u32::try_from(self.executions.len()).expect("fewer than 2^32 executions per file");
-        self.executions.push(info);
-        self.reported.push(reported);
-        self.closed.push(false);
+    fn new_execution(&mut self, info: ExecutionInfo, open: bool) -> u32 {
+        let e = self.executions.add(info);
         if open {
-            self.open_execs.push(idx);
+            self.open_execs.push(e);
         }
-        idx
+        e
+    }
+
+    /// Executions started so far in the file: the clock of the handler-line window.
+    pub fn started(&self) -> u64 {
+        u64::from(self.executions.started)
     }
 
     fn open_exec_named(&self, name: &str) -> Option<u32> {
-        self.open_execs.iter().rev().copied().find(|&e| self.executions[e as usize].name.as_deref() == Some(name))
+        self.open_execs.iter().rev().copied().find(|&e| self.executions.info(e).name.as_deref() == Some(name))
     }
 
     fn current_exec(&mut self) -> u32 {
         match self.open_execs.last() {
             Some(&e) => e,
-            None => self.new_execution(ExecutionInfo::default(), true, false),
+            None => self.new_execution(ExecutionInfo::default(), true),
         }
     }
 
@@ -245,7 +323,7 @@ impl Tracker {
         // Capture started inside the sequence, or a build that does not log `Now executing`.
         let name = self.intern(name);
         let id = self.name_to_id.get(&name).cloned();
-        self.new_execution(ExecutionInfo { name: Some(name), id, ..Default::default() }, true, false)
+        self.new_execution(ExecutionInfo { name: Some(name), id, ..Default::default() }, true)
     }
 
     fn open_beat(&mut self, execution: u32, beat: u32, event: Option<Arc<str>>, ts: Option<i64>, at: Location) {
@@ -253,6 +331,7 @@ impl Tracker {
         self.last_failed = None;
         self.end_open_beats(|b| b.execution == execution, Status::Incomplete, at);
         let idx = self.beats.len();
+        self.executions.hold(execution);
         self.beats.push(BeatState {
             execution,
             beat,
@@ -329,7 +408,7 @@ impl Tracker {
                 if let Some(known) = self.name_to_id.get(&name) {
                     id = Some(known.clone());
                 }
-                self.new_execution(ExecutionInfo { name: Some(name), id, plugin, request: None }, true, false);
+                self.new_execution(ExecutionInfo { name: Some(name), id, plugin, request: None }, true);
                 self.last_completed = None;
             }
             Event::HostExecutionStarted { sequence_id, request, plugin } => {
@@ -339,13 +418,13 @@ impl Tracker {
                     plugin: plugin.map(|p| self.intern(&p)),
                     request: request.map(|r| Arc::from(&*r)),
                 };
-                self.new_execution(info, true, false);
+                self.new_execution(info, true);
                 self.last_completed = None;
             }
             Event::ExecutionNamed { name } => {
                 let name = self.intern(&name);
                 let e = self.current_exec();
-                let info = &mut self.executions[e as usize];
+                let info = self.executions.info_mut(e);
                 if info.name.is_none() {
                     info.name = Some(name);
                 }
@@ -354,7 +433,7 @@ impl Tracker {
                 let (name, id) = (self.intern(&name), self.intern(&id));
                 self.name_to_id.insert(name.clone(), id.clone());
                 if let Some(e) = self.open_exec_named(&name) {
-                    let info = &mut self.executions[e as usize];
+                    let info = self.executions.info_mut(e);
                     if info.id.as_ref() != Some(&id) {
                         // The play that was paired with this execution was another one.
                         if info.id.is_some() {
@@ -369,11 +448,11 @@ impl Tracker {
                 // Unique per execution: interning would only grow the table.
                 let request: Arc<str> = Arc::from(&*request);
                 let target = self.open_execs.iter().rev().copied().find(|&e| {
-                    let info = &self.executions[e as usize];
+                    let info = self.executions.info(e);
                     info.request.is_none() && (info.id.is_none() || info.id == sequence_id)
                 });
                 if let Some(e) = target {
-                    let info = &mut self.executions[e as usize];
+                    let info = self.executions.info_mut(e);
                     info.request = Some(request);
                     if info.id.is_none() {
                         info.id = sequence_id;
@@ -434,7 +513,7 @@ impl Tracker {
                     plugin: plugin.map(|p| self.intern(&p)),
                     request: request.map(|r| Arc::from(&*r)),
                 };
-                self.hints.push(hint);
+                self.hints.push((self.started(), hint));
             }
             Event::Reported(beat) => self.reported(*beat, ts, at),
             Event::Sample { handler, plugin, ms, ts: own } => self.sample(&handler, plugin.as_deref(), ms, own.or(ts), at),
@@ -453,8 +532,8 @@ impl Tracker {
                 }
                 return;
             }
-            Some(Slot::Orphan(i)) if beat.is_none_or(|n| self.orphans[i].beat.is_none_or(|o| o == n)) => {
-                let o = &mut self.orphans[i];
+            Some(Slot::Orphan(i)) if beat.is_none_or(|n| self.orphan(i).beat.is_none_or(|o| o == n)) => {
+                let o = self.orphan_mut(i);
                 if o.perf.is_none() {
                     o.perf = Some((ms, at));
                     o.beat = o.beat.or(beat);
@@ -471,7 +550,8 @@ impl Tracker {
             self.beats[i].perf = Some((ms, at.line));
             self.complete(i);
         } else {
-            self.new_orphan(OrphanState { beat, event: None, perf: Some((ms, at)), exec: None, ts });
+            let tag = self.started();
+            self.new_orphan(OrphanState { tag, beat, event: None, perf: Some((ms, at)), exec: None, ts });
         }
     }
 
@@ -483,9 +563,9 @@ impl Tracker {
                 self.set_event(i, event);
                 return;
             }
-            Some(Slot::Orphan(i)) if compatible(self.orphans[i].beat, &self.orphans[i].event) && self.orphans[i].exec.is_none() => {
+            Some(Slot::Orphan(i)) if compatible(self.orphan(i).beat, &self.orphan(i).event) && self.orphan(i).exec.is_none() => {
                 let event = self.intern(event);
-                let o = &mut self.orphans[i];
+                let o = self.orphan_mut(i);
                 o.exec = Some((ms, at));
                 o.beat = Some(beat);
                 o.event = Some(event);
@@ -499,7 +579,8 @@ impl Tracker {
             self.complete(i);
         } else {
             let event = self.intern(event);
-            self.new_orphan(OrphanState { beat: Some(beat), event: Some(event), perf: None, exec: Some((ms, at)), ts });
+            let tag = self.started();
+            self.new_orphan(OrphanState { tag, beat: Some(beat), event: Some(event), perf: None, exec: Some((ms, at)), ts });
         }
     }
 
@@ -511,13 +592,21 @@ impl Tracker {
     }
 
     fn new_orphan(&mut self, o: OrphanState) {
-        self.orphans.push(o);
-        self.last_completed = Some(Slot::Orphan(self.orphans.len() - 1));
+        self.orphans.push_back(o);
+        self.orphaned += 1;
+        self.last_completed = Some(Slot::Orphan(self.orphan_base + self.orphans.len() - 1));
+    }
+
+    fn orphan(&self, i: usize) -> &OrphanState {
+        &self.orphans[i - self.orphan_base]
+    }
+
+    fn orphan_mut(&mut self, i: usize) -> &mut OrphanState {
+        &mut self.orphans[i - self.orphan_base]
     }
 
     fn beat_failed(&mut self, beat: Option<u32>, event: Option<&str>, sequence: Option<&str>, ts: Option<i64>, at: Location) {
-        let exec_ok =
-            |execs: &[ExecutionInfo], b: &BeatState| sequence.is_none() || execs[b.execution as usize].name.as_deref() == sequence;
+        let exec_ok = |execs: &Executions, b: &BeatState| sequence.is_none() || execs.info(b.execution).name.as_deref() == sequence;
         let found = self.open_beats.iter().rev().copied().find(|&i| {
             let b = &self.beats[i];
             beat.is_none_or(|n| n == b.beat)
@@ -560,7 +649,7 @@ impl Tracker {
         if let Some(e) = self.open_exec_named(name) {
             self.end_open_beats(|b| b.execution == e, status, at);
             self.open_execs.retain(|&x| x != e);
-            self.closed[e as usize] = true;
+            self.executions.close(e);
         }
         self.last_completed = None;
         self.release_front();
@@ -576,7 +665,7 @@ impl Tracker {
                 matches!(self.last_completed, Some(Slot::Beat(j)) if j == i) || self.last_failed == Some(i) || self.titles.contains_key(&i);
             // A user rule's sample is whole on its own line; a conductor beat is final once its
             // execution ended.
-            let settled = front.pattern || self.closed[front.execution as usize];
+            let settled = front.pattern || self.executions.get(front.execution).closed;
             if front.status == Status::Open || !settled || pinned {
                 break;
             }
@@ -590,30 +679,48 @@ impl Tracker {
         }
     }
 
-    /// The beats released since the last call: final beats of ended executions (and user-rule
-    /// samples), which can no longer change.
-    pub fn take_released(&mut self) -> Vec<BeatRecord> {
-        std::mem::take(&mut self.released)
+    /// Hands out the beats released since the last call — final beats of ended executions
+    /// (and user-rule samples), which can no longer change — each with its execution. An ended
+    /// execution is forgotten once its last beat is handed out.
+    pub fn drain_released(&mut self, mut f: impl FnMut(BeatRecord, &ExecutionInfo)) {
+        for record in std::mem::take(&mut self.released) {
+            let e = record.execution;
+            f(record, self.executions.info(e));
+            self.executions.unhold(e);
+        }
     }
 
-    /// An execution of this file, by index.
-    pub fn execution(&self, i: u32) -> &ExecutionInfo {
-        &self.executions[i as usize]
+    /// Hands out the handler lines read since the last call, each with the number of executions
+    /// started before it; those not taken stay in the trace.
+    pub fn take_hints(&mut self) -> Vec<(u64, HandlerHint)> {
+        std::mem::take(&mut self.hints)
+    }
+
+    /// Hands out the orphans that appeared before `started` executions had started, and that
+    /// no later line can complete (the last completion may still receive its copies).
+    pub fn take_orphans(&mut self, started: u64) -> Vec<OrphanRecord> {
+        let mut out = Vec::new();
+        while let Some(o) = self.orphans.front() {
+            if o.tag >= started || matches!(self.last_completed, Some(Slot::Orphan(i)) if i == self.orphan_base) {
+                break;
+            }
+            let o = self.orphans.pop_front().expect("a front orphan");
+            self.orphan_base += 1;
+            out.extend(orphan_record(o));
+        }
+        out
     }
 
     /// The execution of a reported beat: the last reported one of the same name and request,
     /// else a new one.
     fn reported_execution(&mut self, name: Option<Arc<str>>, request: Option<Arc<str>>) -> u32 {
-        let existing = (0..self.executions.len())
-            .rev()
-            .find(|&e| self.reported[e] && self.executions[e].name == name && self.executions[e].request == request);
-        match existing {
-            Some(e) => e as u32,
-            None => {
-                let id = request.as_deref().and_then(sequence_id_of_request).map(|s| self.intern(s));
-                self.new_execution(ExecutionInfo { name, id, plugin: None, request }, false, true)
-            }
+        if let Some(&e) = self.executions.reported.get(&(name.clone(), request.clone())) {
+            return e;
         }
+        let id = request.as_deref().and_then(sequence_id_of_request).map(|s| self.intern(s));
+        let e = self.new_execution(ExecutionInfo { name: name.clone(), id, plugin: None, request: request.clone() }, false);
+        self.executions.reported.insert((name, request), e);
+        e
     }
 
     fn reported(&mut self, r: ReportedBeat, ts: Option<i64>, at: Location) {
@@ -621,7 +728,7 @@ impl Tracker {
         let request = r.request.as_deref().map(|s| self.intern(s));
         let plugin = r.plugin.as_deref().map(|s| self.intern(s));
         let e = self.reported_execution(name, request);
-        let info = &mut self.executions[e as usize];
+        let info = self.executions.info_mut(e);
         if info.plugin.is_none() {
             // A markdown section runs one sequence, so one plugin: a block that names it names
             // it for its siblings.
@@ -654,6 +761,7 @@ impl Tracker {
             let title = self.intern(title);
             self.titles.insert(self.beats.len(), title);
         }
+        self.executions.hold(e);
         self.beats.push(state);
     }
 
@@ -676,12 +784,15 @@ impl Tracker {
             failed_at: None,
             stated_handler: Some(Box::new((self.intern(handler), plugin))),
         };
+        self.executions.hold(e);
         self.beats.push(state);
         self.release_front();
     }
 
-    /// Ends the file: beats still open are incomplete (H4, capture ends mid-beat).
-    pub fn finish(mut self) -> FileTrace {
+    /// Ends the file: beats still open are incomplete (H4, capture ends mid-beat). `given_back`:
+    /// beats handed out before and given back (they need the file's handler lines), each with
+    /// its execution; they are older than every beat still held and come first.
+    pub fn finish(mut self, given_back: Vec<(BeatRecord, ExecutionInfo)>) -> FileTrace {
         self.end_open_beats(|_| true, Status::Incomplete, Location { file: 0, line: 0 });
         // Converted from the back, releasing the states as the records grow, so that the two
         // vectors never both hold every beat (the trace's memory is most of a run's).
@@ -699,37 +810,53 @@ impl Tracker {
         }
         beats.reverse();
         // Released beats never carry a title: the rest keep theirs, at their new positions.
-        let titles: Vec<(usize, Arc<str>)> =
-            std::mem::take(&mut self.titles).into_iter().filter(|(i, _)| *i >= base).map(|(i, t)| (i - base, t)).collect();
         let released = std::mem::take(&mut self.released);
-        let orphans = self
-            .orphans
-            .into_iter()
-            .filter_map(|o| {
-                let ((ms, at), source) = match (o.perf, o.exec) {
-                    (Some(p), _) => (p, Source::PerformanceTracker),
-                    (None, Some(e)) => (e, Source::BeatExecutor),
-                    (None, None) => return None,
-                };
-                Some(OrphanRecord { beat: o.beat, event: o.event, ms, source, ts: o.ts, at })
-            })
-            .collect();
-        let mut all = released;
-        let shift = all.len();
-        all.extend(beats);
-        let titles: HashMap<usize, Arc<str>> = titles.into_iter().map(|(i, t): (usize, Arc<str>)| (i + shift, t)).collect();
+        let shift = given_back.len() + released.len();
+        let titles: HashMap<usize, Arc<str>> =
+            std::mem::take(&mut self.titles).into_iter().filter(|(i, _)| *i >= base).map(|(i, t)| (i - base + shift, t)).collect();
+        let orphans = std::mem::take(&mut self.orphans).into_iter().filter_map(orphan_record).collect();
+        // The executions of the beats left, numbered anew in the order of their first beat.
+        let mut executions = Vec::new();
+        let mut renumbered: FxMap<u32, u32> = FxMap::default();
+        let mut all = Vec::with_capacity(shift + beats.len());
+        let mut add = |mut r: BeatRecord, info: &ExecutionInfo| {
+            r.execution = *renumbered.entry(r.execution).or_insert_with(|| {
+                executions.push(info.clone());
+                (executions.len() - 1) as u32
+            });
+            all.push(r);
+        };
+        for (r, info) in given_back {
+            add(r, &info);
+        }
+        for r in released.into_iter().chain(beats) {
+            let e = r.execution;
+            add(r, self.executions.info(e));
+        }
         FileTrace {
-            executions: self.executions,
+            executions,
             beats: all,
             orphans,
-            hints: self.hints,
+            hints: self.hints.into_iter().map(|(_, h)| h).collect(),
             titles,
             recognized: self.recognized,
             timing_lines: self.timing_lines,
             outcomes: self.outcomes,
             rejected: self.rejected,
+            orphaned: self.orphaned,
+            dropped_hints: Vec::new(),
         }
     }
+}
+
+/// The record of an orphan; `None` when no duration joined it.
+fn orphan_record(o: OrphanState) -> Option<OrphanRecord> {
+    let ((ms, at), source) = match (o.perf, o.exec) {
+        (Some(p), _) => (p, Source::PerformanceTracker),
+        (None, Some(e)) => (e, Source::BeatExecutor),
+        (None, None) => return None,
+    };
+    Some(OrphanRecord { beat: o.beat, event: o.event, ms, source, ts: o.ts, at })
 }
 
 /// The beats of a file, indexed by their order in the file (0, 1, …); the oldest can be released
