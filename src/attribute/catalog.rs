@@ -34,7 +34,7 @@ pub struct Sequence {
 }
 
 /// A beat of the catalog, by (sequence index, beat index).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BeatRef {
     pub sequence: usize,
     pub beat: usize,
@@ -43,9 +43,10 @@ pub struct BeatRef {
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub sequences: Vec<Sequence>,
-    by_id: HashMap<String, usize>,
-    by_name: HashMap<String, usize>,
-    by_event: HashMap<String, Vec<BeatRef>>,
+    // FxHash: looked up for every beat attributed.
+    by_id: rustc_hash::FxHashMap<String, usize>,
+    by_name: rustc_hash::FxHashMap<String, usize>,
+    by_event: rustc_hash::FxHashMap<String, Vec<BeatRef>>,
     /// JSON files read.
     pub files: usize,
     /// JSON files that were valid but not a runtime sequence (index files excluded).

@@ -83,6 +83,25 @@ impl Drill {
         Drill { max, seen: 0, all: Vec::new(), slowest: BinaryHeap::new(), sample: BinaryHeap::new() }
     }
 
+    /// Adds the execution of `ms` at `at`, made by `make` only when it is kept (most are not,
+    /// past `max`).
+    pub fn push_with(&mut self, ms: f64, at: crate::parse::Location, make: impl FnOnce() -> Execution) {
+        if !self.all.is_empty() || self.seen < self.max as u64 || self.keeps(ms, at) {
+            self.push(make());
+        } else {
+            self.seen += 1;
+        }
+    }
+
+    /// Whether an execution would enter the selection (once past `max`).
+    fn keeps(&self, ms: f64, at: crate::parse::Location) -> bool {
+        let top = self.max / 10;
+        let slow = top > 0 && self.slowest.peek().is_none_or(|min| self.slowest.len() < top || (ms, at) > min.key());
+        let size = self.max - top;
+        let sampled = size > 0 && self.sample.peek().is_none_or(|t| self.sample.len() < size || (location_hash(at), at) < (t.0, t.1.at));
+        slow || sampled
+    }
+
     pub fn push(&mut self, e: Execution) {
         if self.seen < self.max as u64 {
             self.seen += 1;
@@ -106,11 +125,10 @@ impl Drill {
         if top > 0 {
             if self.slowest.len() < top {
                 self.slowest.push(Slowest(e.clone()));
-            } else if let Some(min) = self.slowest.peek()
+            } else if let Some(mut min) = self.slowest.peek_mut()
                 && (e.ms, e.at) > min.key()
             {
-                self.slowest.pop();
-                self.slowest.push(Slowest(e.clone()));
+                *min = Slowest(e.clone());
             }
         }
         let size = self.max - top;
@@ -120,9 +138,10 @@ impl Drill {
         let h = location_hash(e.at);
         if self.sample.len() < size {
             self.sample.push(Sampled(h, e));
-        } else if self.sample.peek().is_some_and(|top| (h, e.at) < (top.0, top.1.at)) {
-            self.sample.pop();
-            self.sample.push(Sampled(h, e));
+        } else if let Some(mut top) = self.sample.peek_mut()
+            && (h, e.at) < (top.0, top.1.at)
+        {
+            *top = Sampled(h, e);
         }
     }
 
@@ -186,5 +205,27 @@ mod tests {
         }
         let again: Vec<u32> = r.kept().iter().map(|e| e.at.line).collect();
         assert_eq!(again, kept.iter().map(|e| e.at.line).collect::<Vec<_>>());
+    }
+
+    /// Making only the executions that are kept selects what pushing all of them does.
+    #[test]
+    fn push_with_selects_as_push_does() {
+        for max in [0, 1, 9, 10, 100] {
+            let (mut all, mut lazy) = (Drill::new(max), Drill::new(max));
+            let mut made = 0;
+            for i in 0..5_000u32 {
+                let ms = f64::from(i.wrapping_mul(2_654_435_761) % 1000) / 10.0;
+                all.push(exec(ms, i));
+                lazy.push_with(ms, Location { file: 0, line: i }, || {
+                    made += 1;
+                    exec(ms, i)
+                });
+            }
+            let lines = |d: &Drill| d.kept().iter().map(|e| (e.at.line, e.ms.to_bits())).collect::<Vec<_>>();
+            assert_eq!((lines(&lazy), lazy.truncated()), (lines(&all), all.truncated()), "max {max}");
+            if max == 100 {
+                assert!(made < 1_500, "{made} made of 5000");
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ pub mod read;
 pub mod source;
 pub mod tracker;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use catalog::{BeatRef, Catalog};
@@ -171,7 +171,9 @@ pub struct Attribution {
 }
 
 struct Resolved {
-    key: HandlerKey,
+    /// `None` for a beat of the catalog (`catalog`): its handler's key is made once per catalog
+    /// beat (see `Attributor::catalog_keys`), not once per beat attributed.
+    key: Option<HandlerKey>,
     mapping: Mapping,
     catalog: Option<BeatRef>,
 }
@@ -182,14 +184,24 @@ pub struct Attributor<'c, 's> {
     catalog: &'c Catalog,
     max_executions: usize,
     sources: &'s mut SourceIndex,
-    source_cache: HashMap<(usize, String), Option<SourceRef>>,
+    /// The handler source of each catalog beat, once looked up.
+    source_cache: rustc_hash::FxHashMap<BeatRef, Option<SourceRef>>,
+    /// The handler of each catalog beat attributed.
+    catalog_keys: rustc_hash::FxHashMap<BeatRef, HandlerKey>,
     out: Attribution,
 }
 
 impl<'c, 's> Attributor<'c, 's> {
     /// `max_executions`: executions kept per handler for drill-down (see [`drill`]).
     pub fn new(catalog: &'c Catalog, sources: &'s mut SourceIndex, max_executions: usize) -> Self {
-        Attributor { catalog, max_executions, sources, source_cache: HashMap::new(), out: Attribution::default() }
+        Attributor {
+            catalog,
+            max_executions,
+            sources,
+            source_cache: Default::default(),
+            catalog_keys: Default::default(),
+            out: Attribution::default(),
+        }
     }
 
     pub fn finish(self) -> Attribution {
@@ -282,48 +294,71 @@ impl<'c, 's> Attributor<'c, 's> {
         let max_executions = self.max_executions;
         let out = &mut self.out;
         let sequence = info.id.clone().or_else(|| info.name.clone());
-        let data = out.handlers.entry(resolved.key.clone()).or_insert_with(|| HandlerData {
-            mapping: resolved.mapping,
-            source: None,
-            kinds: BTreeSet::new(),
-            sequences: BTreeSet::new(),
-            beats: BTreeSet::new(),
-            events: BTreeSet::new(),
-            durations: Vec::new(),
-            drill: drill::Drill::new(max_executions),
-            issues: Vec::new(),
-            orphans: 0,
-        });
+        let key = match &resolved.key {
+            Some(key) => key,
+            None => {
+                let r = resolved.catalog.expect("a catalog beat");
+                self.catalog_keys.entry(r).or_insert_with(|| HandlerKey {
+                    plugin: catalog.sequences[r.sequence].plugin.clone(),
+                    name: catalog.beat(r).handler.clone().expect("a catalog beat with a handler"),
+                })
+            }
+        };
+        // Looked up before inserting: most beats are of a handler seen before, and the key
+        // (two strings) is copied only for a new one.
+        let mapping = resolved.mapping;
+        if !out.handlers.contains_key(key) {
+            out.handlers.insert(
+                key.clone(),
+                HandlerData {
+                    mapping,
+                    source: None,
+                    kinds: BTreeSet::new(),
+                    sequences: BTreeSet::new(),
+                    beats: BTreeSet::new(),
+                    events: BTreeSet::new(),
+                    durations: Vec::new(),
+                    drill: drill::Drill::new(max_executions),
+                    issues: Vec::new(),
+                    orphans: 0,
+                },
+            );
+        }
+        let data = out.handlers.get_mut(key).expect("inserted above");
         if let Some(r) = resolved.catalog {
             let beat = catalog.beat(r);
             if data.source.is_none()
                 && let Some(handler) = &beat.handler
             {
-                let cached = self
-                    .source_cache
-                    .entry((r.sequence, handler.clone()))
-                    .or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
+                let cached = self.source_cache.entry(r).or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
                 data.source = cached.clone();
             }
-            if let Some(k) = &beat.kind {
+            if let Some(k) = &beat.kind
+                && !data.kinds.contains(k)
+            {
                 data.kinds.insert(k.clone());
             }
         }
         if resolved.mapping == Mapping::Unmapped {
             out.counts.unmapped += 1;
         }
-        if let Some(s) = &sequence {
+        // Looked up first: inserting would make a string per beat.
+        if let Some(s) = &sequence
+            && !data.sequences.contains(&**s)
+        {
             data.sequences.insert(s.to_string());
         }
         data.beats.insert(record.beat);
-        if let Some(e) = &record.event {
+        if let Some(e) = &record.event
+            && !data.events.contains(&**e)
+        {
             data.events.insert(e.to_string());
         }
         match record.outcome {
             Outcome::Sample { ms, source } => {
                 out.counts.samples += 1;
                 data.durations.push(ms);
-                data.drill.push(Execution {
+                data.drill.push_with(ms, record.at, || Execution {
                     ts: record.ts,
                     sequence,
                     beat: record.beat,
@@ -372,10 +407,9 @@ fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catal
         .and_then(|s| catalog.beat_in(s, record.beat, event))
         .or_else(|| event.and_then(|e| catalog.beat_by_event(e, Some(record.beat)).or_else(|| catalog.beat_by_event(e, None))));
     if let Some(r) = found
-        && let Some(name) = &catalog.beat(r).handler
+        && catalog.beat(r).handler.is_some()
     {
-        let plugin = catalog.sequences[r.sequence].plugin.clone();
-        return Resolved { key: HandlerKey { plugin, name: name.clone() }, mapping: Mapping::Catalog, catalog: Some(r) };
+        return Resolved { key: None, mapping: Mapping::Catalog, catalog: Some(r) };
     }
     let catalog_plugin = sequence.map(|s| catalog.sequences[s].plugin.as_str());
     let plugin_of = |stated: Option<&Arc<str>>| {
@@ -388,15 +422,23 @@ fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catal
     if let Some((handler, plugin)) = record.stated_handler.as_deref() {
         let mapping =
             if matches!(record.outcome, Outcome::Sample { source: Source::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
-        return Resolved { key: HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping, catalog: None };
+        return Resolved {
+            key: Some(HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }),
+            mapping,
+            catalog: None,
+        };
     }
     if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.of_event(e)?, info.request.as_deref())) {
-        return Resolved { key: HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, mapping: Mapping::Log, catalog: None };
+        return Resolved {
+            key: Some(HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }),
+            mapping: Mapping::Log,
+            catalog: None,
+        };
     }
     let seq = info.id.as_deref().or(info.name.as_deref()).unwrap_or("?");
     let what = event.or(title).unwrap_or("?");
     Resolved {
-        key: HandlerKey { plugin: plugin_of(None), name: format!("{seq}#{} {what}", record.beat) },
+        key: Some(HandlerKey { plugin: plugin_of(None), name: format!("{seq}#{} {what}", record.beat) }),
         mapping: Mapping::Unmapped,
         catalog: None,
     }
