@@ -186,9 +186,21 @@ pub struct Attributor<'c, 's> {
     sources: &'s mut SourceIndex,
     /// The handler source of each catalog beat, once looked up.
     source_cache: rustc_hash::FxHashMap<BeatRef, Option<SourceRef>>,
-    /// The handler of each catalog beat attributed.
-    catalog_keys: rustc_hash::FxHashMap<BeatRef, HandlerKey>,
+    /// The handlers so far, by the order they were first seen; `finish` sorts them by key.
+    slots: Vec<Slot>,
+    slot_of: rustc_hash::FxHashMap<HandlerKey, usize>,
+    /// The slot of each catalog beat's handler: most beats find theirs without a string.
+    catalog_slots: rustc_hash::FxHashMap<BeatRef, usize>,
     out: Attribution,
+}
+
+/// A handler being attributed, with the sequence and event of its last beat: interned by the
+/// file's tracker, they are compared by address before the sets are searched.
+struct Slot {
+    key: HandlerKey,
+    data: HandlerData,
+    last_sequence: Option<Arc<str>>,
+    last_event: Option<Arc<str>>,
 }
 
 impl<'c, 's> Attributor<'c, 's> {
@@ -199,13 +211,39 @@ impl<'c, 's> Attributor<'c, 's> {
             max_executions,
             sources,
             source_cache: Default::default(),
-            catalog_keys: Default::default(),
+            slots: Vec::new(),
+            slot_of: Default::default(),
+            catalog_slots: Default::default(),
             out: Attribution::default(),
         }
     }
 
     pub fn finish(self) -> Attribution {
-        self.out
+        let mut out = self.out;
+        out.handlers = self.slots.into_iter().map(|s| (s.key, s.data)).collect();
+        out
+    }
+
+    /// The slot of `key`, made when new.
+    fn slot(&mut self, key: &HandlerKey, mapping: Mapping) -> usize {
+        if let Some(&i) = self.slot_of.get(key) {
+            return i;
+        }
+        let data = HandlerData {
+            mapping,
+            source: None,
+            kinds: BTreeSet::new(),
+            sequences: BTreeSet::new(),
+            beats: BTreeSet::new(),
+            events: BTreeSet::new(),
+            durations: Vec::new(),
+            drill: drill::Drill::new(self.max_executions),
+            issues: Vec::new(),
+            orphans: 0,
+        };
+        self.slots.push(Slot { key: key.clone(), data, last_sequence: None, last_event: None });
+        self.slot_of.insert(key.clone(), self.slots.len() - 1);
+        self.slots.len() - 1
     }
 
     /// Adds a file's trace, consuming it from the back so that its memory is released as the
@@ -248,8 +286,8 @@ impl<'c, 's> Attributor<'c, 's> {
             Some(HandlerKey { plugin: plugin.map(|p| p.to_string()).unwrap_or_default(), name: handler.to_string() })
         });
         if let Some(key) = &handler {
-            if let Some(data) = out.handlers.get_mut(key) {
-                data.orphans += 1;
+            if let Some(&i) = self.slot_of.get(key) {
+                self.slots[i].data.orphans += 1;
             }
             out.counts.orphans_attributed += 1;
         } else if beyond {
@@ -291,40 +329,25 @@ impl<'c, 's> Attributor<'c, 's> {
 
     fn record(&mut self, record: &BeatRecord, info: &ExecutionInfo, resolved: Resolved) {
         let catalog = self.catalog;
-        let max_executions = self.max_executions;
-        let out = &mut self.out;
-        let sequence = info.id.clone().or_else(|| info.name.clone());
-        let key = match &resolved.key {
-            Some(key) => key,
-            None => {
-                let r = resolved.catalog.expect("a catalog beat");
-                self.catalog_keys.entry(r).or_insert_with(|| HandlerKey {
-                    plugin: catalog.sequences[r.sequence].plugin.clone(),
-                    name: catalog.beat(r).handler.clone().expect("a catalog beat with a handler"),
-                })
-            }
+        let sequence = info.id.as_ref().or(info.name.as_ref());
+        let i = match (&resolved.key, resolved.catalog) {
+            (Some(key), _) => self.slot(key, resolved.mapping),
+            (None, Some(r)) => match self.catalog_slots.get(&r) {
+                Some(&i) => i,
+                None => {
+                    let key = HandlerKey {
+                        plugin: catalog.sequences[r.sequence].plugin.clone(),
+                        name: catalog.beat(r).handler.clone().expect("a catalog beat with a handler"),
+                    };
+                    let i = self.slot(&key, resolved.mapping);
+                    self.catalog_slots.insert(r, i);
+                    i
+                }
+            },
+            (None, None) => unreachable!("a beat is of the catalog or named"),
         };
-        // Looked up before inserting: most beats are of a handler seen before, and the key
-        // (two strings) is copied only for a new one.
-        let mapping = resolved.mapping;
-        if !out.handlers.contains_key(key) {
-            out.handlers.insert(
-                key.clone(),
-                HandlerData {
-                    mapping,
-                    source: None,
-                    kinds: BTreeSet::new(),
-                    sequences: BTreeSet::new(),
-                    beats: BTreeSet::new(),
-                    events: BTreeSet::new(),
-                    durations: Vec::new(),
-                    drill: drill::Drill::new(max_executions),
-                    issues: Vec::new(),
-                    orphans: 0,
-                },
-            );
-        }
-        let data = out.handlers.get_mut(key).expect("inserted above");
+        let slot = &mut self.slots[i];
+        let data = &mut slot.data;
         if let Some(r) = resolved.catalog {
             let beat = catalog.beat(r);
             if data.source.is_none()
@@ -339,21 +362,30 @@ impl<'c, 's> Attributor<'c, 's> {
                 data.kinds.insert(k.clone());
             }
         }
+        let out = &mut self.out;
         if resolved.mapping == Mapping::Unmapped {
             out.counts.unmapped += 1;
         }
-        // Looked up first: inserting would make a string per beat.
-        if let Some(s) = &sequence
-            && !data.sequences.contains(&**s)
+        // The last beat's sequence and event, by address, before the sets (and a string only
+        // for a new one).
+        if let Some(s) = sequence
+            && !slot.last_sequence.as_ref().is_some_and(|l| Arc::ptr_eq(l, s))
         {
-            data.sequences.insert(s.to_string());
+            if !data.sequences.contains(&**s) {
+                data.sequences.insert(s.to_string());
+            }
+            slot.last_sequence = Some(s.clone());
         }
         data.beats.insert(record.beat);
         if let Some(e) = &record.event
-            && !data.events.contains(&**e)
+            && !slot.last_event.as_ref().is_some_and(|l| Arc::ptr_eq(l, e))
         {
-            data.events.insert(e.to_string());
+            if !data.events.contains(&**e) {
+                data.events.insert(e.to_string());
+            }
+            slot.last_event = Some(e.clone());
         }
+        let sequence = sequence.cloned();
         match record.outcome {
             Outcome::Sample { ms, source } => {
                 out.counts.samples += 1;

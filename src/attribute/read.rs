@@ -14,7 +14,6 @@ use super::tracker::{BeatRecord, ExecutionInfo, FileTrace, Tracker};
 use super::{Attributor, InputFormat, Traced};
 use crate::input::reader::{self, BLOCK, Span};
 use crate::input::{self, Body, Encoding};
-use crate::parse::envelope::Stamp;
 use crate::parse::user::Rule;
 use crate::parse::{Event, Location};
 
@@ -94,8 +93,7 @@ struct Feeder<'a, 'c, 's> {
 }
 
 impl reader::Sink for Feeder<'_, '_, '_> {
-    fn line(&mut self, line: u32, stamp: Stamp<'_>, event: Event<'_>) {
-        let ts = if event.needs_ts() { stamp.ms() } else { None };
+    fn line(&mut self, line: u32, ts: Option<i64>, event: Event<'_>) {
         self.tracker.feed(event, ts, Location { file: self.file, line });
     }
 

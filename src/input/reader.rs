@@ -15,7 +15,6 @@ use std::io::Read;
 
 use sha2::Sha256;
 
-use crate::parse::envelope::Stamp;
 use crate::parse::user::{self, Rule};
 use crate::parse::{self, Event, conductor, envelope};
 
@@ -26,8 +25,9 @@ pub const MIN_BLOCK: usize = 64 << 10;
 
 /// What the reader pushes recognized lines into, in file order.
 pub trait Sink {
-    /// A recognized line: its 1-based number in the file, its envelope's stamp, its event.
-    fn line(&mut self, line: u32, stamp: Stamp<'_>, event: Event<'_>);
+    /// A recognized line: its 1-based number in the file, its timestamp (epoch milliseconds,
+    /// converted only for the events that use one: see [`Event::needs_ts`]), its event.
+    fn line(&mut self, line: u32, ts: Option<i64>, event: Event<'_>);
 
     /// A batch of blocks has been pushed: a point where the consumer may hand work on.
     fn batch_end(&mut self) {}
@@ -299,7 +299,7 @@ impl Feeder<'_, '_> {
         for mut part in batch {
             for r in part.events.drain(..) {
                 let line = u32::try_from(self.lines + u64::from(r.line)).unwrap_or(u32::MAX);
-                self.sink.line(line, r.stamp, r.event);
+                self.sink.line(line, r.ts, r.event);
             }
             emptied.push(part.events);
             self.lines += u64::from(part.lines);
@@ -425,7 +425,8 @@ fn read_full(src: &(impl Source + ?Sized), buf: &mut [u8], mut offset: u64) -> s
 struct Recognized<'b> {
     /// 1-based line number within the block.
     line: u32,
-    stamp: Stamp<'b>,
+    /// Converted by the recognizing thread (a conversion costs more than most lines).
+    ts: Option<i64>,
     event: Event<'b>,
 }
 
@@ -444,11 +445,12 @@ fn recognize_block<'b>(
         count = no;
         let peeled = envelope::peel(line);
         if let Some(event) = conductor::recognize(peeled.message) {
-            out.push(Recognized { line: no, stamp: peeled.stamp(), event });
+            let ts = if event.needs_ts() { peeled.ts() } else { None };
+            out.push(Recognized { line: no, ts, event });
         } else if let Some(scratch) = scratch.as_mut()
             && let Some(event) = user::recognize(rules, scratch, line)
         {
-            out.push(Recognized { line: no, stamp: Stamp::None, event });
+            out.push(Recognized { line: no, ts: None, event });
         }
     }
     (out, count)

@@ -32,11 +32,6 @@ impl<'a> Peeled<'a> {
     pub fn ts(&self) -> Option<i64> {
         self.stamp.ms()
     }
-
-    /// The timestamp, unconverted.
-    pub fn stamp(&self) -> Stamp<'a> {
-        self.stamp
-    }
 }
 
 impl Stamp<'_> {
