@@ -19,7 +19,7 @@ use crate::parse::user::{self, Rule};
 use crate::parse::{self, Event, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
-pub const BLOCK: usize = 512 << 10;
+pub const BLOCK: usize = 128 << 10;
 /// The smallest block (small files).
 pub const MIN_BLOCK: usize = 64 << 10;
 
@@ -100,7 +100,7 @@ struct Kept {
 }
 
 /// Blocks per thread in a batch: enough that threads finishing at different times wait little.
-const BLOCKS_PER_THREAD: usize = 4;
+const BLOCKS_PER_THREAD: usize = 16;
 
 /// The blocks of a batch and where the next one begins, as threads claim them.
 struct Claims<'c, I> {
@@ -131,7 +131,7 @@ struct Block {
 }
 
 /// Bytes read past a block's end to find the end of its last line.
-const SLACK: usize = 16 << 10;
+const SLACK: usize = 4 << 10;
 
 impl Block {
     /// Reads the block `[start, end)` of `src` (whose span begins at `begin` and ends at `len`).

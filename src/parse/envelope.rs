@@ -50,7 +50,11 @@ pub fn peel(line: &[u8]) -> Peeled<'_> {
     let mut rest = line;
     let mut outer = Stamp::None;
 
-    rest = strip_analyser_prefix(rest);
+    // Each step looks at the first byte before anything else: envelopes differ from line to line
+    // (H13), and most steps do not apply to most lines.
+    if line.first().is_some_and(|&b| b == b'+' || b.is_ascii_whitespace()) {
+        rest = strip_analyser_prefix(rest);
+    }
     if let Some(r) = rest.strip_prefix(b"Line ") {
         let digits = count_digits(r);
         if digits > 0 && r[digits..].starts_with(b": ") {
@@ -175,6 +179,10 @@ static CLASS: [u8; 256] = {
 
 /// Chrome's `File.ts:NN ` caller location (`EventBus.ts:56`, `installHook.js:1`).
 fn strip_source_location(s: &[u8]) -> &[u8] {
+    // A timestamp is no file name (its `2025-11-10T21` would be scanned as one).
+    if s.first().is_some_and(u8::is_ascii_digit) && timestamp::is_iso_shape(s) {
+        return s;
+    }
     let name = s.iter().take_while(|b| CLASS[usize::from(**b)] & FILE_NAME != 0).count();
     if name == 0 || s.get(name) != Some(&b':') {
         return s;
