@@ -2,10 +2,12 @@
 //! apart from reading the files it is given; the CLI decides what to print and the exit code.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use crate::attribute::catalog::Catalog;
+use crate::attribute::read::Scanned;
 use crate::attribute::source::SourceIndex;
-use crate::attribute::{self, InputFormat};
+use crate::attribute::{self, Attribution, InputFormat};
 use crate::error::Error;
 use crate::input;
 use crate::measure::{CatalogDiagnostics, Diagnostics, FileDiagnostics, Measurements};
@@ -34,30 +36,47 @@ pub struct AnalyzeOptions {
 /// durations) become warnings in the diagnostics, and the run fails (exit 2) when nothing usable
 /// remains.
 pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
+    analyze_with(opts, plan)
+}
+
+/// [`analyze`], reading `plan(files)` = (files at a time, threads per file).
+fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usize)) -> Result<Measurements, Error> {
     let mut diagnostics = Diagnostics::default();
     let files = input::expand(&opts.paths, opts.skip_unreadable, &mut diagnostics.warnings)?;
     if files.is_empty() {
         return Err(Error::NoInput(format!("{} matched no file", opts.paths.join(", "))));
     }
     let catalog = Catalog::load(&opts.catalog_paths)?;
-    let mut sources = SourceIndex::new(&opts.source_root);
-    let mut attributor = attribute::Attributor::new(&catalog, &mut sources, opts.max_executions);
+    let sources = Mutex::new(SourceIndex::new(&opts.source_root));
+    let names: Vec<String> = files.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    if u32::try_from(files.len()).is_err() {
+        return Err(Error::Usage("too many input files".into()));
+    }
+    let (workers, threads) = plan(&files);
+    // Each file is attributed on its own and the attributions merged in the order of the
+    // files: the result does not depend on how many are read at a time.
+    let read = |i: usize| -> std::io::Result<(Scanned, Attribution)> {
+        let rules = opts.rules.for_file(&names[i]);
+        let mut attributor = attribute::Attributor::new(&catalog, &sources, opts.max_executions);
+        let mut scanned =
+            attribute::read::read_file(&files[i], opts.format, i as u32, opts.hash_sources, &rules, threads, Some(&mut attributor))?;
+        let counts = scanned.traced.trace.counts();
+        attributor.add(std::mem::replace(&mut scanned.traced.trace, counts));
+        Ok((scanned, attributor.finish()))
+    };
+    let mut attribution = Attribution::default();
     let mut read_any = false;
-    let mut names = Vec::new();
     let mut first_read_error = None;
-    for (i, path) in files.iter().enumerate() {
-        let name = path.to_string_lossy().into_owned();
-        names.push(name.clone());
-        let file_idx = u32::try_from(i).map_err(|_| Error::Usage("too many input files".into()))?;
-        let rules = opts.rules.for_file(&name);
-        let scanned = match attribute::read::read_file(path, opts.format, file_idx, opts.hash_sources, &rules, Some(&mut attributor)) {
-            Ok(s) => s,
+    in_order(files.len(), workers, read, |i, result| {
+        let (path, name) = (&files[i], names[i].clone());
+        let (scanned, part) = match result {
+            Ok(r) => r,
             Err(e) if !opts.skip_unreadable => return Err(Error::Read { path: path.clone(), source: e }),
             Err(e) => {
                 diagnostics.warnings.push(format!("{name}: cannot read: {e}"));
                 diagnostics.files.push(empty_file(name, Some(format!("cannot read: {e}"))));
                 first_read_error.get_or_insert(Error::Read { path: path.clone(), source: e });
-                continue;
+                return Ok(());
             }
         };
         let (traced, encoding, size, sha256) = (scanned.traced, scanned.encoding, scanned.bytes, scanned.sha256);
@@ -107,9 +126,10 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
             problem,
             sha256,
         });
-        attributor.add(traced.trace);
+        attribution.merge(part);
         read_any = true;
-    }
+        Ok(())
+    })?;
     if !read_any {
         return Err(first_read_error.unwrap_or_else(|| Error::NoInput("no readable file".into())));
     }
@@ -117,7 +137,6 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
         let files = diagnostics.files.iter().map(|f| (f.path.clone(), f.problem.clone().unwrap_or_default())).collect();
         return Err(Error::NothingRecognized { files });
     }
-    let attribution = attributor.finish();
     diagnostics.catalog = CatalogDiagnostics {
         files: catalog.files,
         sequences: catalog.sequences.len(),
@@ -141,6 +160,84 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Measurements, Error> {
         ));
     }
     Ok(m)
+}
+
+/// How many files are read at a time, and on how many threads each: several files at once, one
+/// thread each, when there are enough of similar size (no file above a quarter of a worker's
+/// share); else one at a time, its blocks read and recognized in parallel.
+fn plan(files: &[PathBuf]) -> (usize, usize) {
+    let threads = input::reader::threads();
+    let sizes: Vec<u64> = files.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).collect();
+    let (total, largest) = (sizes.iter().sum::<u64>(), sizes.iter().copied().max().unwrap_or(0));
+    if files.len() >= 2 && threads >= 2 && largest.saturating_mul(2 * threads as u64) <= total {
+        (threads.min(files.len()), 1)
+    } else {
+        (1, threads)
+    }
+}
+
+/// Runs `read` on `0..n` on `workers` threads and hands each result to `take` in the order of
+/// the indices. A worker starts index `i` only while fewer than `2 × workers` results wait to be
+/// taken, so that the results held stay few; the first error of `take` stops the reading.
+fn in_order<T: Send>(
+    n: usize,
+    workers: usize,
+    read: impl Fn(usize) -> T + Sync,
+    mut take: impl FnMut(usize, T) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if workers <= 1 {
+        return (0..n).try_for_each(|i| take(i, read(i)));
+    }
+    struct Turn {
+        next: usize,
+        taken: usize,
+        stop: bool,
+    }
+    let turn = Mutex::new(Turn { next: 0, taken: 0, stop: false });
+    let moved = std::sync::Condvar::new();
+    let (done, results) = std::sync::mpsc::channel::<(usize, T)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let done = done.clone();
+            let (turn, moved, read) = (&turn, &moved, &read);
+            scope.spawn(move || {
+                loop {
+                    let i = {
+                        let mut t = turn.lock().expect("no thread panics holding it");
+                        while !t.stop && t.next < n && t.next >= t.taken + 2 * workers {
+                            t = moved.wait(t).expect("no thread panics holding it");
+                        }
+                        if t.stop || t.next >= n {
+                            return;
+                        }
+                        t.next += 1;
+                        t.next - 1
+                    };
+                    if done.send((i, read(i))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut outcome = Ok(());
+        let mut next = 0;
+        for (i, r) in results.iter() {
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&next) {
+                if outcome.is_ok() {
+                    outcome = take(next, r);
+                }
+                next += 1;
+                let mut t = turn.lock().expect("no thread panics holding it");
+                t.taken = next;
+                t.stop |= outcome.is_err();
+                moved.notify_all();
+            }
+        }
+        outcome
+    })
 }
 
 /// Above this many distinct handlers, the names look unnormalized (an app has tens or
@@ -171,5 +268,52 @@ fn format_name(f: InputFormat) -> &'static str {
         InputFormat::Auto | InputFormat::Console => "a console log",
         InputFormat::Markdown => "markdown telemetry",
         InputFormat::Frames | InputFormat::OtherJson => "a frames export",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files read several at a time give the report of files read one after another (drill-down
+    /// selections, orphans and diagnostics included).
+    #[test]
+    fn files_read_at_once_give_the_same_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = crate::generate::GenerateArgs {
+            out: dir.path().to_path_buf(),
+            seed: 5,
+            files: 6,
+            executions: 300,
+            bytes: None,
+            noise: 2,
+            clean: false,
+            slow: Vec::new(),
+            suite: None,
+            suite_seed: 7,
+            drift: 1.0,
+            envelopes: crate::generate::Envelopes::Line,
+        };
+        crate::generate::run(&args).unwrap();
+        let opts = AnalyzeOptions {
+            paths: vec![dir.path().join("logs").display().to_string()],
+            format: InputFormat::Auto,
+            catalog_paths: vec![dir.path().join("json-sequences")],
+            source_root: dir.path().to_path_buf(),
+            max_executions: 20,
+            allow_empty: false,
+            skip_unreadable: false,
+            hash_sources: true,
+            rules: Default::default(),
+        };
+        let json = |plan: (usize, usize)| {
+            let m = analyze_with(&opts, |_| plan).unwrap();
+            crate::render::json::render(&crate::report::build(&m, crate::config::SortKey::Avg))
+        };
+        let one_by_one = json((1, 2));
+        assert!(one_by_one.contains("\"orphans\"") && one_by_one.matches("\"path\"").count() >= 6);
+        for plan in [(2, 1), (3, 1), (6, 2)] {
+            assert_eq!(json(plan), one_by_one, "{plan:?}");
+        }
     }
 }

@@ -145,6 +145,29 @@ impl Drill {
         }
     }
 
+    /// Adds the executions `other` saw (of other files): the selection is that of one drill
+    /// that saw them all, since the slowest and the lowest hashes of all the executions are
+    /// among those each part kept.
+    pub fn merge(&mut self, other: Drill) {
+        let seen = self.seen + other.seen;
+        let mut union: Vec<Execution> = Vec::new();
+        for d in [std::mem::replace(self, Drill::new(self.max)), other] {
+            union.extend(d.all);
+            union.extend(d.slowest.into_iter().map(|s| s.0));
+            union.extend(d.sample.into_iter().map(|s| s.1));
+        }
+        union.sort_by_key(|e| e.at);
+        union.dedup_by_key(|e| e.at);
+        if seen <= self.max as u64 {
+            self.all = union;
+        } else {
+            for e in union {
+                self.sample(e);
+            }
+        }
+        self.seen = seen;
+    }
+
     /// Whether some executions were left out.
     pub fn truncated(&self) -> bool {
         self.seen > self.max as u64
@@ -226,6 +249,29 @@ mod tests {
             if max == 100 {
                 assert!(made < 1_500, "{made} made of 5000");
             }
+        }
+    }
+
+    /// Drills of the parts of a stream, merged, select what one drill of the whole stream does.
+    #[test]
+    fn merged_parts_select_as_the_whole() {
+        for (max, n, cuts) in [(100, 5_000u32, vec![0, 1, 2_500, 4_990]), (100, 150, vec![60, 100]), (10, 9, vec![3]), (0, 50, vec![25])] {
+            let mut whole = Drill::new(max);
+            let mut parts = vec![Drill::new(max)];
+            for i in 0..n {
+                let e = exec(f64::from(i.wrapping_mul(2_654_435_761) % 1000) / 10.0, i);
+                whole.push(e.clone());
+                if cuts.contains(&i) {
+                    parts.push(Drill::new(max));
+                }
+                parts.last_mut().unwrap().push(e);
+            }
+            let mut merged = parts.remove(0);
+            for p in parts {
+                merged.merge(p);
+            }
+            let lines = |d: &Drill| d.kept().iter().map(|e| e.at.line).collect::<Vec<_>>();
+            assert_eq!((lines(&merged), merged.truncated()), (lines(&whole), whole.truncated()), "max {max}, n {n}");
         }
     }
 }

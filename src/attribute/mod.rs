@@ -168,6 +168,56 @@ pub struct Attribution {
     pub handlers: BTreeMap<HandlerKey, HandlerData>,
     pub orphans: Vec<Orphan>,
     pub counts: Counts,
+    /// Orphans attributed to a handler that had no beat yet: one of an earlier file's counts
+    /// them (see [`Attribution::merge`]).
+    pub orphans_ahead: BTreeMap<HandlerKey, u64>,
+}
+
+impl Attribution {
+    /// Adds the attribution of later files: the result is that of one attributor that read
+    /// this one's files, then `later`'s.
+    pub fn merge(&mut self, later: Attribution) {
+        let Attribution { handlers, orphans, counts, orphans_ahead } = later;
+        for (key, n) in orphans_ahead {
+            match self.handlers.get_mut(&key) {
+                Some(data) => data.orphans += n,
+                None => *self.orphans_ahead.entry(key).or_default() += n,
+            }
+        }
+        for (key, data) in handlers {
+            match self.handlers.get_mut(&key) {
+                Some(mine) => mine.merge(data),
+                None => {
+                    self.handlers.insert(key, data);
+                }
+            }
+        }
+        self.orphans.extend(orphans);
+        let c = &mut self.counts;
+        c.samples += counts.samples;
+        c.failed += counts.failed;
+        c.incomplete += counts.incomplete;
+        c.orphans += counts.orphans;
+        c.orphans_attributed += counts.orphans_attributed;
+        c.unmapped += counts.unmapped;
+        c.beyond_window += counts.beyond_window;
+    }
+}
+
+impl HandlerData {
+    /// Adds the beats of the same handler in later files.
+    fn merge(&mut self, later: HandlerData) {
+        // The first beat's mapping, and the first source found, as one attributor would keep.
+        self.source = self.source.take().or(later.source);
+        self.kinds.extend(later.kinds);
+        self.sequences.extend(later.sequences);
+        self.beats.extend(later.beats);
+        self.events.extend(later.events);
+        self.durations.extend(later.durations);
+        self.drill.merge(later.drill);
+        self.issues.extend(later.issues);
+        self.orphans += later.orphans;
+    }
 }
 
 struct Resolved {
@@ -183,7 +233,8 @@ struct Resolved {
 pub struct Attributor<'c, 's> {
     catalog: &'c Catalog,
     max_executions: usize,
-    sources: &'s mut SourceIndex,
+    /// Shared by the attributors of files read at the same time.
+    sources: &'s std::sync::Mutex<SourceIndex>,
     /// The handler source of each catalog beat, once looked up.
     source_cache: rustc_hash::FxHashMap<BeatRef, Option<SourceRef>>,
     /// The handlers so far, by the order they were first seen; `finish` sorts them by key.
@@ -205,7 +256,7 @@ struct Slot {
 
 impl<'c, 's> Attributor<'c, 's> {
     /// `max_executions`: executions kept per handler for drill-down (see [`drill`]).
-    pub fn new(catalog: &'c Catalog, sources: &'s mut SourceIndex, max_executions: usize) -> Self {
+    pub fn new(catalog: &'c Catalog, sources: &'s std::sync::Mutex<SourceIndex>, max_executions: usize) -> Self {
         Attributor {
             catalog,
             max_executions,
@@ -286,8 +337,9 @@ impl<'c, 's> Attributor<'c, 's> {
             Some(HandlerKey { plugin: plugin.map(|p| p.to_string()).unwrap_or_default(), name: handler.to_string() })
         });
         if let Some(key) = &handler {
-            if let Some(&i) = self.slot_of.get(key) {
-                self.slots[i].data.orphans += 1;
+            match self.slot_of.get(key) {
+                Some(&i) => self.slots[i].data.orphans += 1,
+                None => *out.orphans_ahead.entry(key.clone()).or_default() += 1,
             }
             out.counts.orphans_attributed += 1;
         } else if beyond {
@@ -353,7 +405,11 @@ impl<'c, 's> Attributor<'c, 's> {
             if data.source.is_none()
                 && let Some(handler) = &beat.handler
             {
-                let cached = self.source_cache.entry(r).or_insert_with(|| self.sources.resolve(&catalog.sequences[r.sequence], handler));
+                let sources = self.sources;
+                let cached = self
+                    .source_cache
+                    .entry(r)
+                    .or_insert_with(|| sources.lock().map_or(None, |mut index| index.resolve(&catalog.sequences[r.sequence], handler)));
                 data.source = cached.clone();
             }
             if let Some(k) = &beat.kind

@@ -25,17 +25,19 @@ pub struct Scanned {
 }
 
 /// Reads `path` as `format` (see [`input::read_file`]) into the trace of input file number
-/// `file`; `early` attributes the beats the tracker releases while a console log is read.
+/// `file`, a console log on `threads` threads; `early` attributes the beats the tracker releases
+/// while a console log is read.
 pub fn read_file(
     path: &Path,
     format: InputFormat,
     file: u32,
     hash: bool,
     rules: &[&Rule],
+    threads: usize,
     early: Option<&mut Attributor<'_, '_>>,
 ) -> std::io::Result<Scanned> {
     let mut feeder = Feeder::new(file, early);
-    let read = input::read_file(path, format, hash, rules, &mut feeder)?;
+    let read = input::read_file(path, format, hash, rules, threads, &mut feeder)?;
     let traced = match read.body {
         Body::Streamed { format, counts } => feeder.traced(format, counts),
         Body::Document(text) => super::trace_file(&text, path.extension().and_then(|e| e.to_str()), format, file),
@@ -71,7 +73,7 @@ pub fn console_in_blocks(
     hasher: Option<&mut Sha256>,
 ) -> std::io::Result<ConsoleTrace> {
     let mut feeder = Feeder::new(file, early);
-    let counts = reader::read_blocks(src, span, block_size, rules, &mut feeder, hasher)?;
+    let counts = reader::read_blocks(src, span, block_size, rules, reader::threads(), &mut feeder, hasher)?;
     let trace = feeder.finish();
     let binary = counts.nul && trace.recognized == 0;
     Ok(ConsoleTrace { trace, lines: counts.lines, bytes: counts.bytes, binary })
@@ -261,12 +263,13 @@ mod tests {
         use crate::attribute::catalog::Catalog;
         use crate::attribute::source::SourceIndex;
         let catalog = Catalog::load(catalog).unwrap();
-        let mut sources = SourceIndex::new(root);
-        let mut attributor = Attributor::new(&catalog, &mut sources, 50);
+        let sources = std::sync::Mutex::new(SourceIndex::new(root));
+        let mut attributor = Attributor::new(&catalog, &sources, 50);
         let (mut lines, mut held, mut total) = (0, 0, 0);
         for (i, path) in paths.iter().enumerate() {
             let trace = if fast {
-                let scanned = read_file(path, InputFormat::Console, i as u32, false, &[], Some(&mut attributor)).unwrap();
+                let scanned =
+                    read_file(path, InputFormat::Console, i as u32, false, &[], reader::threads(), Some(&mut attributor)).unwrap();
                 lines += scanned.traced.lines;
                 scanned.traced.trace
             } else {
@@ -374,9 +377,10 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let catalog = Catalog::default();
         let handlers = |fast: bool| {
-            let mut sources = SourceIndex::new(dir.path());
-            let mut attributor = Attributor::new(&catalog, &mut sources, 10);
-            let scanned = read_file(&path, InputFormat::Console, 0, false, &[], fast.then_some(&mut attributor)).unwrap();
+            let sources = std::sync::Mutex::new(SourceIndex::new(dir.path()));
+            let mut attributor = Attributor::new(&catalog, &sources, 10);
+            let scanned =
+                read_file(&path, InputFormat::Console, 0, false, &[], reader::threads(), fast.then_some(&mut attributor)).unwrap();
             attributor.add(scanned.traced.trace);
             let out = attributor.finish();
             let mut names: Vec<(String, Mapping, usize)> = out
@@ -442,7 +446,7 @@ mod tests {
             text.extend_from_slice(format!("EventBus.ts:56 line {i}\n").as_bytes());
         }
         std::fs::write(&path, &text).unwrap();
-        let scanned = read_file(&path, InputFormat::Auto, 0, true, &[], None).unwrap();
+        let scanned = read_file(&path, InputFormat::Auto, 0, true, &[], reader::threads(), None).unwrap();
         assert_eq!(scanned.sha256.as_deref(), Some(crate::input::sha256_hex(&text).as_str()));
         assert_eq!((scanned.bytes, scanned.traced.lines, scanned.encoding), (text.len() as u64, 50_000, Encoding::Utf8Bom));
     }

@@ -300,8 +300,8 @@ fn catalog_of(seqs: &[SequenceSpec<'_>]) -> Catalog {
 }
 
 fn run(t: &FileTrace, catalog: &mut Catalog) -> Attribution {
-    let mut sources = SourceIndex::new(std::path::Path::new("."));
-    let mut a = Attributor::new(catalog, &mut sources, usize::MAX);
+    let sources = std::sync::Mutex::new(SourceIndex::new(std::path::Path::new(".")));
+    let mut a = Attributor::new(catalog, &sources, usize::MAX);
     a.add(t.clone());
     a.finish()
 }

@@ -111,6 +111,20 @@ pub struct FileTrace {
     pub dropped_hints: Vec<Arc<str>>,
 }
 
+impl FileTrace {
+    /// The counts alone (what the diagnostics read), without beats, orphans or handler lines.
+    pub fn counts(&self) -> FileTrace {
+        FileTrace {
+            recognized: self.recognized,
+            timing_lines: self.timing_lines,
+            outcomes: self.outcomes,
+            rejected: self.rejected.clone(),
+            orphaned: self.orphaned,
+            ..FileTrace::default()
+        }
+    }
+}
+
 /// Durations rejected in one file: how many, and the first few with their line.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Rejected {

@@ -75,9 +75,16 @@ pub enum Body {
 
 /// Reads `path` as `format` (detected when `Auto`); `hash` computes the file's SHA-256 on the
 /// way; `rules` are the user rules (`[[sources.pattern]]`, `[[sources.json]]`) that apply to
-/// it. A console log's recognized lines are pushed into `sink`.
-pub fn read_file(path: &Path, format: InputFormat, hash: bool, rules: &[&Rule], sink: &mut dyn Sink) -> std::io::Result<ReadFile> {
-    let how = How { format, hash, rules, ext: path.extension().and_then(|e| e.to_str()) };
+/// it. A console log's recognized lines are pushed into `sink`, read on `threads` threads.
+pub fn read_file(
+    path: &Path,
+    format: InputFormat,
+    hash: bool,
+    rules: &[&Rule],
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> std::io::Result<ReadFile> {
+    let how = How { format, hash, rules, threads, ext: path.extension().and_then(|e| e.to_str()) };
     if path == Path::new(STDIN) {
         return read_stream(std::io::stdin(), &how, sink);
     }
@@ -108,6 +115,7 @@ struct How<'r> {
     format: InputFormat,
     hash: bool,
     rules: &'r [&'r Rule],
+    threads: usize,
     ext: Option<&'r str>,
 }
 
@@ -165,7 +173,7 @@ fn stream_console(
         h.update(skipped);
     }
     let span = Span { begin: begin as u64, len: size };
-    let counts = reader::read_blocks(src, span, block, how.rules, sink, hasher.as_mut())?;
+    let counts = reader::read_blocks(src, span, block, how.rules, how.threads, sink, hasher.as_mut())?;
     let sha256 = hasher.map(|h| hex(h.finalize().as_slice()));
     Ok(ReadFile { encoding, bytes: begin as u64 + counts.bytes, sha256, body: Body::Streamed { format, counts } })
 }

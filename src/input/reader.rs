@@ -50,9 +50,14 @@ pub struct Span {
     pub len: u64,
 }
 
+/// Threads that read and recognize blocks of a file (when one file is read at a time).
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16)
+}
+
 /// Reads the console log `span` of `src` in blocks of `block_size` bytes (tests use tiny blocks
-/// to exercise the boundaries), pushing its recognized lines into `sink`; `hasher` takes the
-/// span's bytes in order.
+/// to exercise the boundaries) on `threads` threads, pushing its recognized lines into `sink`;
+/// `hasher` takes the span's bytes in order.
 ///
 /// Blocks are read independently and in parallel (see `Block::fill`). Two sets of blocks
 /// alternate: while the main thread pushes the lines of one batch (the sink must see them in
@@ -63,10 +68,11 @@ pub fn read_blocks(
     span: Span,
     block_size: usize,
     rules: &[&Rule],
+    threads: usize,
     sink: &mut dyn Sink,
     hasher: Option<&mut Sha256>,
 ) -> std::io::Result<Counts> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
+    let threads = threads.max(1);
     let cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64, ended: false };
     let mut feeder = Feeder { sink, lines: 0, bytes: 0, hasher, nul: false };
     let per_batch = threads * BLOCKS_PER_THREAD;
