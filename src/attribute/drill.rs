@@ -147,21 +147,26 @@ impl Drill {
 
     /// Adds the executions `other` saw (of other files): the selection is that of one drill
     /// that saw them all, since the slowest and the lowest hashes of all the executions are
-    /// among those each part kept.
+    /// among those each part kept. `other`'s kept executions are pushed as if seen here.
     pub fn merge(&mut self, other: Drill) {
         let seen = self.seen + other.seen;
-        let mut union: Vec<Execution> = Vec::new();
-        for d in [std::mem::replace(self, Drill::new(self.max)), other] {
-            union.extend(d.all);
-            union.extend(d.slowest.into_iter().map(|s| s.0));
-            union.extend(d.sample.into_iter().map(|s| s.1));
+        let mut kept: Vec<Execution> = other.all;
+        if kept.is_empty() {
+            // Its two selections may hold the same execution.
+            kept.extend(other.slowest.into_iter().map(|s| s.0));
+            kept.extend(other.sample.into_iter().map(|s| s.1));
+            kept.sort_by_key(|e| e.at);
+            kept.dedup_by_key(|e| e.at);
         }
-        union.sort_by_key(|e| e.at);
-        union.dedup_by_key(|e| e.at);
         if seen <= self.max as u64 {
-            self.all = union;
+            self.all.extend(kept);
         } else {
-            for e in union {
+            if !self.all.is_empty() {
+                for old in std::mem::take(&mut self.all) {
+                    self.sample(old);
+                }
+            }
+            for e in kept {
                 self.sample(e);
             }
         }

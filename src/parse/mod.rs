@@ -19,7 +19,14 @@ use std::borrow::Cow;
 pub type Txt<'a> = Cow<'a, str>;
 
 /// Reads log bytes as text, lossily (invalid bytes become U+FFFD, never an error).
+#[inline]
 pub fn txt(b: &[u8]) -> Txt<'_> {
+    // Names in logs are almost always ASCII: a word-at-a-time check, inlined, is much cheaper on
+    // a short string than a call to the full validation.
+    if b.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        return Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(b) });
+    }
     match std::str::from_utf8(b) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(b),
@@ -212,6 +219,21 @@ pub fn parse_ms(s: &[u8]) -> Option<f64> {
             end = int + 1 + frac;
         }
     }
+    if end <= 16 {
+        // Up to 16 digits: the digits as an integer (exact below 2^53) divided by a power of ten
+        // (exact up to 10^22) is the correctly rounded value, as parsing gives it.
+        let (mut m, mut frac) = (0u64, 0i32);
+        for (i, &b) in s[..end].iter().enumerate() {
+            if i == int {
+                continue;
+            }
+            m = m * 10 + u64::from(b - b'0');
+            frac += i32::from(i > int);
+        }
+        if m < 1 << 53 {
+            return Some(m as f64 / 10f64.powi(frac));
+        }
+    }
     let mut buf = [0u8; 40];
     if end > buf.len() {
         return None;
@@ -353,6 +375,17 @@ mod tests {
             let plain = chunk.iter().enumerate().fold(0u64, |m, (i, &b)| m | (u64::from(b == b'\n') << i));
             proptest::prop_assert_eq!(newline_mask_words(chunk), plain);
             proptest::prop_assert_eq!(newline_mask_64(chunk), plain);
+        }
+    }
+
+    proptest::proptest! {
+        /// The integer fast path reads what parsing the text reads.
+        #[test]
+        fn durations_read_as_parsing_does(int in 0u64..100_000_000, frac in 0u64..100_000_000, digits in 0usize..9, comma in proptest::bool::ANY) {
+            let frac = format!("{frac:08}");
+            let text = if digits == 0 { format!("{int}ms") } else { format!("{int}{}{}ms", if comma { ',' } else { '.' }, &frac[..digits]) };
+            let expected: f64 = text.trim_end_matches("ms").replace(',', ".").parse().unwrap();
+            proptest::prop_assert_eq!(parse_ms(text.as_bytes()).map(f64::to_bits), Some(expected.to_bits()), "{}", text);
         }
     }
 
