@@ -11,5 +11,6 @@ mod github;
 mod golden;
 mod hostile;
 mod html;
+mod install;
 mod structure;
 mod support;
