@@ -16,7 +16,7 @@ use crate::publish::{self, Context, github::CommentMode};
 use crate::render::View;
 
 #[derive(Debug, Parser)]
-#[command(name = "perfgate", version, about = "Per-handler performance statistics and gate for Musical Conductor (RenderX) logs")]
+#[command(name = "perfgate", version = env!("PERFGATE_VERSION"), about = "Per-handler performance statistics and gate for Musical Conductor (RenderX) logs")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -42,6 +42,14 @@ pub enum Command {
     /// Write realistic, seeded synthetic logs with their ground truth (tests and benchmarks).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
+    /// Print the completion script for a shell: `perfgate completions bash > /etc/bash_completion.d/perfgate`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `perfgate man > perfgate.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 const ANALYZE_EXAMPLES: &str = "Examples:
@@ -336,6 +344,20 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
             })
         }
         Command::Generate(args) => generate::run(&args).map(|()| 0),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "perfgate", &mut out);
+            crate::output::stdout(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Error::Usage(format!("man page: {e}")))?;
+            crate::output::stdout(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
     }
 }
 
