@@ -163,8 +163,9 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
 }
 
 /// How many files are read at a time, and on how many threads each: several files at once, one
-/// thread each, when there are enough of similar size (no file above a quarter of a worker's
-/// share); else one at a time, its blocks read and recognized in parallel.
+/// thread each, when there are enough of similar size (no file above half a worker's share of
+/// the bytes: a quarter of them on two cores); else one at a time, its blocks read and
+/// recognized in parallel.
 fn plan(files: &[PathBuf]) -> (usize, usize) {
     let threads = input::reader::threads();
     let sizes: Vec<u64> = files.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).collect();
