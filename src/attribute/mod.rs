@@ -222,7 +222,7 @@ impl HandlerData {
 
 struct Resolved {
     /// `None` for a beat of the catalog (`catalog`): its handler's key is made once per catalog
-    /// beat (see `Attributor::catalog_keys`), not once per beat attributed.
+    /// beat (see `Attributor::catalog_slots`), not once per beat attributed.
     key: Option<HandlerKey>,
     mapping: Mapping,
     catalog: Option<BeatRef>,
