@@ -156,3 +156,28 @@ fn completions_and_man_page() {
     let man = stdout(&perfgate(&root, &["man"]));
     assert!(man.contains(".TH perfgate 1") && man.contains("update\\-baseline"), "{man}");
 }
+
+/// The release workflow builds exactly the targets the installer asks for, under the names it
+/// downloads (`perfgate-vVERSION-TARGET` + `.tar.gz`, `.zip` on Windows, and `.sha256`).
+#[test]
+fn the_release_builds_what_the_installer_downloads() {
+    let root = crate::support::repo();
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
+    let script = std::fs::read_to_string(root.join("scripts/install.sh")).unwrap();
+    let mut built: Vec<&str> =
+        workflow.lines().filter_map(|l| l.trim().strip_prefix("- { target: ")).map(|l| l.split([',', ' ']).next().unwrap()).collect();
+    let mut asked: Vec<&str> =
+        script.lines().filter_map(|l| l.split_once(") target=").map(|(_, t)| t.split([' ', ';']).next().unwrap())).collect();
+    built.sort();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(built.len(), 5, "{built:?}");
+    assert_eq!(built, asked);
+    assert!(workflow.contains(r#"name="perfgate-$GITHUB_REF_NAME-${{ matrix.target }}""#));
+    assert!(workflow.contains(r#"archive="$name.zip""#) && workflow.contains(r#"archive="$name.tar.gz""#));
+    assert!(workflow.contains(r#"> "$archive.sha256""#));
+    assert!(
+        script.contains(r#"archive="perfgate-$version-$target.zip""#) && script.contains(r#"archive="perfgate-$version-$target.tar.gz""#)
+    );
+    assert!(script.contains(r#"fetch "$base/$archive.sha256""#));
+}
