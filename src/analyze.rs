@@ -282,18 +282,12 @@ mod tests {
     fn files_read_at_once_give_the_same_report() {
         let dir = tempfile::tempdir().unwrap();
         let args = crate::generate::GenerateArgs {
-            out: dir.path().to_path_buf(),
             seed: 5,
             files: 6,
             executions: 300,
-            bytes: None,
             noise: 2,
-            clean: false,
-            slow: Vec::new(),
-            suite: None,
-            suite_seed: 7,
-            drift: 1.0,
             envelopes: crate::generate::Envelopes::Line,
+            ..crate::generate::GenerateArgs::writing_to(dir.path())
         };
         crate::generate::run(&args).unwrap();
         let opts = AnalyzeOptions {

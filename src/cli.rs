@@ -456,3 +456,16 @@ fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<pip
         fail_on_publish_error: args.fail_on_publish_error,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generator's defaults that tests start from are the command line's.
+    #[test]
+    fn generator_test_defaults_are_the_command_lines() {
+        let cli = Cli::try_parse_from(["perfgate", "generate", "--out", "x"]).unwrap();
+        let Command::Generate(args) = cli.command else { panic!("generate") };
+        assert_eq!(format!("{args:?}"), format!("{:?}", generate::GenerateArgs::writing_to(Path::new("x"))));
+    }
+}

@@ -64,6 +64,27 @@ pub struct GenerateArgs {
     pub envelopes: Envelopes,
 }
 
+#[cfg(test)]
+impl GenerateArgs {
+    /// The command line's defaults, writing into `out`: tests set what they vary.
+    pub fn writing_to(out: &std::path::Path) -> Self {
+        GenerateArgs {
+            out: out.to_path_buf(),
+            seed: 1,
+            files: 1,
+            executions: 100,
+            bytes: None,
+            noise: 4,
+            clean: false,
+            slow: Vec::new(),
+            suite: None,
+            suite_seed: 7,
+            drift: 1.0,
+            envelopes: Envelopes::Execution,
+        }
+    }
+}
+
 /// `--envelopes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Envelopes {

@@ -95,11 +95,25 @@ impl Drill {
 
     /// Whether an execution would enter the selection (once past `max`).
     fn keeps(&self, ms: f64, at: crate::parse::Location) -> bool {
+        self.enters_slowest(ms, at) || self.enters_sample(location_hash(at), at)
+    }
+
+    /// How many of the kept executions are the slowest, and how many the hash sample.
+    fn sizes(&self) -> (usize, usize) {
         let top = self.max / 10;
-        let slow = top > 0 && self.slowest.peek().is_none_or(|min| self.slowest.len() < top || (ms, at) > min.key());
-        let size = self.max - top;
-        let sampled = size > 0 && self.sample.peek().is_none_or(|t| self.sample.len() < size || (location_hash(at), at) < (t.0, t.1.at));
-        slow || sampled
+        (top, self.max - top)
+    }
+
+    /// Whether the execution of `ms` at `at` is among the slowest seen so far.
+    fn enters_slowest(&self, ms: f64, at: crate::parse::Location) -> bool {
+        let (top, _) = self.sizes();
+        top > 0 && (self.slowest.len() < top || self.slowest.peek().is_some_and(|min| (ms, at) > min.key()))
+    }
+
+    /// Whether the execution at `at`, of location hash `h`, hashes among the lowest so far.
+    fn enters_sample(&self, h: u64, at: crate::parse::Location) -> bool {
+        let (_, size) = self.sizes();
+        size > 0 && (self.sample.len() < size || self.sample.peek().is_some_and(|t| (h, at) < (t.0, t.1.at)))
     }
 
     pub fn push(&mut self, e: Execution) {
@@ -121,27 +135,21 @@ impl Drill {
 
     fn sample(&mut self, e: Execution) {
         self.seen += 1;
-        let top = self.max / 10;
-        if top > 0 {
+        let (top, size) = self.sizes();
+        if self.enters_slowest(e.ms, e.at) {
             if self.slowest.len() < top {
                 self.slowest.push(Slowest(e.clone()));
-            } else if let Some(mut min) = self.slowest.peek_mut()
-                && (e.ms, e.at) > min.key()
-            {
+            } else if let Some(mut min) = self.slowest.peek_mut() {
                 *min = Slowest(e.clone());
             }
         }
-        let size = self.max - top;
-        if size == 0 {
-            return;
-        }
         let h = location_hash(e.at);
-        if self.sample.len() < size {
-            self.sample.push(Sampled(h, e));
-        } else if let Some(mut top) = self.sample.peek_mut()
-            && (h, e.at) < (top.0, top.1.at)
-        {
-            *top = Sampled(h, e);
+        if self.enters_sample(h, e.at) {
+            if self.sample.len() < size {
+                self.sample.push(Sampled(h, e));
+            } else if let Some(mut last) = self.sample.peek_mut() {
+                *last = Sampled(h, e);
+            }
         }
     }
 

@@ -30,9 +30,10 @@ pub struct Hints {
 }
 
 impl Hints {
-    /// All the lines of a file, untagged.
-    pub fn of(hints: Vec<HandlerHint>) -> Self {
-        let mut all = Hints::default();
+    /// The lines left of a file, untagged, and the events of which lines were dropped while it
+    /// was read (see [`Hints::into_parts`]).
+    pub fn of(hints: Vec<HandlerHint>, dropped: Vec<Arc<str>>) -> Self {
+        let mut all = Hints { dropped: dropped.into_iter().map(|e| (e, 1)).collect(), ..Hints::default() };
         for h in hints {
             all.push(0, h);
         }

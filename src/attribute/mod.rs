@@ -220,12 +220,22 @@ impl HandlerData {
     }
 }
 
-struct Resolved {
-    /// `None` for a beat of the catalog (`catalog`): its handler's key is made once per catalog
-    /// beat (see `Attributor::catalog_slots`), not once per beat attributed.
-    key: Option<HandlerKey>,
-    mapping: Mapping,
-    catalog: Option<BeatRef>,
+/// The handler a beat is attributed to.
+enum Resolved {
+    /// A beat of the catalog: its handler's key is made once per catalog beat (see
+    /// `Attributor::catalog_slots`), not once per beat attributed.
+    Catalog(BeatRef),
+    /// Named otherwise (by the input, the handler lines, or as unmapped).
+    Named(HandlerKey, Mapping),
+}
+
+impl Resolved {
+    fn mapping(&self) -> Mapping {
+        match self {
+            Resolved::Catalog(_) => Mapping::Catalog,
+            Resolved::Named(_, mapping) => *mapping,
+        }
+    }
 }
 
 /// Attributes the beats of one file after another to handlers; each file's trace can be
@@ -301,29 +311,23 @@ impl<'c, 's> Attributor<'c, 's> {
     /// executions are recorded (their order is restored when the report sorts them).
     pub fn add(&mut self, mut trace: FileTrace) {
         let mut beats = std::mem::take(&mut trace.beats);
-        let hints = Hints::of(std::mem::take(&mut trace.hints));
-        let dropped: BTreeSet<&str> = trace.dropped_hints.iter().map(|e| &**e).collect();
+        let hints = Hints::of(std::mem::take(&mut trace.hints), std::mem::take(&mut trace.dropped_hints));
         while let Some(record) = beats.pop() {
             if beats.len().is_multiple_of(tracker::RELEASE_EVERY) {
                 beats.shrink_to_fit();
             }
             let info = &trace.executions[record.execution as usize];
-            let resolved = resolve(&record, trace.titles.get(&beats.len()).map(|t| &**t), info, self.catalog, &hints);
-            if resolved.mapping == Mapping::Unmapped && record.event.as_deref().is_some_and(|e| dropped.contains(e)) {
-                self.out.counts.beyond_window += 1;
-            }
-            self.record(&record, info, resolved);
+            let title = trace.titles.get(&beats.len()).map(|t| &**t);
+            self.attribute(&record, title, info, &hints);
         }
         for o in std::mem::take(&mut trace.orphans) {
-            let beyond = o.event.as_deref().is_some_and(|e| dropped.contains(e));
-            self.orphan(o, &hints, beyond);
+            self.orphan(o, &hints);
         }
     }
 
     /// Adds an orphan completion, with the handler the catalog (or the handler lines) makes
-    /// unambiguous; `beyond`: handler lines of its event were dropped from the window. Returns
-    /// whether it was left without a handler.
-    pub fn orphan(&mut self, o: OrphanRecord, hints: &Hints, beyond: bool) -> bool {
+    /// unambiguous. Returns whether it was left without a handler.
+    pub fn orphan(&mut self, o: OrphanRecord, hints: &Hints) -> bool {
         let catalog = self.catalog;
         let out = &mut self.out;
         out.counts.orphans += 1;
@@ -342,7 +346,7 @@ impl<'c, 's> Attributor<'c, 's> {
                 None => *out.orphans_ahead.entry(key.clone()).or_default() += 1,
             }
             out.counts.orphans_attributed += 1;
-        } else if beyond {
+        } else if o.event.as_deref().is_some_and(|e| hints.dropped_for(e)) {
             out.counts.beyond_window += 1;
         }
         let unmapped = handler.is_none();
@@ -355,7 +359,7 @@ impl<'c, 's> Attributor<'c, 's> {
     /// handler lines to be named (see [`Attributor::with_hints`]).
     pub fn try_early(&mut self, record: BeatRecord, info: &ExecutionInfo) -> Option<BeatRecord> {
         let resolved = resolve(&record, None, info, self.catalog, &Hints::default());
-        if resolved.mapping == Mapping::Unmapped {
+        if resolved.mapping() == Mapping::Unmapped {
             return Some(record);
         }
         self.record(&record, info, resolved);
@@ -365,12 +369,18 @@ impl<'c, 's> Attributor<'c, 's> {
     /// Attributes a beat given back by [`Attributor::try_early`], with the handler lines around
     /// it; returns whether it was left unmapped.
     pub fn with_hints(&mut self, record: BeatRecord, info: &ExecutionInfo, hints: &Hints) -> bool {
-        let resolved = resolve(&record, None, info, self.catalog, hints);
-        let unmapped = resolved.mapping == Mapping::Unmapped;
+        self.attribute(&record, None, info, hints)
+    }
+
+    /// Attributes a beat with `hints`, counting it when it is left unmapped while handler lines
+    /// of its event had been dropped from the window; returns whether it was left unmapped.
+    fn attribute(&mut self, record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, hints: &Hints) -> bool {
+        let resolved = resolve(record, title, info, self.catalog, hints);
+        let unmapped = resolved.mapping() == Mapping::Unmapped;
         if unmapped && record.event.as_deref().is_some_and(|e| hints.dropped_for(e)) {
             self.out.counts.beyond_window += 1;
         }
-        self.record(&record, info, resolved);
+        self.record(record, info, resolved);
         unmapped
     }
 
@@ -382,25 +392,25 @@ impl<'c, 's> Attributor<'c, 's> {
     fn record(&mut self, record: &BeatRecord, info: &ExecutionInfo, resolved: Resolved) {
         let catalog = self.catalog;
         let sequence = info.id.as_ref().or(info.name.as_ref());
-        let i = match (&resolved.key, resolved.catalog) {
-            (Some(key), _) => self.slot(key, resolved.mapping),
-            (None, Some(r)) => match self.catalog_slots.get(&r) {
+        let mapping = resolved.mapping();
+        let i = match &resolved {
+            Resolved::Named(key, mapping) => self.slot(key, *mapping),
+            Resolved::Catalog(r) => match self.catalog_slots.get(r) {
                 Some(&i) => i,
                 None => {
                     let key = HandlerKey {
                         plugin: catalog.sequences[r.sequence].plugin.clone(),
-                        name: catalog.beat(r).handler.clone().expect("a catalog beat with a handler"),
+                        name: catalog.beat(*r).handler.clone().expect("a catalog beat with a handler"),
                     };
-                    let i = self.slot(&key, resolved.mapping);
-                    self.catalog_slots.insert(r, i);
+                    let i = self.slot(&key, mapping);
+                    self.catalog_slots.insert(*r, i);
                     i
                 }
             },
-            (None, None) => unreachable!("a beat is of the catalog or named"),
         };
         let slot = &mut self.slots[i];
         let data = &mut slot.data;
-        if let Some(r) = resolved.catalog {
+        if let Resolved::Catalog(r) = resolved {
             let beat = catalog.beat(r);
             if data.source.is_none()
                 && let Some(handler) = &beat.handler
@@ -419,7 +429,7 @@ impl<'c, 's> Attributor<'c, 's> {
             }
         }
         let out = &mut self.out;
-        if resolved.mapping == Mapping::Unmapped {
+        if mapping == Mapping::Unmapped {
             out.counts.unmapped += 1;
         }
         // The last beat's sequence and event, by address, before the sets (and a string only
@@ -497,7 +507,7 @@ fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catal
     if let Some(r) = found
         && catalog.beat(r).handler.is_some()
     {
-        return Resolved { key: None, mapping: Mapping::Catalog, catalog: Some(r) };
+        return Resolved::Catalog(r);
     }
     let catalog_plugin = sequence.map(|s| catalog.sequences[s].plugin.as_str());
     let plugin_of = |stated: Option<&Arc<str>>| {
@@ -510,26 +520,14 @@ fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catal
     if let Some((handler, plugin)) = record.stated_handler.as_deref() {
         let mapping =
             if matches!(record.outcome, Outcome::Sample { source: Source::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
-        return Resolved {
-            key: Some(HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }),
-            mapping,
-            catalog: None,
-        };
+        return Resolved::Named(HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping);
     }
     if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.of_event(e)?, info.request.as_deref())) {
-        return Resolved {
-            key: Some(HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }),
-            mapping: Mapping::Log,
-            catalog: None,
-        };
+        return Resolved::Named(HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, Mapping::Log);
     }
     let seq = info.id.as_deref().or(info.name.as_deref()).unwrap_or("?");
     let what = event.or(title).unwrap_or("?");
-    Resolved {
-        key: Some(HandlerKey { plugin: plugin_of(None), name: format!("{seq}#{} {what}", record.beat) }),
-        mapping: Mapping::Unmapped,
-        catalog: None,
-    }
+    Resolved::Named(HandlerKey { plugin: plugin_of(None), name: format!("{seq}#{} {what}", record.beat) }, Mapping::Unmapped)
 }
 
 #[cfg(test)]

@@ -131,8 +131,7 @@ impl reader::Sink for Feeder<'_, '_, '_> {
         }
         for orphan in self.tracker.take_orphans(past) {
             let event = orphan.event.clone();
-            let beyond = event.as_deref().is_some_and(|e| self.hints.dropped_for(e));
-            if early.orphan(orphan, &self.hints, beyond)
+            if early.orphan(orphan, &self.hints)
                 && let Some(e) = event
             {
                 *self.unmapped.entry(e).or_default() += 1;
@@ -189,18 +188,12 @@ mod tests {
     ) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let args = crate::generate::GenerateArgs {
-            out: dir.path().to_path_buf(),
             seed,
             files,
             executions,
-            bytes: None,
             noise,
-            clean: false,
-            slow: Vec::new(),
-            suite: None,
-            suite_seed: 7,
-            drift: 1.0,
             envelopes,
+            ..crate::generate::GenerateArgs::writing_to(dir.path())
         };
         crate::generate::run(&args).unwrap();
         dir
@@ -213,18 +206,10 @@ mod tests {
     fn generated_timing_lines_are_all_read() {
         let dir = tempfile::tempdir().unwrap();
         let args = crate::generate::GenerateArgs {
-            out: dir.path().to_path_buf(),
             seed: 4,
-            files: 1,
             executions: 1000,
-            bytes: None,
-            noise: 4,
-            clean: false,
-            slow: Vec::new(),
             suite: Some(84),
-            suite_seed: 7,
-            drift: 1.0,
-            envelopes: crate::generate::Envelopes::Execution,
+            ..crate::generate::GenerateArgs::writing_to(dir.path())
         };
         crate::generate::run(&args).unwrap();
         let text = std::fs::read(dir.path().join("logs/run-00.log")).unwrap();
