@@ -48,7 +48,7 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
     }
     let catalog = Catalog::load(&opts.catalog_paths)?;
     let sources = Mutex::new(SourceIndex::new(&opts.source_root));
-    let names: Vec<String> = files.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = files.iter().map(|p| input::name_of(p)).collect();
     if u32::try_from(files.len()).is_err() {
         return Err(Error::Usage("too many input files".into()));
     }

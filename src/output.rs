@@ -31,14 +31,38 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
     let err = |source| Error::Write { path: path.to_path_buf(), source };
     let target = resolve_links(path).map_err(err)?;
     match std::fs::metadata(&target) {
+        _ if windows_device(&target) => write_device(&target, contents).map_err(err),
         Ok(m) if m.is_dir() => Err(err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"))),
-        Ok(m) if !m.is_file() => {
-            // A device, FIFO or socket: the node itself must stay.
-            let mut f = OpenOptions::new().write(true).open(&target).map_err(err)?;
-            f.write_all(contents).and_then(|()| f.flush()).map_err(err)
-        }
+        // A device, FIFO or socket: the node itself must stay.
+        Ok(m) if !m.is_file() => write_device(&target, contents).map_err(err),
         existing => replace(&target, contents, existing.ok().map(|m| m.permissions())).map_err(err),
     }
+}
+
+fn write_device(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut f = OpenOptions::new().write(true).open(path)?;
+    f.write_all(contents).and_then(|()| f.flush())
+}
+
+/// Whether Windows takes `path` for a device: `NUL`, `CON`, `COM1`… in any directory and with
+/// any extension (`NUL.json`), or a `\\.\` path. Their metadata looks like a file's there, and a
+/// file cannot be renamed onto them.
+fn windows_device(path: &Path) -> bool {
+    cfg!(windows) && is_dos_device(path)
+}
+
+fn is_dos_device(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    if text.starts_with(r"\\.\") || text.starts_with("//./") {
+        return true;
+    }
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else { return false };
+    let stem = name.split('.').next().unwrap_or("").trim_end_matches(' ').to_ascii_uppercase();
+    matches!(stem.as_str(), "NUL" | "CON" | "PRN" | "AUX" | "CONIN$" | "CONOUT$")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0')
 }
 
 /// The directory `path` is in (`.` for a bare file name).
@@ -75,6 +99,7 @@ fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
 fn identity(path: &Path) -> Option<PathBuf> {
     let target = resolve_links(path).ok()?;
     match std::fs::metadata(&target) {
+        _ if windows_device(&target) => None,
         Ok(m) if m.is_file() => std::fs::canonicalize(&target).ok(),
         Ok(_) => None,
         Err(_) => Some(std::fs::canonicalize(dir_of(&target)).ok()?.join(target.file_name()?)),
@@ -167,6 +192,7 @@ pub fn stdout(text: &str) -> Result<(), Error> {
 #[derive(Debug)]
 pub struct Lock {
     file: File,
+    #[cfg_attr(not(unix), allow(dead_code))]
     path: PathBuf,
 }
 
@@ -229,6 +255,16 @@ impl Drop for Lock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_device_names() {
+        for device in ["NUL", "nul", "NUL.json", "C:/x/nul.txt", "out/CON", "COM1", "lpt9.log", r"\\.\pipe\p", "CONOUT$"] {
+            assert!(is_dos_device(Path::new(device)), "{device}");
+        }
+        for file in ["null", "NULL.json", "COM0", "COM10", "console.log", "report.json", "nul_dir/report.json", "LPT"] {
+            assert!(!is_dos_device(Path::new(file)), "{file}");
+        }
+    }
 
     #[test]
     fn writes_through_links_and_keeps_permissions() {

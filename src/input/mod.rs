@@ -224,6 +224,14 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// How reports, file rules and the baseline name an input: as given, with `/` between
+/// components on every system (`logs\a.log` on Windows reads `logs/a.log`), so that a report
+/// or a `files = "logs/*.log"` rule does not depend on the runner's OS.
+pub fn name_of(path: &Path) -> String {
+    let name = path.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '\\' { name.replace('\\', "/") } else { name.into_owned() }
+}
+
 /// Expands the PATH arguments: a file is taken as is (any extension), a directory gives its
 /// `*.log` files recursively, `-` is the standard input, a pipe or device (`/dev/stdin`,
 /// `<(zcat run.log.gz)`) is read as a stream, anything else is tried as a glob. Sorted within

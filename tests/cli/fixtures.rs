@@ -202,3 +202,17 @@ fn standard_input_is_read_as_a_stream() {
     assert_eq!(piped["diagnostics"]["lines"], from_file["diagnostics"]["lines"]);
     assert_eq!(piped["diagnostics"]["files"][0]["bytes"], from_file["diagnostics"]["files"][0]["bytes"]);
 }
+
+/// The separator a runner's shell writes: `fixtures\logs` on Windows. Reports name the files
+/// with `/` on every system, so a report (and a `files = "…"` rule) reads the same everywhere.
+#[test]
+fn native_paths_are_reported_with_slashes() {
+    let sep = std::path::MAIN_SEPARATOR;
+    let dir = format!("fixtures{sep}logs");
+    let windows = format!("fixtures{sep}logs{sep}windows-powershell.log");
+    let r = analyze(&[&dir, &windows]);
+    let names: Vec<&str> = r["diagnostics"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("fixtures/logs/") && !n.contains('\\')), "{names:?}");
+    assert_eq!(r, analyze(&["fixtures/logs"]));
+}

@@ -14,6 +14,7 @@ fn code(o: &std::process::Output) -> Option<i32> {
     o.status.code()
 }
 
+#[cfg(unix)]
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
@@ -374,7 +375,8 @@ fn an_output_never_overwrites_an_input_the_config_or_the_baseline() {
     assert_eq!(std::fs::read(d.join(".perfgate/baseline.json")).unwrap(), base);
     assert!(!d.join("r.json").exists());
     // Devices may be named twice.
-    let o = perfgate(d, &["analyze", "a.log", "--json", "/dev/null", "--markdown", "/dev/null"]);
+    let null = if cfg!(windows) { "NUL" } else { "/dev/null" };
+    let o = perfgate(d, &["analyze", "a.log", "--json", null, "--markdown", null]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
 }
 

@@ -5,8 +5,11 @@
 use crate::browser::Browser;
 use crate::support::*;
 
+/// A `file://` URL of `p`: `file:///tmp/r.html`, or `file:///C:/Users/r.html` on Windows.
 fn url(p: &std::path::Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
+    let path = p.canonicalize().unwrap().to_string_lossy().replace('\\', "/");
+    let path = path.strip_prefix("//?/").unwrap_or(&path);
+    if path.starts_with('/') { format!("file://{path}") } else { format!("file:///{path}") }
 }
 
 #[test]
