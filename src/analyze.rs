@@ -269,6 +269,8 @@ fn format_name(f: InputFormat) -> &'static str {
         InputFormat::Auto | InputFormat::Console => "a console log",
         InputFormat::Markdown => "markdown telemetry",
         InputFormat::Frames | InputFormat::OtherJson => "a frames export",
+        InputFormat::PlayerReport => "a sequence player report",
+        InputFormat::Build => "a build-pipeline console",
     }
 }
 

@@ -85,8 +85,9 @@ pub enum OutputFormat {
 /// `--format-in`: how every input is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatIn {
-    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames,
-    /// anything else → console.
+    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames, JSON
+    /// with `sequenceId` and `beats` → a sequence player's report, `[BEAT N] Starting:` lines →
+    /// the build-pipeline console, anything else → console.
     Auto,
     /// Console captures in any envelope (Chrome, DevTools, Cypress, Serilog, .NET console).
     Console,
@@ -94,6 +95,10 @@ pub enum FormatIn {
     Markdown,
     /// The frames JSON export.
     Frames,
+    /// A sequence player's report (`{"sequenceId", "beats": […]}`).
+    PlayerReport,
+    /// The build-pipeline symphony console (`[BEAT N] Starting: …`).
+    Build,
 }
 
 impl From<FormatIn> for InputFormat {
@@ -103,6 +108,8 @@ impl From<FormatIn> for InputFormat {
             FormatIn::Console => InputFormat::Console,
             FormatIn::Markdown => InputFormat::Markdown,
             FormatIn::Frames => InputFormat::Frames,
+            FormatIn::PlayerReport => InputFormat::PlayerReport,
+            FormatIn::Build => InputFormat::Build,
         }
     }
 }

@@ -14,7 +14,10 @@ use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogBeat {
+    /// The beat's number; in an orchestration symphony (no numbers), its position in its
+    /// movement, as the build-pipeline console numbers it.
     pub beat: u32,
+    /// Empty in an orchestration symphony (its beats have no event).
     pub event: String,
     pub title: Option<String>,
     pub handler: Option<String>,
@@ -116,7 +119,7 @@ impl Catalog {
         let idx = self.sequences.len();
         self.by_id.insert(seq.id.clone(), idx);
         self.by_name.entry(seq.name.clone()).or_insert(idx);
-        for (b, beat) in seq.beats.iter().enumerate() {
+        for (b, beat) in seq.beats.iter().enumerate().filter(|(_, b)| !b.event.is_empty()) {
             self.by_event.entry(beat.event.clone()).or_default().push(BeatRef { sequence: idx, beat: b });
         }
         self.sequences.push(seq);
@@ -126,15 +129,39 @@ impl Catalog {
         &self.sequences[r.sequence].beats[r.beat]
     }
 
-    /// The sequence an execution ran: by id, else by display name.
+    /// The sequence an execution ran: by id, else by display name. The sequence player's
+    /// reports give ids without the `-symphony` suffix (H24): `canvas-component-create`.
     pub fn sequence_of(&self, id: Option<&str>, name: Option<&str>) -> Option<usize> {
-        id.and_then(|i| self.by_id.get(i)).or_else(|| name.and_then(|n| self.by_name.get(n))).copied()
+        id.and_then(|i| self.by_id.get(i).or_else(|| self.by_id.get(&format!("{i}-symphony"))))
+            .or_else(|| name.and_then(|n| self.by_name.get(n)))
+            .copied()
     }
 
-    /// The catalog beat of (sequence, beat N, event): by (N, event); by event alone when the
-    /// numbers drifted (H23); by N alone when the event is unknown and N is unique (H3: two
-    /// beat 3s need the event).
-    pub fn beat_in(&self, sequence: usize, beat: u32, event: Option<&str>) -> Option<BeatRef> {
+    /// The one sequence that holds every title of `beats` (beat N, title), for inputs that
+    /// name their beats by title alone (`- Beat 1 (Resolve Template): 8ms`, the build
+    /// console's `[BEAT 1] Starting: Load Build Context`). Titles compare without case; when
+    /// several sequences hold them all, the one whose numbers also agree.
+    pub fn sequence_of_titles(&self, beats: &[(u32, &str)]) -> Option<usize> {
+        if beats.is_empty() {
+            return None;
+        }
+        let holds =
+            |s: &Sequence, numbered: bool| beats.iter().all(|(n, t)| s.beats.iter().any(|b| title_is(b, t) && (!numbered || b.beat == *n)));
+        let one = |numbered: bool| {
+            let mut it = self.sequences.iter().enumerate().filter(|(_, s)| holds(s, numbered)).map(|(i, _)| i);
+            match (it.next(), it.next()) {
+                (Some(i), None) => Some(i),
+                _ => None,
+            }
+        };
+        one(false).or_else(|| one(true))
+    }
+
+    /// The catalog beat of (sequence, beat N, event, title): by (N, event); by event alone when
+    /// the numbers drifted (H23); a sequence player's short event (`resolve-template`, no `:`
+    /// or `.`, H24) by (N, event suffix), else by N; by (N, title), then title; by N alone when
+    /// nothing else is known and N is unique (H3: two beat 3s need the event).
+    pub fn beat_in(&self, sequence: usize, beat: u32, event: Option<&str>, title: Option<&str>) -> Option<BeatRef> {
         let beats = &self.sequences[sequence].beats;
         let unique = |pred: &dyn Fn(&CatalogBeat) -> bool| {
             let mut it = beats.iter().enumerate().filter(|(_, b)| pred(b));
@@ -143,9 +170,13 @@ impl Catalog {
                 _ => None,
             }
         };
-        match event {
-            Some(e) => unique(&|b| b.beat == beat && b.event == e).or_else(|| unique(&|b| b.event == e)),
-            None => unique(&|b| b.beat == beat),
+        match (event, title) {
+            (Some(e), _) if e.contains([':', '.']) => unique(&|b| b.beat == beat && b.event == e).or_else(|| unique(&|b| b.event == e)),
+            (Some(e), _) => unique(&|b| b.beat == beat && (b.event == e || b.event.ends_with(&format!(":{e}"))))
+                .or_else(|| unique(&|b| b.event == e || b.event.ends_with(&format!(":{e}"))))
+                .or_else(|| unique(&|b| b.beat == beat)),
+            (None, Some(t)) => unique(&|b| b.beat == beat && title_is(b, t)).or_else(|| unique(&|b| title_is(b, t))),
+            (None, None) => unique(&|b| b.beat == beat),
         }
     }
 
@@ -187,29 +218,39 @@ fn index_entries(v: &Value) -> Option<Vec<(String, String)>> {
     Some(list.iter().filter_map(|e| Some((e.get("file")?.as_str()?.to_owned(), e.get("handlersPath")?.as_str()?.to_owned()))).collect())
 }
 
+fn title_is(b: &CatalogBeat, title: &str) -> bool {
+    b.title.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case(title.trim()))
+}
+
+/// A web runtime sequence (`pluginId`, `id`, beats with `beat` and `event`), or an
+/// orchestration symphony (HANDLER-MAPPING.md §2.4: `id` or `sequenceId`, beats with `name`
+/// and no number or event, handler objects `{"name": "module#function", "scope", "kind"}`;
+/// its plugin is the handlers' `scope`, else the `packageName`, else `orchestration`).
 fn sequence(v: &Value, path: &Path) -> Option<Sequence> {
-    let id = v.get("id")?.as_str()?.to_owned();
-    let name = v.get("name").and_then(Value::as_str).unwrap_or(&id).to_owned();
-    let plugin = v.get("pluginId")?.as_str()?.to_owned();
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    let id = text(v, "id").or_else(|| text(v, "sequenceId"))?;
+    let name = text(v, "name").or_else(|| text(v, "title")).unwrap_or_else(|| id.clone());
+    let mut scope = None;
     let mut beats = Vec::new();
     for movement in v.get("movements")?.as_array()? {
-        for b in movement.get("beats").and_then(Value::as_array).into_iter().flatten() {
-            let (Some(n), Some(event)) = (b.get("beat").and_then(Value::as_u64), b.get("event").and_then(Value::as_str)) else {
-                continue;
-            };
+        let list = movement.get("beats").and_then(Value::as_array).into_iter().flatten();
+        for (position, b) in list.enumerate() {
             let handler = match b.get("handler") {
                 Some(Value::String(h)) => Some(h.clone()),
-                Some(Value::Object(o)) => o.get("name").and_then(Value::as_str).map(str::to_owned),
+                Some(Value::Object(o)) => {
+                    scope = scope.or_else(|| o.get("scope").and_then(Value::as_str).map(str::to_owned));
+                    o.get("name").and_then(Value::as_str).map(str::to_owned)
+                }
                 _ => None,
             };
-            beats.push(CatalogBeat {
-                beat: u32::try_from(n).ok()?,
-                event: event.to_owned(),
-                title: b.get("title").and_then(Value::as_str).map(str::to_owned),
-                handler,
-                kind: b.get("kind").and_then(Value::as_str).map(str::to_owned),
-            });
+            let (n, event) = match (b.get("beat").and_then(Value::as_u64), b.get("event").and_then(Value::as_str)) {
+                (Some(n), Some(event)) => (u32::try_from(n).ok()?, event.to_owned()),
+                (None, None) if b.get("name").is_some_and(Value::is_string) => (u32::try_from(position + 1).ok()?, String::new()),
+                _ => continue,
+            };
+            beats.push(CatalogBeat { beat: n, event, title: text(b, "title").or_else(|| text(b, "name")), handler, kind: text(b, "kind") });
         }
     }
+    let plugin = text(v, "pluginId").or(scope).or_else(|| text(v, "packageName")).unwrap_or_else(|| "orchestration".into());
     (!beats.is_empty()).then(|| Sequence { id, name, plugin, path: path.to_path_buf(), handlers_path: None, beats })
 }

@@ -36,6 +36,12 @@ pub struct Traced {
 /// Reads one decoded file into beat outcomes.
 pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
     let format = crate::input::detect(text, extension, format);
+    // Names and titles as the producer wrote them, not as a Windows console showed them.
+    let repaired = match format {
+        InputFormat::Console | InputFormat::Auto => None,
+        _ => std::str::from_utf8(text).ok().and_then(crate::input::cp437::repair),
+    };
+    let text = repaired.as_ref().map_or(text, |r| r.as_bytes());
     let mut tracker = Tracker::new();
     let mut lines = 0u64;
     let mut problem = None;
@@ -58,6 +64,33 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
                 md.line(no, line, &mut feed);
             }
             md.finish(&mut feed);
+        }
+        InputFormat::Build => {
+            let mut build = parse::build::BuildParser::default();
+            let mut feed = |e: parse::Event<'static>| {
+                let line = match &e {
+                    parse::Event::Reported(b) => b.line,
+                    _ => 0,
+                };
+                tracker.feed(e, None, Location { file, line });
+            };
+            for (no, line) in parse::lines(text) {
+                lines += 1;
+                build.line(no, line, &mut feed);
+            }
+            build.finish(&mut feed);
+        }
+        InputFormat::PlayerReport => {
+            lines = parse::lines(text).count() as u64;
+            match parse::player::beats(text) {
+                Ok(beats) => {
+                    for b in beats {
+                        let line = b.line;
+                        tracker.feed(parse::Event::Reported(Box::new(b)), None, Location { file, line });
+                    }
+                }
+                Err(e) => problem = Some(format!("not a valid sequence player report: {e}")),
+            }
         }
         InputFormat::OtherJson => {
             lines = parse::lines(text).count() as u64;
@@ -312,6 +345,7 @@ impl<'c, 's> Attributor<'c, 's> {
     pub fn add(&mut self, mut trace: FileTrace) {
         let mut beats = std::mem::take(&mut trace.beats);
         let hints = Hints::of(std::mem::take(&mut trace.hints), std::mem::take(&mut trace.dropped_hints));
+        self.name_by_titles(&beats, &mut trace);
         while let Some(record) = beats.pop() {
             if beats.len().is_multiple_of(tracker::RELEASE_EVERY) {
                 beats.shrink_to_fit();
@@ -322,6 +356,24 @@ impl<'c, 's> Attributor<'c, 's> {
         }
         for o in std::mem::take(&mut trace.orphans) {
             self.orphan(o, &hints);
+        }
+    }
+
+    /// Names the executions that name no sequence but whose beats have titles (a markdown
+    /// block of `- Beat N (Title): Xms` lines, a build-pipeline console) by the one catalog
+    /// sequence that holds all their titles.
+    fn name_by_titles(&self, beats: &[BeatRecord], trace: &mut FileTrace) {
+        let mut titled: BTreeMap<u32, Vec<(u32, &str)>> = BTreeMap::new();
+        for (i, b) in beats.iter().enumerate() {
+            let info = &trace.executions[b.execution as usize];
+            if let (Some(title), None, None) = (trace.titles.get(&i), &info.id, &info.name) {
+                titled.entry(b.execution).or_default().push((b.beat, title));
+            }
+        }
+        let named: Vec<(u32, usize)> =
+            titled.into_iter().filter_map(|(e, titles)| Some((e, self.catalog.sequence_of_titles(&titles)?))).collect();
+        for (e, s) in named {
+            trace.executions[e as usize].id = Some(Arc::from(self.catalog.sequences[s].id.as_str()));
         }
     }
 
@@ -502,7 +554,7 @@ fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catal
     let event = record.event.as_deref();
     let sequence = catalog.sequence_of(info.id.as_deref(), info.name.as_deref());
     let found = sequence
-        .and_then(|s| catalog.beat_in(s, record.beat, event))
+        .and_then(|s| catalog.beat_in(s, record.beat, event, title))
         .or_else(|| event.and_then(|e| catalog.beat_by_event(e, Some(record.beat)).or_else(|| catalog.beat_by_event(e, None))));
     if let Some(r) = found
         && catalog.beat(r).handler.is_some()

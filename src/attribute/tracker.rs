@@ -208,7 +208,8 @@ struct Executions {
 }
 
 /// A reported execution's sequence name and request id.
-type ReportedKey = (Option<Arc<str>>, Option<Arc<str>>);
+/// (sequence name, sequence id, request id, group) of reported beats.
+type ReportedKey = (Option<Arc<str>>, Option<Arc<str>>, Option<Arc<str>>, u32);
 
 struct Exec {
     info: ExecutionInfo,
@@ -727,13 +728,14 @@ impl Tracker {
 
     /// The execution of a reported beat: the last reported one of the same name and request,
     /// else a new one.
-    fn reported_execution(&mut self, name: Option<Arc<str>>, request: Option<Arc<str>>) -> u32 {
-        if let Some(&e) = self.executions.reported.get(&(name.clone(), request.clone())) {
+    fn reported_execution(&mut self, key: ReportedKey) -> u32 {
+        if let Some(&e) = self.executions.reported.get(&key) {
             return e;
         }
-        let id = request.as_deref().and_then(sequence_id_of_request).map(|s| self.intern(s));
-        let e = self.new_execution(ExecutionInfo { name: name.clone(), id, plugin: None, request: request.clone() }, false);
-        self.executions.reported.insert((name, request), e);
+        let (name, id, request, _) = key.clone();
+        let id = id.or_else(|| request.as_deref().and_then(sequence_id_of_request).map(|s| self.intern(s)));
+        let e = self.new_execution(ExecutionInfo { name, id, plugin: None, request }, false);
+        self.executions.reported.insert(key, e);
         e
     }
 
@@ -741,7 +743,8 @@ impl Tracker {
         let name = r.sequence.as_deref().map(|s| self.intern(s));
         let request = r.request.as_deref().map(|s| self.intern(s));
         let plugin = r.plugin.as_deref().map(|s| self.intern(s));
-        let e = self.reported_execution(name, request);
+        let id = r.sequence_id.as_deref().map(|s| self.intern(s));
+        let e = self.reported_execution((name, id, request, r.group));
         let info = self.executions.info_mut(e);
         if info.plugin.is_none() {
             // A markdown section runs one sequence, so one plugin: a block that names it names
@@ -783,7 +786,7 @@ impl Tracker {
     /// it is released at once.
     fn sample(&mut self, handler: &str, plugin: Option<&str>, ms: f64, ts: Option<i64>, at: Location) {
         let plugin = plugin.map(|s| self.intern(s));
-        let e = self.reported_execution(None, None);
+        let e = self.reported_execution((None, None, None, 0));
         let state = BeatState {
             execution: e,
             beat: 0,

@@ -6,6 +6,7 @@
 //! handed back. Line endings (LF/CRLF) are handled by [`crate::parse::lines`]. Knows nothing of
 //! beats and handlers: `attribute` is the consumer.
 
+pub mod cp437;
 pub mod reader;
 
 use std::io::Read;
@@ -24,8 +25,9 @@ pub const STDIN: &str = "-";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InputFormat {
-    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames,
-    /// anything else → console.
+    /// By extension and content: `.md` → markdown, a JSON object with `frames` → frames, JSON
+    /// with `sequenceId` and `beats` → a sequence player's report, `[BEAT N] Starting:` lines →
+    /// the build-pipeline console, anything else → console.
     Auto,
     /// Console captures in any envelope (Chrome, DevTools, Cypress, Serilog, .NET console).
     Console,
@@ -33,6 +35,10 @@ pub enum InputFormat {
     Markdown,
     /// The frames JSON export.
     Frames,
+    /// A sequence player's report (`report.json`: `{"sequenceId", "beats": […]}`).
+    PlayerReport,
+    /// The build-pipeline symphony console (`[BEAT N] Starting: …`).
+    Build,
     /// A JSON file that is not a frames export: nothing to read (reported, not parsed).
     OtherJson,
 }
@@ -46,6 +52,10 @@ pub fn detect(head: &[u8], extension: Option<&str>, format: InputFormat) -> Inpu
                 InputFormat::Markdown
             } else if crate::parse::frames::looks_like_frames(head) {
                 InputFormat::Frames
+            } else if crate::parse::player::looks_like_report(head) {
+                InputFormat::PlayerReport
+            } else if crate::parse::build::looks_like_build(head) {
+                InputFormat::Build
             } else if ext.as_deref() == Some("json") {
                 InputFormat::OtherJson
             } else {

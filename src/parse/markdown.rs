@@ -14,6 +14,10 @@ pub struct MarkdownParser {
     block: Option<ReportedBeat>,
     /// Inside a ``` or ~~~ fence: quoted material (H20), not telemetry.
     fence: Option<&'static str>,
+    /// The block of consecutive `- Beat N (Title)` lines (one sequence run each) and whether
+    /// the last line was one of them.
+    group: u32,
+    in_titles: bool,
 }
 
 impl MarkdownParser {
@@ -21,6 +25,7 @@ impl MarkdownParser {
     pub fn line(&mut self, no: u32, line: &[u8], emit: &mut impl FnMut(Event<'static>)) {
         let text = String::from_utf8_lossy(line);
         let t = text.trim_end();
+        let in_titles = std::mem::take(&mut self.in_titles);
         let fence = t.trim_start();
         for marker in ["```", "~~~"] {
             if fence.starts_with(marker) {
@@ -72,14 +77,19 @@ impl MarkdownParser {
             return;
         }
         if let Some(rest) = trimmed.strip_prefix("- Beat ") {
-            // `- Beat 1 (Resolve Template): 8ms`
+            // `- Beat 1 (Resolve Template): 8ms`, maybe with a note after the duration.
             if let Some((n, rest)) = leading_number(rest)
                 && let Some(rest) = rest.strip_prefix(" (")
-                && let Some((name, dur)) = rest.rsplit_once("): ")
+                && let Some((name, dur)) = rest.split_once("): ")
                 && let Some(ms) = duration(dur)
             {
+                if !in_titles {
+                    self.group += 1;
+                }
+                self.in_titles = true;
                 let mut beat = self.new_beat(n, no);
                 set_event_or_title(&mut beat, name);
+                beat.group = if beat.sequence.is_none() { self.group } else { 0 };
                 beat.ms = Some(ms);
                 emit(Event::Reported(Box::new(beat)));
             }
@@ -176,12 +186,16 @@ fn leading_number(s: &str) -> Option<(u32, &str)> {
     Some((v, &s[n..]))
 }
 
-/// `8.00ms`, `8ms`, `10.20 ms`.
+/// `8.00ms`, `8ms`, `10.20 ms`, and what may follow them: a note, a flag (`12ms ⚠️ slow`,
+/// `8ms (cached)`); not `8msg` nor `8 seconds`.
 fn duration(v: &str) -> Option<f64> {
-    let v = v.trim();
-    let num = v.strip_suffix("ms")?.trim_end();
-    let ms = parse_ms(num.as_bytes())?;
-    (num.len() == num.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.' || *b == b',').count()).then_some(ms)
+    let v = v.trim_start();
+    let digits = v.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.' || *b == b',').count();
+    let rest = v[digits..].trim_start().strip_prefix("ms")?;
+    if rest.chars().next().is_some_and(char::is_alphanumeric) {
+        return None;
+    }
+    parse_ms(&v.as_bytes()[..digits])
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -238,6 +252,27 @@ mod tests {
         );
         assert_eq!((beats[2].handler.as_deref(), beats[2].plugin.as_deref()), (Some("resolveTemplate"), Some("CanvasComponentPlugin")));
         assert_eq!((beats[3].sequence.as_deref(), beats[3].title.as_deref(), beats[3].ms), (None, Some("Resolve Template"), Some(8.0)));
+    }
+
+    #[test]
+    fn title_blocks_and_trailing_notes() {
+        let beats = parse(
+            "## Run 1\n  - Beat 1 (Resolve Template): 8ms\n  - Beat 2 (Register Instance): 3ms ⚠️ slower than usual\n\n\
+             ## Run 2\n  - Beat 1 (Resolve Template): 9.5 ms (cached)\n  - Beat 2 (Init (Batched)): 2ms\n- Beat 3 (X): 8msg\n\
+             - **Beat 4 (a:b)**: 1.5ms 🚩\n**Beat 5: a:c**\n- **Duration**: 4ms (p95)\n",
+        );
+        let got: Vec<_> = beats.iter().map(|b| (b.group, b.beat, b.title.as_deref().or(b.event.as_deref()), b.ms)).collect();
+        assert_eq!(
+            got,
+            [
+                (1, 1, Some("Resolve Template"), Some(8.0)),
+                (1, 2, Some("Register Instance"), Some(3.0)),
+                (2, 1, Some("Resolve Template"), Some(9.5)),
+                (2, 2, Some("Init (Batched)"), Some(2.0)),
+                (0, 4, Some("a:b"), Some(1.5)),
+                (0, 5, Some("a:c"), Some(4.0)),
+            ]
+        );
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! - [`markdown`]: markdown telemetry blocks (§2(d)), which carry whole beats;
 //! - [`frames`]: the frames JSON export (§2(e).1), whose `raw` messages are re-parsed.
 
+pub mod build;
 pub mod conductor;
 pub mod envelope;
 pub mod frames;
 pub mod markdown;
+pub mod player;
 pub mod user;
 
 use std::borrow::Cow;
@@ -104,6 +106,11 @@ pub struct ReportedBeat {
     pub sequence: Option<String>,
     /// The section's request id (`- **Request ID**: …`).
     pub request: Option<String>,
+    /// The sequence's id, when the report states it (a sequence player's `sequenceId`).
+    pub sequence_id: Option<String>,
+    /// Beats of one sequence run share it where the report names no sequence: a markdown
+    /// block of `- Beat N (Title)` lines (a block per run), a build console (one per file).
+    pub group: u32,
     pub beat: u32,
     pub event: Option<String>,
     pub title: Option<String>,

@@ -12,5 +12,6 @@ mod golden;
 mod hostile;
 mod html;
 mod install;
+mod producers;
 mod structure;
 mod support;
