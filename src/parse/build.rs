@@ -174,7 +174,10 @@ fn movement_of(t: &str) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Vec<(u32, Option<String>, Option<f64>, bool, u32)> {
+    /// (beat, title, ms, failed, line) of each beat reported.
+    type Reported = (u32, Option<String>, Option<f64>, bool, u32);
+
+    fn parse(text: &str) -> Vec<Reported> {
         let mut p = BuildParser::default();
         let mut out = Vec::new();
         let mut emit = |e: Event<'static>| {
