@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod drill;
+mod handlers_map;
 pub mod hints;
 pub mod read;
 pub mod source;

@@ -1,5 +1,6 @@
-//! Finding a handler's source file (HANDLER-MAPPING.md §4), by text: the package root is the
-//! parent of the catalog's `json-sequences` directory; its `src/` (tests excluded) is searched
+//! Finding a handler's source file (HANDLER-MAPPING.md §4): the package root is the parent of
+//! the catalog's `json-sequences` directory. The plugin's `handlers` map, when there is one to
+//! follow, names the function ([`super::handlers_map`]); otherwise its `src/` (tests excluded) is searched
 //! for the handler's definition — `export const NAME =`, `export (async )function NAME`, or an
 //! inline method `NAME(…) {`. When several files define it, the `handlersPath` sub-module of
 //! the catalog's `index.json` wins, then the `src/symphonies/<stem>/` directory named like the
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use super::catalog::Sequence;
+use super::handlers_map;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct SourceRef {
@@ -47,6 +49,14 @@ impl SourceIndex {
                 map
             });
             src = workspaces.get(package)?.join("src");
+        }
+        // The plugin's `handlers` map says which function the key is (§4 steps 2–4).
+        let module = match seq.handlers_path.as_deref().map(|hp| hp[package_name(hp).len()..].trim_start_matches('/')) {
+            Some(m) if !m.is_empty() => src.join(m),
+            _ => src.join("index"),
+        };
+        if let Some((path, line)) = handlers_map::find(&module, handler) {
+            return Some(SourceRef { path: display(&self.root, &path), line });
         }
         let files = self.files.entry(src.clone()).or_insert_with(|| {
             let mut out = Vec::new();

@@ -181,3 +181,34 @@ fn a_block_of_titles_maps_to_the_one_sequence_that_holds_them_all() {
         ])
     );
 }
+
+/// HANDLER-MAPPING.md §4 steps 2–4: the `handlers` map of the `handlersPath` module names the
+/// function — through an alias of an import, a spread of another module's map, a re-export
+/// chain, an inline method, a re-exported map — where the text rule would find a class method
+/// of the same name (`generateSections`) or two `notifyUi`s.
+#[test]
+fn handler_sources_follow_the_plugins_handlers_map() {
+    let r = analyze(&repo(), &["fixtures/logs/plain-console.log", "fixtures/logs/cypress-e2e.log", "fixtures/logs/dotnet-host.log"]);
+    let mut sources: Vec<(String, Option<String>, Option<u64>)> = r["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["name"].as_str().unwrap().to_owned(), h["sourceFile"].as_str().map(str::to_owned), h["sourceLine"].as_u64()))
+        .collect();
+    sources.sort();
+    let ui = "fixtures/packages/control-panel/src/symphonies/ui";
+    let at = |name: &str, file: &str, line: u64| (name.to_owned(), Some(file.to_owned()), Some(line));
+    assert_eq!(
+        sources,
+        [
+            at("createCssClass", "fixtures/packages/control-panel/src/symphonies/css/css.stage-crew.ts", 1),
+            at("generateFields", &format!("{ui}/ui.render.stage-crew.ts"), 3),
+            at("generateSections", &format!("{ui}/ui.render.stage-crew.ts"), 8),
+            at("initConfig", &format!("{ui}/ui.stage-crew.ts"), 1),
+            at("initResolver", &format!("{ui}/ui.stage-crew.ts"), 5),
+            at("loadSchemas", &format!("{ui}/ui.symphony.ts"), 10),
+            at("notifyUi", "fixtures/packages/control-panel/src/symphonies/css/css.stage-crew.ts", 5),
+            at("renderView", &format!("{ui}/view/render.ts"), 3),
+        ]
+    );
+}
