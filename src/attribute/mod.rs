@@ -44,45 +44,16 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
     };
     let text = repaired.as_ref().map_or(text, |r| r.as_bytes());
     let mut tracker = Tracker::new();
-    let mut lines = 0u64;
     let mut problem = None;
-    match format {
+    let all_lines = || parse::lines(text).count() as u64;
+    let lines = match format {
         InputFormat::Console | InputFormat::Auto => {
             let scanned = read::console(text, file);
             return Traced { format, lines: scanned.lines, trace: scanned.trace, problem: None, binary: scanned.binary };
         }
-        InputFormat::Markdown => {
-            let mut md = MarkdownParser::default();
-            let mut feed = |e: parse::Event<'static>| {
-                let line = match &e {
-                    parse::Event::Reported(b) => b.line,
-                    _ => 0,
-                };
-                tracker.feed(e, None, Location { file, line });
-            };
-            for (no, line) in parse::lines(text) {
-                lines += 1;
-                md.line(no, line, &mut feed);
-            }
-            md.finish(&mut feed);
-        }
-        InputFormat::Build => {
-            let mut build = parse::build::BuildParser::default();
-            let mut feed = |e: parse::Event<'static>| {
-                let line = match &e {
-                    parse::Event::Reported(b) => b.line,
-                    _ => 0,
-                };
-                tracker.feed(e, None, Location { file, line });
-            };
-            for (no, line) in parse::lines(text) {
-                lines += 1;
-                build.line(no, line, &mut feed);
-            }
-            build.finish(&mut feed);
-        }
+        InputFormat::Markdown => read_report(text, &mut MarkdownParser::default(), &mut tracker, file),
+        InputFormat::Build => read_report(text, &mut parse::build::BuildParser::default(), &mut tracker, file),
         InputFormat::PlayerReport => {
-            lines = parse::lines(text).count() as u64;
             match parse::player::beats(text) {
                 Ok(beats) => {
                     for b in beats {
@@ -92,22 +63,41 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
                 }
                 Err(e) => problem = Some(format!("not a valid sequence player report: {e}")),
             }
+            all_lines()
         }
         InputFormat::OtherJson => {
-            lines = parse::lines(text).count() as u64;
             problem = Some("a JSON file that is not a frames export (`{\"frames\":[…]}`): it has no beat durations to read".to_owned());
+            all_lines()
         }
         InputFormat::Frames => {
-            lines = parse::lines(text).count() as u64;
             let result = frames::for_each_event(text, |ordinal, ts, event| {
                 tracker.feed(event, ts, Location { file, line: ordinal });
             });
             if let Err(e) = result {
                 problem = Some(format!("not a valid frames export: line {}, column {}: {e}", e.line(), e.column()));
             }
+            all_lines()
         }
-    }
+    };
     Traced { format, lines, trace: tracker.finish(Vec::new()), problem, binary: memchr::memchr(0, text).is_some() }
+}
+
+/// Feeds the beats of a report read line by line to `tracker`; returns the lines read.
+fn read_report(text: &[u8], report: &mut dyn parse::LineReport, tracker: &mut Tracker, file: u32) -> u64 {
+    let mut feed = |e: parse::Event<'static>| {
+        let line = match &e {
+            parse::Event::Reported(b) => b.line,
+            _ => 0,
+        };
+        tracker.feed(e, None, Location { file, line });
+    };
+    let mut lines = 0;
+    for (no, line) in parse::lines(text) {
+        lines += 1;
+        report.line(no, line, &mut feed);
+    }
+    report.finish(&mut feed);
+    lines
 }
 
 /// A handler's identity: `(plugin, handler)`. Unmapped beats use an empty plugin unless the

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Event, ReportedBeat, parse_ms};
+use super::{Event, LineReport, ReportedBeat, parse_ms};
 
 #[derive(Debug, Default)]
 pub struct BuildParser {
@@ -46,9 +46,8 @@ pub fn looks_like_build(text: &[u8]) -> bool {
     })
 }
 
-impl BuildParser {
-    /// Feeds one line; `emit` receives each ended beat.
-    pub fn line(&mut self, no: u32, line: &[u8], emit: &mut impl FnMut(Event<'static>)) {
+impl LineReport for BuildParser {
+    fn line(&mut self, no: u32, line: &[u8], emit: &mut dyn FnMut(Event<'static>)) {
         let text = String::from_utf8_lossy(line);
         let t = text.trim();
         if let Some(at) = t.find("[BEAT ") {
@@ -75,12 +74,14 @@ impl BuildParser {
         }
     }
 
-    /// Ends the input: open beats are incomplete.
-    pub fn finish(&mut self, emit: &mut impl FnMut(Event<'static>)) {
+    /// Open beats are incomplete.
+    fn finish(&mut self, emit: &mut dyn FnMut(Event<'static>)) {
         self.end_movement(emit);
     }
+}
 
-    fn end_movement(&mut self, emit: &mut impl FnMut(Event<'static>)) {
+impl BuildParser {
+    fn end_movement(&mut self, emit: &mut dyn FnMut(Event<'static>)) {
         for (n, (title, line)) in std::mem::take(&mut self.open) {
             emit(beat(n, title, None, false, line));
         }
@@ -90,7 +91,7 @@ impl BuildParser {
     }
 
     /// `N] Starting: Title`, `N] Completed: Xms | Status: s | …`, `N] FAILED: message`.
-    fn beat_line(&mut self, no: u32, rest: &str, emit: &mut impl FnMut(Event<'static>)) {
+    fn beat_line(&mut self, no: u32, rest: &str, emit: &mut dyn FnMut(Event<'static>)) {
         let Some((number, rest)) = rest.split_once("] ") else { return };
         let number = match number {
             "undefined" => None,

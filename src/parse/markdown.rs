@@ -4,7 +4,7 @@
 //! enclosing `#### N. <Name> Sequence` heading, its request id the section's `- **Request ID**:`.
 //! Console lines quoted inside a markdown file are quotes (H20) and are not parsed here.
 
-use super::{Event, ReportedBeat, parse_ms};
+use super::{Event, LineReport, ReportedBeat, parse_ms};
 
 #[derive(Debug, Default)]
 pub struct MarkdownParser {
@@ -20,9 +20,8 @@ pub struct MarkdownParser {
     in_titles: bool,
 }
 
-impl MarkdownParser {
-    /// Feeds one line; `emit` receives each completed beat.
-    pub fn line(&mut self, no: u32, line: &[u8], emit: &mut impl FnMut(Event<'static>)) {
+impl LineReport for MarkdownParser {
+    fn line(&mut self, no: u32, line: &[u8], emit: &mut dyn FnMut(Event<'static>)) {
         let text = String::from_utf8_lossy(line);
         let t = text.trim_end();
         let in_titles = std::mem::take(&mut self.in_titles);
@@ -100,11 +99,12 @@ impl MarkdownParser {
         }
     }
 
-    /// Ends the input: emits a pending block.
-    pub fn finish(&mut self, emit: &mut impl FnMut(Event<'static>)) {
+    fn finish(&mut self, emit: &mut dyn FnMut(Event<'static>)) {
         self.flush(emit);
     }
+}
 
+impl MarkdownParser {
     fn new_beat(&self, beat: u32, line: u32) -> ReportedBeat {
         ReportedBeat {
             sequence: self.section.as_ref().map(|(_, n)| n.clone()),
@@ -115,7 +115,7 @@ impl MarkdownParser {
         }
     }
 
-    fn field(&mut self, no: u32, key: &str, value: &str, emit: &mut impl FnMut(Event<'static>)) {
+    fn field(&mut self, no: u32, key: &str, value: &str, emit: &mut dyn FnMut(Event<'static>)) {
         if let Some(rest) = key.strip_prefix("Beat ") {
             // Inline form `- **Beat 1 (library:component:drop)**: 10.20ms`.
             self.flush(emit);
@@ -158,7 +158,7 @@ impl MarkdownParser {
         }
     }
 
-    fn flush(&mut self, emit: &mut impl FnMut(Event<'static>)) {
+    fn flush(&mut self, emit: &mut dyn FnMut(Event<'static>)) {
         if let Some(beat) = self.block.take() {
             emit(Event::Reported(Box::new(beat)));
         }

@@ -99,6 +99,15 @@ pub struct HandlerLine<'a> {
     pub request: Option<Txt<'a>>,
 }
 
+/// A report read line by line (markdown telemetry, the build console): its beats come out as
+/// [`Event::Reported`], some only once a later line (or the end) closes them.
+pub trait LineReport {
+    /// Feeds one line; `emit` receives each beat it ends.
+    fn line(&mut self, no: u32, line: &[u8], emit: &mut dyn FnMut(Event<'static>));
+    /// Ends the input: emits what is still pending.
+    fn finish(&mut self, emit: &mut dyn FnMut(Event<'static>));
+}
+
 /// A beat as a telemetry report states it (owned: it is assembled from several lines).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportedBeat {

@@ -5,12 +5,7 @@
 use crate::support::*;
 
 fn analyze(files: &[&str]) -> serde_json::Value {
-    let mut args = vec!["analyze"];
-    args.extend_from_slice(files);
-    args.extend_from_slice(&["--format", "json"]);
-    let o = perfgate(&repo(), &args);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
+    analyze_in(&repo(), files)
 }
 
 fn samples(files: &[&str]) -> Vec<(String, Vec<f64>)> {

@@ -3,8 +3,6 @@
 //! by title — each attributed through the fixtures' catalog (`fixtures/packages`, with an
 //! orchestration symphony) and, where none is found, named by title.
 
-use std::path::Path;
-
 use crate::support::*;
 
 /// The build console as the producer wrote it (UTF-8): two movements whose beat numbers
@@ -73,15 +71,6 @@ fn the_committed_build_capture_is_generated() {
     assert!(shown.contains("Γ£à Movement 1") && shown.contains("≡ƒÄ╡ [2025") && shown.contains("\r\n"), "{shown}");
 }
 
-fn analyze(cwd: &Path, files: &[&str]) -> serde_json::Value {
-    let mut args = vec!["analyze"];
-    args.extend_from_slice(files);
-    args.extend_from_slice(&["--format", "json"]);
-    let o = perfgate(cwd, &args);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
 fn failed(report: &serde_json::Value) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = report["handlers"]
         .as_array()
@@ -96,7 +85,7 @@ fn failed(report: &serde_json::Value) -> Vec<(String, u64)> {
 
 #[test]
 fn a_build_capture_yields_its_samples_and_failure_through_the_orchestration_catalog() {
-    let r = analyze(&repo(), &[CAPTURE]);
+    let r = analyze_in(&repo(), &[CAPTURE]);
     assert_eq!(
         handler_samples(&r),
         expected(&[
@@ -120,7 +109,7 @@ fn a_build_capture_yields_its_samples_and_failure_through_the_orchestration_cata
 fn without_a_catalog_build_beats_are_named_by_their_titles_without_mojibake() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("build.txt"), powershell_capture(BUILD)).unwrap();
-    let r = analyze(dir.path(), &["build.txt"]);
+    let r = analyze_in(dir.path(), &["build.txt"]);
     assert_eq!(
         handler_samples(&r),
         expected(&[
@@ -141,7 +130,7 @@ fn without_a_catalog_build_beats_are_named_by_their_titles_without_mojibake() {
 
 #[test]
 fn a_sequence_player_report_gives_one_sample_per_beat_through_the_catalog() {
-    let r = analyze(&repo(), &["fixtures/producers/report-canvas-component-create.json"]);
+    let r = analyze_in(&repo(), &["fixtures/producers/report-canvas-component-create.json"]);
     assert_eq!(
         handler_samples(&r),
         expected(&[
@@ -166,7 +155,7 @@ fn a_sequence_player_report_gives_one_sample_per_beat_through_the_catalog() {
 
 #[test]
 fn a_block_of_titles_maps_to_the_one_sequence_that_holds_them_all() {
-    let r = analyze(&repo(), &["fixtures/producers/diagnosis-titles.md"]);
+    let r = analyze_in(&repo(), &["fixtures/producers/diagnosis-titles.md"]);
     assert_eq!(
         handler_samples(&r),
         expected(&[
@@ -188,7 +177,7 @@ fn a_block_of_titles_maps_to_the_one_sequence_that_holds_them_all() {
 /// of the same name (`generateSections`) or two `notifyUi`s.
 #[test]
 fn handler_sources_follow_the_plugins_handlers_map() {
-    let r = analyze(&repo(), &["fixtures/logs/plain-console.log", "fixtures/logs/cypress-e2e.log", "fixtures/logs/dotnet-host.log"]);
+    let r = analyze_in(&repo(), &["fixtures/logs/plain-console.log", "fixtures/logs/cypress-e2e.log", "fixtures/logs/dotnet-host.log"]);
     let mut sources: Vec<(String, Option<String>, Option<u64>)> = r["handlers"]
         .as_array()
         .unwrap()

@@ -37,6 +37,16 @@ pub fn perfgate_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run perfgate")
 }
 
+/// The JSON report of `analyze FILES` run in `cwd` (which must succeed).
+pub fn analyze_in(cwd: &Path, files: &[&str]) -> serde_json::Value {
+    let mut args = vec!["analyze"];
+    args.extend_from_slice(files);
+    args.extend_from_slice(&["--format", "json"]);
+    let o = perfgate(cwd, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
