@@ -34,7 +34,9 @@ pub fn repair(text: &str) -> Option<String> {
         return None;
     }
     let long = pass(text, 3)?;
-    Some(pass(&long, 2).unwrap_or(long))
+    // One pass over the text as it came: a second one over `long` would read characters it
+    // just decoded (`─│`) as mojibake again (`ĳ`).
+    Some(pass(text, 2).unwrap_or(long))
 }
 
 /// Decodes the sequences of at least `min` bytes in runs of code-page characters; `None` when
@@ -104,6 +106,18 @@ mod tests {
             repair("Γ£à Movement 1: Validation & Verification\r\n≡ƒÄ╡ [2025-11-27T02:56:07.298Z] Movement 1, Beat 1: Loading").as_deref(),
             Some("✅ Movement 1: Validation & Verification\r\n🎵 [2025-11-27T02:56:07.298Z] Movement 1, Beat 1: Loading")
         );
+    }
+
+    proptest::proptest! {
+        /// Any text shown as CP437 reads back as it was written (when it holds a 3- or 4-byte
+        /// character, the sign that it is mojibake).
+        #[test]
+        fn any_mangled_text_round_trips(text in "[a-z é✅🎵─│Ω]{0,40}") {
+            let mangled = mangle(&text);
+            let long = text.chars().any(|c| c.len_utf8() >= 3);
+            let expected = (long && mangled != text).then(|| text.clone());
+            proptest::prop_assert_eq!(repair(&mangled), expected);
+        }
     }
 
     #[test]

@@ -231,6 +231,23 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Every beat started ends exactly once (completed, failed, incomplete or started
+        /// again), whatever the order of the lines, and nothing panics.
+        #[test]
+        fn every_started_beat_ends_once(
+            lines in proptest::collection::vec(
+                "(\\[BEAT ([0-9]{1,2}|undefined|x)\\] (Starting: [A-Za-z]{1,6}|Completed: [0-9.]{1,4}ms \\| Status: (success|failure)|FAILED: [a-z]{0,5})|(node.exe : )?\\[BEAT [0-9]\\] FAILED: x|(✅ )?Movement [0-9]: [A-Za-z]{0,6}|❌ Beat failed: [A-Za-z]{1,6}|.{0,12})",
+                0..40,
+            ),
+        ) {
+            let text = lines.join("\n");
+            let starts = lines.iter().filter(|l| l.contains("] Starting: ") && !l.contains("[BEAT x]")).count();
+            let got = parse(&text);
+            proptest::prop_assert_eq!(got.iter().filter(|b| b.1.is_some()).count(), starts, "{:?}", got);
+        }
+    }
+
     #[test]
     fn a_failure_by_title_alone_fails_the_open_beat() {
         let got = parse("[BEAT 1] Starting: Build components\nsome output\n❌ Beat failed: Build components\n");
