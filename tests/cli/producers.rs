@@ -163,7 +163,8 @@ fn a_block_of_titles_maps_to_the_one_sequence_that_holds_them_all() {
             ("CanvasComponentPlugin.resolveTemplate", &[8.0, 7.0]),
             ("CanvasComponentPlugin.registerInstance", &[3.0]),
             ("CanvasComponentPlugin.createNode", &[12.5]),
-            ("CanvasComponentPlugin.renderReact", &[2950.0, 41.0]),
+            // The named section's `render-react` is the catalog's `canvas:component:render-react`.
+            ("CanvasComponentPlugin.renderReact", &[2950.0, 41.0, 38.5]),
             ("CanvasComponentPlugin.notifyUi", &[1.0]),
             // `Notify UI` alone is beat 2 of several sequences.
             ("?#2 Notify UI", &[2.0]),
