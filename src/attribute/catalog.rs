@@ -1,8 +1,8 @@
 //! Sequence catalogs (HANDLER-MAPPING.md §2–3): the `json-sequences/**/*.json` files that say
 //! which plugin's handler runs each beat. Loading is strict about JSON syntax (a malformed file
-//! is an error naming its line and column) and tolerant about shape: files that are not web
-//! runtime sequences (orchestration symphonies, configs) are skipped and counted; unknown keys
-//! are ignored; the top-level integer `beats` of HEAD files is not confused with
+//! is an error naming its line and column) and tolerant about shape: web runtime sequences and
+//! orchestration symphonies (§2.4) are read, other JSON (configs) is skipped and counted;
+//! unknown keys are ignored; the top-level integer `beats` of HEAD files is not confused with
 //! `movements[].beats[]`.
 
 use std::collections::{BTreeSet, HashMap};

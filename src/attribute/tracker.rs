@@ -207,8 +207,7 @@ struct Executions {
     reported: FxMap<ReportedKey, u32>,
 }
 
-/// A reported execution's sequence name and request id.
-/// (sequence name, sequence id, request id, group) of reported beats.
+/// What tells reported executions apart: (sequence name, sequence id, request id, group).
 type ReportedKey = (Option<Arc<str>>, Option<Arc<str>>, Option<Arc<str>>, u32);
 
 struct Exec {
@@ -726,8 +725,7 @@ impl Tracker {
         out
     }
 
-    /// The execution of a reported beat: the last reported one of the same name and request,
-    /// else a new one.
+    /// The execution of a reported beat: the reported one of the same key, else a new one.
     fn reported_execution(&mut self, key: ReportedKey) -> u32 {
         if let Some(&e) = self.executions.reported.get(&key) {
             return e;
