@@ -59,8 +59,10 @@ impl LineReport for BuildParser {
             return;
         }
         if let Some(title) = after(t, "Beat failed: ") {
-            if let Some((&n, _)) = self.open.iter().find(|(_, (open, _))| open.eq_ignore_ascii_case(title)) {
-                let (title, _) = self.open.remove(&n).expect("found");
+            let failed = self.open.iter().find(|(_, (open, _))| open.eq_ignore_ascii_case(title)).map(|(&n, _)| n);
+            if let Some(n) = failed
+                && let Some((title, _)) = self.open.remove(&n)
+            {
                 emit(beat(n, title, None, true, no));
             }
             return;
@@ -129,19 +131,20 @@ impl BuildParser {
                 None => return,
             },
         };
-        let title = self.open.remove(&n).map(|(t, _)| t);
-        if let Some(done) = rest.strip_prefix("Completed: ") {
+        let (ms, failed) = if let Some(done) = rest.strip_prefix("Completed: ") {
             let mut fields = done.split('|').map(str::trim);
             let ms = fields.next().and_then(|d| d.strip_suffix("ms")).and_then(|d| parse_ms(d.trim().as_bytes()));
             let status = fields.find_map(|f| f.strip_prefix("Status:")).map(str::trim);
             let failed = status.is_some_and(|s| !s.eq_ignore_ascii_case("success"));
-            emit(beat(n, title.unwrap_or_default(), if failed { None } else { ms }, failed, no));
+            (if failed { None } else { ms }, failed)
         } else if rest.starts_with("FAILED: ") {
-            emit(beat(n, title.unwrap_or_default(), None, true, no));
-        } else if let Some(title) = title {
+            (None, true)
+        } else {
             // Neither: the beat stays open.
-            self.open.insert(n, (title, no));
-        }
+            return;
+        };
+        let title = self.open.remove(&n).map(|(t, _)| t).unwrap_or_default();
+        emit(beat(n, title, ms, failed, no));
     }
 }
 
