@@ -147,13 +147,7 @@ impl Catalog {
         }
         let holds =
             |s: &Sequence, numbered: bool| beats.iter().all(|(n, t)| s.beats.iter().any(|b| title_is(b, t) && (!numbered || b.beat == *n)));
-        let one = |numbered: bool| {
-            let mut it = self.sequences.iter().enumerate().filter(|(_, s)| holds(s, numbered)).map(|(i, _)| i);
-            match (it.next(), it.next()) {
-                (Some(i), None) => Some(i),
-                _ => None,
-            }
-        };
+        let one = |numbered: bool| only(self.sequences.iter().enumerate().filter(|(_, s)| holds(s, numbered)).map(|(i, _)| i));
         one(false).or_else(|| one(true))
     }
 
@@ -164,17 +158,15 @@ impl Catalog {
     pub fn beat_in(&self, sequence: usize, beat: u32, event: Option<&str>, title: Option<&str>) -> Option<BeatRef> {
         let beats = &self.sequences[sequence].beats;
         let unique = |pred: &dyn Fn(&CatalogBeat) -> bool| {
-            let mut it = beats.iter().enumerate().filter(|(_, b)| pred(b));
-            match (it.next(), it.next()) {
-                (Some((i, _)), None) => Some(BeatRef { sequence, beat: i }),
-                _ => None,
-            }
+            only(beats.iter().enumerate().filter(|(_, b)| pred(b))).map(|(i, _)| BeatRef { sequence, beat: i })
         };
         match (event, title) {
             (Some(e), _) if e.contains([':', '.']) => unique(&|b| b.beat == beat && b.event == e).or_else(|| unique(&|b| b.event == e)),
-            (Some(e), _) => unique(&|b| b.beat == beat && (b.event == e || b.event.ends_with(&format!(":{e}"))))
-                .or_else(|| unique(&|b| b.event == e || b.event.ends_with(&format!(":{e}"))))
-                .or_else(|| unique(&|b| b.beat == beat)),
+            (Some(e), _) => {
+                let suffix = format!(":{e}");
+                let ends = |b: &CatalogBeat| b.event == e || b.event.ends_with(&suffix);
+                unique(&|b| b.beat == beat && ends(b)).or_else(|| unique(&ends)).or_else(|| unique(&|b| b.beat == beat))
+            }
             (None, Some(t)) => unique(&|b| b.beat == beat && title_is(b, t)).or_else(|| unique(&|b| title_is(b, t))),
             (None, None) => unique(&|b| b.beat == beat),
         }
@@ -216,6 +208,14 @@ fn index_entries(v: &Value) -> Option<Vec<(String, String)>> {
         return None;
     }
     Some(list.iter().filter_map(|e| Some((e.get("file")?.as_str()?.to_owned(), e.get("handlersPath")?.as_str()?.to_owned()))).collect())
+}
+
+/// The one item of `it`; `None` when it has none or several.
+fn only<T>(mut it: impl Iterator<Item = T>) -> Option<T> {
+    match (it.next(), it.next()) {
+        (Some(x), None) => Some(x),
+        _ => None,
+    }
 }
 
 fn title_is(b: &CatalogBeat, title: &str) -> bool {

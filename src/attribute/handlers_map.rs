@@ -10,8 +10,11 @@
 //! leaves the text rule of [`super::source`] to decide.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use regex::Regex;
+
+use super::source::line_of;
 
 /// How many modules a name is followed through (re-exports, imports, spreads).
 const DEPTH: usize = 12;
@@ -20,7 +23,7 @@ const DEPTH: usize = 12;
 /// without extension, like `src/index` or `src/symphonies/ui/ui.symphony`).
 pub fn find(module: &Path, key: &str) -> Option<(PathBuf, u32)> {
     let file = module_file(module)?;
-    key_in_object(&file, "handlers", key, DEPTH)
+    key_in_object(&file, &std::fs::read_to_string(&file).ok()?, "handlers", key, DEPTH)
 }
 
 /// The file a module specifier names: `x.ts`, `.tsx`, `.js`, `.jsx`, or `x/index.*`.
@@ -44,10 +47,6 @@ fn relative(file: &Path, spec: &str) -> Option<PathBuf> {
     module_file(&file.parent()?.join(spec))
 }
 
-fn line_of(text: &str, offset: usize) -> u32 {
-    u32::try_from(1 + text[..offset].bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
-}
-
 /// `{ a, b as c, type d }` → (exported, local) pairs.
 fn names(list: &str) -> Vec<(String, String)> {
     list.split(',')
@@ -59,23 +58,22 @@ fn names(list: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Where `file` gets `local` from: (module file, the name exported there), by its
-/// `import { … } from "…"` lines.
-fn imported(file: &Path, text: &str, local: &str) -> Option<(PathBuf, String)> {
-    let re = Regex::new(r#"import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["']([^"']+)["']"#).ok()?;
-    re.captures_iter(text).find_map(|c| {
-        let (exported, _) = names(&c[1]).into_iter().find(|(_, l)| l == local)?;
-        Some((relative(file, &c[2])?, exported))
-    })
-}
+static IMPORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["']([^"']+)["']"#).expect("a valid pattern"));
+static REEXPORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"export\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["']([^"']+)["']"#).expect("a valid pattern"));
 
-/// Where `file` re-exports `name` from (`export { a as name } from "./x"`).
-fn reexported(file: &Path, text: &str, name: &str) -> Option<(PathBuf, String)> {
-    let re = Regex::new(r#"export\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["']([^"']+)["']"#).ok()?;
-    re.captures_iter(text).find_map(|c| {
-        let (original, _) = names(&c[1]).into_iter().find(|(_, exported)| exported == name)?;
-        Some((relative(file, &c[2])?, original))
-    })
+/// Where `file` (whose text is `text`) gets `name` from, when it is not defined there: the
+/// module and the name it has there, by an `import { a as name } from "./x"` or an
+/// `export { a as name } from "./x"`.
+fn origin(file: &Path, text: &str, name: &str) -> Option<(PathBuf, String)> {
+    let from = |re: &Regex, is_ours: &dyn Fn(&(String, String)) -> bool| {
+        re.captures_iter(text).find_map(|c| {
+            let (theirs, _) = names(&c[1]).into_iter().find(|n| is_ours(n))?;
+            Some((relative(file, &c[2])?, theirs))
+        })
+    };
+    from(&IMPORT, &|(_, local)| local == name).or_else(|| from(&REEXPORT, &|(_, exported)| exported == name))
 }
 
 /// The offset of `name`'s definition in `text`: a `const`/`let`/`var`, a `function`, exported
@@ -89,35 +87,40 @@ fn defined(text: &str, name: &str) -> Option<usize> {
     re.find(text).map(|m| m.start() + (m.as_str().len() - m.as_str().trim_start().len()))
 }
 
-/// Where the value `name` of `file` is defined: here, or through an import or a re-export.
-fn definition(file: &Path, name: &str, depth: usize) -> Option<(PathBuf, u32)> {
-    let depth = depth.checked_sub(1)?;
-    let text = std::fs::read_to_string(file).ok()?;
-    if let Some(at) = defined(&text, name) {
-        return Some((file.to_path_buf(), line_of(&text, at)));
-    }
-    let (next, exported) = imported(file, &text, name).or_else(|| reexported(file, &text, name))?;
-    definition(&next, &exported, depth)
+/// The module `origin` names, with its text.
+fn open(origin: (PathBuf, String)) -> Option<(PathBuf, String, String)> {
+    let text = std::fs::read_to_string(&origin.0).ok()?;
+    Some((origin.0, text, origin.1))
 }
 
-/// The definition of `key` in the object `object` of `file` (the `handlers` map, or a map
-/// spread into it).
-fn key_in_object(file: &Path, object: &str, key: &str, depth: usize) -> Option<(PathBuf, u32)> {
+/// Where the value `name` of `file` (whose text is `text`) is defined: here, or through an
+/// import or a re-export.
+fn definition(file: &Path, text: &str, name: &str, depth: usize) -> Option<(PathBuf, u32)> {
     let depth = depth.checked_sub(1)?;
-    let text = std::fs::read_to_string(file).ok()?;
-    let Some(body_at) = object_body(&text, object) else {
-        let (next, exported) = imported(file, &text, object).or_else(|| reexported(file, &text, object))?;
-        return key_in_object(&next, &exported, key, depth);
+    if let Some(at) = defined(text, name) {
+        return Some((file.to_path_buf(), line_of(text, at)));
+    }
+    let (next, next_text, exported) = open(origin(file, text, name)?)?;
+    definition(&next, &next_text, &exported, depth)
+}
+
+/// The definition of `key` in the object `object` of `file` (whose text is `text`): the
+/// `handlers` map, or a map spread into it.
+fn key_in_object(file: &Path, text: &str, object: &str, key: &str, depth: usize) -> Option<(PathBuf, u32)> {
+    let depth = depth.checked_sub(1)?;
+    let Some(body_at) = object_body(text, object) else {
+        let (next, next_text, exported) = open(origin(file, text, object)?)?;
+        return key_in_object(&next, &next_text, &exported, key, depth);
     };
     let body = &text[body_at..body_at + balanced(&text[body_at..])?];
     // Later entries override earlier ones, as in JavaScript.
     for (at, entry) in entries(body).into_iter().rev() {
         let found = match entry {
-            Entry::Spread(map) => key_in_object(file, map, key, depth),
+            Entry::Spread(map) => key_in_object(file, text, map, key, depth),
             Entry::Key(k) | Entry::Inline(k) | Entry::Alias(k, _) if k != key => None,
-            Entry::Key(k) => definition(file, k, depth),
-            Entry::Alias(_, value) => definition(file, value, depth),
-            Entry::Inline(_) => Some((file.to_path_buf(), line_of(&text, body_at + at))),
+            Entry::Key(k) => definition(file, text, k, depth),
+            Entry::Alias(_, value) => definition(file, text, value, depth),
+            Entry::Inline(_) => Some((file.to_path_buf(), line_of(text, body_at + at))),
         };
         if found.is_some() {
             return found;
@@ -132,10 +135,12 @@ fn object_body(text: &str, name: &str) -> Option<usize> {
     re.find(text).map(|m| m.end())
 }
 
-/// The length of the text up to the `}` closing an object whose body starts `text`.
-fn balanced(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
+/// Walks `text` as code — strings and comments skipped, brackets nested — and calls
+/// `top(i, byte)` for each `,` and each closing bracket at the top level (one there closes what
+/// `text` is the inside of), until it returns false.
+fn scan(text: &str, mut top: impl FnMut(usize, u8) -> bool) {
     let bytes = text.as_bytes();
+    let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -145,15 +150,28 @@ fn balanced(text: &str) -> Option<usize> {
                 i = memchr::memmem::find(&bytes[i + 2..], b"*/").map_or(bytes.len(), |n| i + 2 + n + 1);
             }
             b'{' | b'(' | b'[' => depth += 1,
-            b'}' | b')' | b']' => match depth.checked_sub(1) {
+            b @ (b'}' | b')' | b']') => match depth.checked_sub(1) {
                 Some(d) => depth = d,
-                None => return Some(i),
+                None if !top(i, b) => return,
+                None => {}
             },
+            b',' if depth == 0 && !top(i, b',') => return,
             _ => {}
         }
         i += 1;
     }
-    None
+}
+
+/// The length of the text up to the `}` closing an object whose body starts `text`.
+fn balanced(text: &str) -> Option<usize> {
+    let mut end = None;
+    scan(text, |i, b| {
+        if b != b',' {
+            end = Some(i);
+        }
+        end.is_none()
+    });
+    end
 }
 
 /// The index of a string's closing quote (escapes skipped).
@@ -180,35 +198,23 @@ enum Entry<'t> {
 
 /// The entries of an object body, each with its offset in the body.
 fn entries(body: &str) -> Vec<(usize, Entry<'_>)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let bytes = body.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    fn push<'b>(body: &'b str, from: usize, to: usize, out: &mut Vec<(usize, Entry<'b>)>) {
-        let raw = &body[from..to];
-        let lead = strip_comments(raw);
-        let at = from + (raw.len() - lead.len());
-        if let Some(e) = entry(lead.trim_end()) {
-            out.push((at, e));
+    let mut commas = Vec::new();
+    scan(body, |i, b| {
+        if b == b',' {
+            commas.push(i);
         }
-    }
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' | b'\'' | b'`' => i = skip_string(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n),
-            b'{' | b'(' | b'[' => depth += 1,
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-            b',' if depth == 0 => {
-                push(body, start, i, &mut out);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    push(body, start, bytes.len(), &mut out);
-    out
+        true
+    });
+    let starts = std::iter::once(0).chain(commas.iter().map(|c| c + 1));
+    let ends = commas.iter().copied().chain(std::iter::once(body.len()));
+    starts
+        .zip(ends)
+        .filter_map(|(from, to)| {
+            let raw = &body[from..to];
+            let lead = strip_comments(raw);
+            Some((from + (raw.len() - lead.len()), entry(lead.trim_end())?))
+        })
+        .collect()
 }
 
 /// The text after leading whitespace and comments.
@@ -258,7 +264,7 @@ mod tests {
 
     #[test]
     fn entries_of_a_map() {
-        let body = "\n  notifyUi, // shorthand\n  route: routeDeselection,\n  ...createHandlers,\n  async load(_d: any, ctx: { a: 1, b: [2, 3] }) {\n    ctx.x = \"a, b\";\n  },\n  quick: (d) => d,\n  /* c */ last\n";
+        let body = "\n  notifyUi, // shorthand\n  route: routeDeselection,\n  ...createHandlers,\n  async load(_d: any, ctx: { a: 1, b: [2, 3] }) {\n    ctx.x = \"a, b\";\n  },\n  quick: (d) => d,\n  /* a, b */ last\n";
         let got: Vec<Entry> = entries(body).into_iter().map(|(_, e)| e).collect();
         assert_eq!(
             got,

@@ -72,8 +72,7 @@ impl SourceIndex {
         let mut found: Vec<(&Path, u32)> = Vec::new();
         for (path, text) in files.iter() {
             if let Some(m) = def.find(text) {
-                let line = 1 + text[..m.start()].bytes().filter(|b| *b == b'\n').count();
-                found.push((path, u32::try_from(line).unwrap_or(u32::MAX)));
+                found.push((path, line_of(text, m.start())));
             }
         }
         let chosen = match found.len() {
@@ -83,6 +82,11 @@ impl SourceIndex {
         };
         Some(SourceRef { path: display(&self.root, chosen.0), line: chosen.1 })
     }
+}
+
+/// The 1-based line of byte `offset` of `text`.
+pub(super) fn line_of(text: &str, offset: usize) -> u32 {
+    u32::try_from(1 + text[..offset].bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
 }
 
 fn display(root: &Path, path: &Path) -> String {

@@ -20,7 +20,7 @@ const HIGH: [char; 128] = [
 ];
 
 fn byte_of(c: char) -> Option<u8> {
-    if (c as u32) < 0xA0 && (c as u32) >= 0x80 {
+    if c.is_ascii() {
         return None;
     }
     HIGH.iter().position(|h| *h == c).map(|i| 0x80 + i as u8)
@@ -33,10 +33,12 @@ pub fn repair(text: &str) -> Option<String> {
     {
         return None;
     }
-    let long = pass(text, 3)?;
-    // One pass over the text as it came: a second one over `long` would read characters it
-    // just decoded (`─│`) as mojibake again (`ĳ`).
-    Some(pass(text, 2).unwrap_or(long))
+    // A decoded 3- or 4-byte sequence says the text is mojibake; then the 2-byte ones are
+    // decoded too, in one pass over the text as it came (a second pass over the repaired text
+    // would read the `─│` it just decoded as mojibake again: `ĳ`). That pass decodes every
+    // long sequence the first found, so it changes the text too.
+    pass(text, 3)?;
+    pass(text, 2)
 }
 
 /// Decodes the sequences of at least `min` bytes in runs of code-page characters; `None` when
