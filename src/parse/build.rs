@@ -255,6 +255,8 @@ mod tests {
     fn a_failure_by_title_alone_fails_the_open_beat() {
         let got = parse("[BEAT 1] Starting: Build components\nsome output\n❌ Beat failed: Build components\n");
         assert_eq!(got, [(1, t("Build components"), None, true, 3)]);
+        // A line of the beat that neither completes nor fails it leaves its start where it was.
+        assert_eq!(parse("[BEAT 1] Starting: Bundle\n[BEAT 1] Progress: 50%\n"), [(1, t("Bundle"), None, false, 1)]);
         assert!(looks_like_build(b"x\r\n[BEAT 1] Starting: A\r\n"));
         assert!(looks_like_build(b"[BEAT undefined] Completed: 1ms"));
         assert!(!looks_like_build(b"[BEAT] Starting: A\n[BEAT 1]Starting"));
