@@ -11,9 +11,9 @@ use crate::config::{Config, SortKey};
 use crate::error::Error;
 use crate::generate;
 use crate::input::InputFormat;
-use crate::pipeline::{self, Format};
-use crate::publish::{self, Context, github::CommentMode};
-use crate::render::View;
+use crate::pipeline::{self, OutputFile};
+use crate::publish::{self, Context, Publisher, github::CommentMode, github::GitHub};
+use crate::render::{self, Exporter, View};
 
 #[derive(Debug, Parser)]
 #[command(name = "perfgate", version = env!("PERFGATE_VERSION"), about = "Per-handler performance statistics and gate for Musical Conductor (RenderX) logs")]
@@ -74,12 +74,40 @@ const UPDATE_EXAMPLES: &str = "Examples:
   perfgate update-baseline .logs/ --reset        start the baseline over from this run
 Commit the file: `git add .perfgate/baseline.json`.";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Terminal,
-    Markdown,
-    Json,
-    Html,
+/// A report format's name, from the formats [`render::EXPORTERS`] lists.
+fn format_name(v: &str) -> Result<&'static dyn Exporter, String> {
+    render::exporter(v).ok_or_else(|| format!("unknown format {v:?} (one of: {})", format_names().join(", ")))
+}
+
+fn format_names() -> Vec<&'static str> {
+    render::EXPORTERS.iter().map(|e| e.name()).collect()
+}
+
+/// `FORMAT=FILE` of `--output`.
+fn format_file(v: &str) -> Result<(&'static dyn Exporter, PathBuf), String> {
+    let (name, path) = v.split_once('=').ok_or_else(|| format!("{v:?}: expected FORMAT=FILE, e.g. markdown=comment.md"))?;
+    if path.is_empty() {
+        return Err(format!("{v:?}: no file after '='"));
+    }
+    Ok((format_name(name)?, PathBuf::from(path)))
+}
+
+#[derive(Clone)]
+struct Format(&'static dyn Exporter);
+
+impl std::fmt::Debug for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+#[derive(Clone)]
+struct FormatFile(&'static dyn Exporter, PathBuf);
+
+impl std::fmt::Debug for FormatFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.0.name(), self.1.display())
+    }
 }
 
 /// `--format-in`: how every input is read.
@@ -193,9 +221,13 @@ pub struct InputArgs {
 /// What to write.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value = "terminal")]
-    pub format: OutputFormat,
+    /// What to print on stdout: terminal, markdown, json or html.
+    #[arg(long, default_value = "terminal", value_parser = |v: &str| format_name(v).map(Format), value_name = "FORMAT")]
+    format: Format,
+    /// Also write the report in FORMAT to FILE (any format: `--output markdown=comment.md`);
+    /// repeatable. `--json`, `--markdown` and `--html` are short for it.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = |v: &str| format_file(v).map(|(e, p)| FormatFile(e, p)))]
+    outputs: Vec<FormatFile>,
     /// Also write the JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -398,16 +430,19 @@ fn output(output: &OutputArgs, config: &Config, env: &dyn Fn(&str) -> Option<Str
     if top == 0 {
         return Err(Error::Usage("--top must be at least 1".into()));
     }
+    let mut files = Vec::new();
+    for (flag, path) in [("--json", &output.json), ("--markdown", &output.markdown), ("--html", &output.html)] {
+        if let Some(path) = path {
+            let format = render::exporter(flag.trim_start_matches('-')).expect("a listed format");
+            files.push(OutputFile { flag: flag.to_owned(), path: path.clone(), format });
+        }
+    }
+    for FormatFile(format, path) in &output.outputs {
+        files.push(OutputFile { flag: format!("--output {}", format.name()), path: path.clone(), format: *format });
+    }
     Ok(pipeline::Output {
-        format: match output.format {
-            OutputFormat::Terminal => Format::Terminal,
-            OutputFormat::Markdown => Format::Markdown,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::Html => Format::Html,
-        },
-        json: output.json.clone(),
-        markdown: output.markdown.clone(),
-        html: output.html.clone(),
+        stdout: output.format.0,
+        files,
         view: View {
             top,
             sort: output.sort.map_or(config.sort, SortKey::from),
@@ -432,20 +467,22 @@ fn check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> R
     if args.comment_id.is_empty() || !args.comment_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
         return Err(Error::Usage(format!("--comment-id {:?}: use letters, digits, '-', '_' or '.'", args.comment_id)));
     }
-    let input = input(&args.input, Some(&args.output), cwd, false)?;
+    let mut input = input(&args.input, Some(&args.output), cwd, false)?;
+    input.config.gate.fail_on_warning = args.fail_on == FailOn::Warning;
     let output = output(&args.output, &input.config, env)?;
+    // The publishers of a check: each target a line.
+    let publishers: Vec<Box<dyn Publisher>> = vec![Box::new(github(&args.github, env)?)];
     Ok(pipeline::Check {
         baseline: baseline_path(args.baseline.as_deref(), &input.config),
-        fail_on_warning: args.fail_on == FailOn::Warning,
         comment_id: args.comment_id,
-        github: github(&args.github, env)?,
+        publishers,
         input,
         output,
     })
 }
 
-/// The GitHub context: the Actions environment, overridden by the flags.
-fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<pipeline::Github, Error> {
+/// The GitHub publisher: the Actions environment, overridden by the flags.
+fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<GitHub, Error> {
     let mut context = Context::from_env(env);
     if let Some(r) = &args.repo {
         context.repo = Some(publish::split_repo(r).ok_or_else(|| Error::Usage(format!("--repo {r:?}: expected OWNER/NAME")))?);
@@ -456,12 +493,15 @@ fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<pip
     if args.sha.is_some() {
         context.head_sha = args.sha.clone();
     }
-    Ok(pipeline::Github {
+    // Base delay between retries of the GitHub API (`PERFGATE_RETRY_MS`, for tests).
+    let retry = env("PERFGATE_RETRY_MS").and_then(|v| v.parse().ok()).unwrap_or(1000);
+    Ok(GitHub::new(
         context,
-        comment: args.comment.into(),
-        comment_author: args.comment_author.clone(),
-        fail_on_publish_error: args.fail_on_publish_error,
-    })
+        args.comment.into(),
+        args.comment_author.clone(),
+        args.fail_on_publish_error,
+        std::time::Duration::from_millis(retry),
+    ))
 }
 
 #[cfg(test)]

@@ -154,6 +154,8 @@ pub struct GateConfig {
     pub false_alarm_rate: f64,
     pub fail_on_missing: bool,
     pub fail_on_new: bool,
+    /// Warnings fail too (`--fail-on warning`; not a key of the file).
+    pub fail_on_warning: bool,
     /// Run-wide shift (all handlers together) that fails the gate, as a fraction.
     pub drift_max_increase: f64,
     /// Handlers with enough samples needed to estimate the run-wide shift.
@@ -177,6 +179,7 @@ impl Default for GateConfig {
             false_alarm_rate: 0.01,
             fail_on_missing: false,
             fail_on_new: false,
+            fail_on_warning: false,
             drift_max_increase: 0.35,
             drift_min_handlers: 3,
         }
@@ -285,6 +288,7 @@ fn gate_config(raw: RawGate) -> Result<GateConfig, String> {
         false_alarm_rate,
         fail_on_missing: raw.fail_on_missing.unwrap_or(d.fail_on_missing),
         fail_on_new: raw.fail_on_new.unwrap_or(d.fail_on_new),
+        fail_on_warning: d.fail_on_warning,
         drift_max_increase: raw
             .drift_max_increase
             .map(|v| percent("gate.drift_max_increase", &v))

@@ -6,16 +6,19 @@
 //! the catalog names their handlers) → [`measure`] (per handler its samples, sorted and
 //! summarized once) → [`report`] (the view the renderers read), [`baseline`] (the committed
 //! file and the run it records) and [`gate`] (the comparison and its verdicts), each reading
-//! the measurements → [`render`] (terminal, markdown, HTML, JSON; escaping in one place) →
-//! [`publish`] (the PR comment, job summary, annotations). [`pipeline`] runs the commands as
-//! functions of validated options; [`cli`] parses and validates the flags into them; `output`
+//! the measurements → [`judged`] (the judged run: the report and, for a check, the gate's
+//! judgement — the one model every output reads) → [`render`] (an exporter per format:
+//! terminal, markdown, HTML, JSON; wording and escaping in one place each) → [`publish`] (a
+//! publisher per target: GitHub's PR comment, job summary, outputs, annotations). [`pipeline`]
+//! runs the commands as functions of validated options; [`cli`] parses and validates the flags
+//! into them (the formats and publishers chosen there, the environment read there); `output`
 //! writes without destroying anything (through links, devices directly, regular files
 //! atomically, the baseline under a lock).
 //!
 //! Imports follow one order, each module using only modules before it: `error`, `output`,
 //! [`stats`], `timestamp`, `parse`, `input`, `attribute`, [`measure`], [`config`], [`report`],
-//! [`baseline`], [`gate`], [`publish`], [`render`], `analyze`, [`pipeline`], [`cli`] (`render`
-//! uses `publish` for the comment's marker and GitHub's size limit).
+//! [`baseline`], [`gate`], [`judged`], [`render`], [`publish`], `analyze`, [`pipeline`],
+//! [`cli`].
 //!
 //! Exit codes, decided by the binary from [`cli::run`]: 0 success or a passing check, 1 a
 //! failing check, 2 an error (never a verdict).
@@ -30,6 +33,7 @@ pub mod gate;
 pub(crate) mod generate;
 pub(crate) mod init;
 pub(crate) mod input;
+pub mod judged;
 pub mod measure;
 pub(crate) mod output;
 pub(crate) mod parse;

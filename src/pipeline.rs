@@ -1,8 +1,9 @@
 //! The commands as functions of validated options: `analyze`, `check`, `update-baseline`,
 //! `publish`. The CLI parses and validates the flags into these options (the config loaded,
-//! paths resolved, the GitHub context read); each function measures once, hands the
-//! measurements to the report view, the baseline's run and the gate, writes the outputs, and
-//! returns the exit code: 0 success or a passing check, 1 a failing check (an [`Error`] is 2).
+//! paths resolved, the formats chosen, the publishers made from the environment); each function
+//! measures once, judges the run (the gate, for `check`), exports it through each chosen format,
+//! publishes it through each publisher, and returns the exit code: 0 success or a passing
+//! check, 1 a failing check (an [`Error`] is 2).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,9 +13,10 @@ use crate::baseline::{Baseline, Run, SourceInfo};
 use crate::config::Config;
 use crate::error::Error;
 use crate::gate::{self, Comparison, Outcome, Verdict};
+use crate::judged::{Judged, Judgement, marker};
 use crate::measure::Measurements;
-use crate::publish::{self, Context, github::CommentMode};
-use crate::render::{self, View};
+use crate::publish::{Publisher, github::GitHub};
+use crate::render::{self, Exporter, View};
 use crate::report;
 
 /// What to read, and the config it was read under.
@@ -24,45 +26,30 @@ pub struct Input {
     pub analyze: AnalyzeOptions,
 }
 
-/// What stdout shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Terminal,
-    Markdown,
-    Json,
-    Html,
+/// A report file to write.
+pub struct OutputFile {
+    /// The flag that named it (`--json`, `--output markdown=…`), for messages.
+    pub flag: String,
+    pub path: PathBuf,
+    pub format: &'static dyn Exporter,
 }
 
 /// What to write, and how the reports look.
-#[derive(Debug, Clone)]
 pub struct Output {
-    pub format: Format,
-    pub json: Option<PathBuf>,
-    pub markdown: Option<PathBuf>,
-    pub html: Option<PathBuf>,
+    /// The format printed on stdout.
+    pub stdout: &'static dyn Exporter,
+    pub files: Vec<OutputFile>,
     pub view: View,
 }
 
-/// How to publish on GitHub.
-#[derive(Debug, Clone)]
-pub struct Github {
-    pub context: Context,
-    pub comment: CommentMode,
-    pub comment_author: String,
-    /// A publishing failure is an error (exit 2), not a warning.
-    pub fail_on_publish_error: bool,
-}
-
-#[derive(Debug, Clone)]
 pub struct Check {
     pub input: Input,
     pub output: Output,
     pub baseline: PathBuf,
-    /// Warnings fail the check too.
-    pub fail_on_warning: bool,
     /// The gate's id (the comment's marker).
     pub comment_id: String,
-    pub github: Github,
+    /// Where the judged run is published (GitHub, in Actions or with a token).
+    pub publishers: Vec<Box<dyn Publisher>>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,11 +62,10 @@ pub struct Update {
     pub lock_timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
 pub struct Publish {
     /// A report written by `check --json`.
     pub report: PathBuf,
-    pub github: Github,
+    pub github: GitHub,
 }
 
 /// Measures the input, printing the reading's warnings on stderr.
@@ -96,10 +82,7 @@ fn measure(input: &Input) -> Result<Measurements, Error> {
 /// The report files must not overwrite an input, the config, `extra` (the baseline a check
 /// reads) or each other.
 fn check_outputs(output: &Output, input: &Input, m: &Measurements, extra: &[(&str, &Path)]) -> Result<(), Error> {
-    let outputs: Vec<(&str, &Path)> = [("--json", &output.json), ("--markdown", &output.markdown), ("--html", &output.html)]
-        .into_iter()
-        .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
-        .collect();
+    let outputs: Vec<(&str, &Path)> = output.files.iter().map(|f| (f.flag.as_str(), f.path.as_path())).collect();
     let mut protected: Vec<(&str, &Path)> = extra.to_vec();
     protected.extend(input.config.path.as_deref().map(|p| ("the config", p)));
     protected.extend(inputs(m));
@@ -111,14 +94,12 @@ fn inputs(m: &Measurements) -> Vec<(&'static str, &Path)> {
     m.diagnostics.files.iter().filter(|f| f.path != crate::input::STDIN).map(|f| ("an input", Path::new(&f.path))).collect()
 }
 
-/// Writes the files `output` names and prints its format, each rendered by `render`.
-fn write_outputs(output: &Output, render: &dyn Fn(Format) -> String) -> Result<(), Error> {
-    for (path, format) in [(&output.json, Format::Json), (&output.markdown, Format::Markdown), (&output.html, Format::Html)] {
-        if let Some(path) = path {
-            crate::output::write(path, render(format).as_bytes())?;
-        }
+/// Writes the report files and prints the stdout format, each rendered by its exporter.
+fn export(output: &Output, run: &Judged<'_>) -> Result<(), Error> {
+    for f in &output.files {
+        crate::output::write(&f.path, f.format.render(run, &output.view).as_bytes())?;
     }
-    crate::output::stdout(&render(output.format))
+    crate::output::stdout(&output.stdout.render(run, &output.view))
 }
 
 /// `perfgate analyze`.
@@ -126,17 +107,11 @@ pub fn analyze(input: &Input, output: &Output) -> Result<i32, Error> {
     let m = measure(input)?;
     check_outputs(output, input, &m, &[])?;
     let report = report::build(&m, output.view.sort);
-    let view = &output.view;
-    write_outputs(output, &|format| match format {
-        Format::Terminal => render::terminal::render(&report, view),
-        Format::Markdown => render::markdown::render(&report, view),
-        Format::Json => render::json::render(&report),
-        Format::Html => render::html::render(&report, view, None, None),
-    })?;
+    export(output, &Judged::analysis(&report))?;
     Ok(0)
 }
 
-/// `perfgate check`.
+/// `perfgate check`: measure → compare → export → publish → the exit code.
 pub fn check(c: &Check) -> Result<i32, Error> {
     let m = measure(&c.input)?;
     check_outputs(&c.output, &c.input, &m, &[("the baseline", &c.baseline)])?;
@@ -144,45 +119,18 @@ pub fn check(c: &Check) -> Result<i32, Error> {
     let comparison = gate::compare(&baseline, &Run::of(&m, None, Vec::new()), &c.input.config.gate);
     nothing_compared(&comparison, &c.baseline, c.input.analyze.allow_empty)?;
     let report = report::build(&m, c.output.view.sort);
-    let context = &c.github.context;
-    let links = context.clone();
-    let link = move |path: &str, line: Option<u32>| links.blob_url(path, line);
-    let check = render::check::CheckReport {
-        id: &c.comment_id,
-        comparison: &comparison,
+    let run = Judged {
         report: &report,
-        source_link: Some(&link),
-        run_url: context.run_url(),
-        baseline: Some(&baseline),
+        judgement: Some(Judgement { id: &c.comment_id, comparison: &comparison, baseline: &baseline }),
+        links: c.publishers.first().map(|p| p.links()).unwrap_or_default(),
+        markdown_limit: c.publishers.iter().filter_map(|p| p.markdown_limit()).min(),
     };
-    let view = &c.output.view;
-    let markdown = render::check::markdown(&check, view);
-    write_outputs(&c.output, &|format| match format {
-        Format::Terminal => render::check::terminal(&check, view),
-        Format::Markdown => markdown.clone(),
-        Format::Json => render::check::json(&check, &markdown),
-        Format::Html => render::html::render(&report, view, Some(&comparison), Some(&baseline)),
-    })?;
-    let published = publish_github(&c.github, &c.comment_id, &markdown, newsworthy(&comparison));
-    if context.in_actions {
-        crate::output::stdout(&publish::actions::annotations(&comparison))?;
-    }
-    // The job summary and the step outputs are outputs like the others: a failure to write them
-    // is an error, not a verdict.
-    if let Some(summary) = &context.step_summary {
-        publish::actions::append(summary, &publish::actions::summary(&markdown))
-            .map_err(|source| Error::Write { path: summary.clone(), source })?;
-    }
-    if let Some(output) = &context.output {
-        publish::actions::append(output, &publish::actions::outputs(&comparison, c.output.json.as_deref()))
-            .map_err(|source| Error::Write { path: output.clone(), source })?;
-    }
-    published?;
-    Ok(match comparison.outcome {
-        Outcome::Fail => 1,
-        Outcome::Warn if c.fail_on_warning => 1,
-        _ => 0,
-    })
+    export(&c.output, &run)?;
+    let json = c.output.files.iter().find(|f| f.format.name() == "json").map(|f| f.path.as_path());
+    // Every publisher is tried; the first failure that must not pass quietly is the error.
+    let published: Vec<Result<(), Error>> = c.publishers.iter().map(|p| p.publish(&run, &c.output.view, json)).collect();
+    published.into_iter().collect::<Result<(), Error>>()?;
+    Ok(if comparison.outcome == Outcome::Fail { 1 } else { 0 })
 }
 
 /// A check that compared no handler judged nothing — the logs are of another app, the names
@@ -208,61 +156,6 @@ fn nothing_compared(c: &Comparison, baseline: &Path, allow_empty: bool) -> Resul
     })
 }
 
-fn newsworthy(c: &Comparison) -> bool {
-    c.outcome != Outcome::Pass
-        || c.handlers.iter().any(|h| matches!(h.verdict, Verdict::Warning | Verdict::Regressed | Verdict::OverBudget))
-}
-
-/// Posts the sticky comment when there is a PR, a repository and a token. A failure is a
-/// warning (the verdict stands), or exit 2 with `fail_on_publish_error`.
-fn publish_github(g: &Github, id: &str, markdown: &str, newsworthy: bool) -> Result<(), Error> {
-    let context = &g.context;
-    if g.comment == CommentMode::Never {
-        return Ok(());
-    }
-    let (Some((owner, repo)), Some(pr), Some(token)) = (&context.repo, context.pr, &context.token) else {
-        if context.in_actions && context.pr.is_some() {
-            eprintln!("warning: no GITHUB_TOKEN: the pull request gets no comment (the job summary has the report)");
-        }
-        return Ok(());
-    };
-    let target = publish::github::Target {
-        api_url: context.api_url.clone(),
-        token: token.clone(),
-        owner: owner.clone(),
-        repo: repo.clone(),
-        pr,
-        marker: publish::marker(id),
-        author: g.comment_author.clone(),
-        mode: g.comment,
-        newsworthy,
-        backoff: Duration::from_millis(env_backoff()),
-    };
-    match publish::github::upsert(&target, markdown) {
-        Ok(done) => {
-            eprintln!(
-                "perfgate: PR #{pr}: {}",
-                match done {
-                    publish::github::Done::Created(n) => format!("comment {n} created"),
-                    publish::github::Done::Updated(n) => format!("comment {n} updated"),
-                    publish::github::Done::Skipped(why) => format!("no comment ({why})"),
-                }
-            );
-            Ok(())
-        }
-        Err(f) if g.fail_on_publish_error => Err(Error::Publish(f.warning())),
-        Err(f) => {
-            eprintln!("warning: {}", render::escape::terminal_text(&f.warning()));
-            Ok(())
-        }
-    }
-}
-
-/// Base delay between retries, in ms (`PERFGATE_RETRY_MS`, for tests; default 1000).
-fn env_backoff() -> u64 {
-    std::env::var("PERFGATE_RETRY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
-}
-
 /// `perfgate publish`: posts a report a check wrote elsewhere.
 pub fn publish(p: &Publish) -> Result<i32, Error> {
     let text = std::fs::read(&p.report).map_err(|source| Error::Read { path: p.report.clone(), source })?;
@@ -274,7 +167,7 @@ pub fn publish(p: &Publish) -> Result<i32, Error> {
     }
     let saved: Saved = serde_json::from_slice(&text)
         .map_err(|e| Error::Usage(format!("{}: not a report written by `perfgate check --json`: {e}", p.report.display())))?;
-    if !saved.markdown.starts_with(&publish::marker(&saved.id)) {
+    if !saved.markdown.starts_with(&marker(&saved.id)) {
         return Err(Error::Usage(format!("{}: the report's markdown does not carry its marker", p.report.display())));
     }
     let context = &p.github.context;
@@ -284,7 +177,7 @@ pub fn publish(p: &Publish) -> Result<i32, Error> {
     if context.token.is_none() || context.repo.is_none() {
         return Err(Error::Usage("publishing needs GITHUB_TOKEN and GITHUB_REPOSITORY (or --repo)".into()));
     }
-    publish_github(&p.github, &saved.id, &saved.markdown, saved.outcome != Outcome::Pass)?;
+    p.github.comment(&saved.id, &saved.markdown, saved.outcome != Outcome::Pass)?;
     Ok(0)
 }
 
@@ -316,7 +209,7 @@ pub fn update_baseline(u: &Update) -> Result<i32, Error> {
     let next = old.clone().unwrap_or_else(|| Baseline::empty(history)).append(&run, history);
     next.write(path)?;
     let judged = old.as_ref().map(|old| gate::compare(old, &run, &u.input.config.gate));
-    crate::output::stdout(&render::check::baseline_changes(old.as_ref(), &next, path, judged.as_ref()))?;
+    crate::output::stdout(&render::terminal::baseline_changes(old.as_ref(), &next, path, judged.as_ref()))?;
     Ok(0)
 }
 

@@ -5,7 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::gate::{Comparison, Outcome, Verdict};
+use crate::gate::{Comparison, Outcome, Severity};
+use crate::render::words;
 
 /// GitHub refuses a step summary above 1 MiB.
 pub const SUMMARY_LIMIT: usize = 1024 * 1024;
@@ -39,7 +40,8 @@ pub fn outputs(c: &Comparison, report: Option<&Path>) -> String {
         Outcome::Warn => "warn",
         Outcome::Fail => "fail",
     };
-    let regressions = c.handlers.iter().filter(|h| matches!(h.verdict, Verdict::Regressed | Verdict::OverBudget)).count();
+    // Handlers that fail the run, as the gate decided (with `fail_on_missing`, a missing one).
+    let regressions = c.failing();
     let mut s = format!("result={result}\nregressions={regressions}\n");
     if let Some(p) = report {
         // A path never holds a line break here, so no heredoc is needed; refuse one anyway.
@@ -66,10 +68,10 @@ pub fn annotations(c: &Comparison) -> String {
     let mut warnings = 0;
     let mut more = 0;
     for h in &c.handlers {
-        let kind = match h.verdict {
-            Verdict::Regressed | Verdict::OverBudget => "error",
-            Verdict::Warning | Verdict::Missing => "warning",
-            _ => continue,
+        let kind = match h.severity {
+            Severity::Fail => "error",
+            Severity::Warn => "warning",
+            Severity::Info | Severity::Pass => continue,
         };
         let count = if kind == "error" { &mut errors } else { &mut warnings };
         if *count >= ANNOTATIONS {
@@ -78,12 +80,13 @@ pub fn annotations(c: &Comparison) -> String {
         }
         *count += 1;
         // The reason names the statistic, its change and interval, and why it decides.
-        let message = format!("{} {}: {}", h.key, h.verdict.name(), h.reason);
+        let message = format!("{} {}: {}", h.key, h.verdict.name(), words::reason(h));
         out.push_str(&format!("::{kind} title={}::{}\n", escape_property(&format!("perfgate: {}", h.key)), escape_data(&message)));
     }
-    if c.drift.verdict == Verdict::Regressed {
+    if c.drift.severity >= Severity::Warn {
+        let kind = if c.drift.severity == Severity::Fail { "error" } else { "warning" };
         out.push_str(&format!(
-            "::error title=perfgate run-wide shift::{}\n",
+            "::{kind} title=perfgate run-wide shift::{}\n",
             escape_data(&format!("the whole run is {:+.1}% slower", (c.drift.factor.unwrap_or(1.0) - 1.0) * 100.0))
         ));
     }

@@ -1,12 +1,120 @@
+//! GitHub as a [`Publisher`] ([`GitHub`]): the sticky PR comment, and in Actions the job's
+//! annotations, step summary and outputs ([`super::actions`]).
+//!
 //! The sticky PR comment, through octocrab against GitHub's REST API (or GitHub Enterprise's
 //! `…/api/v3`): all comments are listed (every page), ours is the one that carries the hidden
 //! `<!-- perfgate:ID -->` marker *and* was written by the expected author (a comment with our
 //! marker from anyone else is left alone); it is updated, or created when absent. Server errors
 //! and rate limits are retried a few times with backoff; the token is never printed.
 
+use std::path::Path;
 use std::time::Duration;
 
 use octocrab::Octocrab;
+
+use super::{COMMENT_LIMIT, Context, Publisher, actions};
+use crate::error::Error;
+use crate::judged::{Judged, Links, SourceLink, marker};
+use crate::render::{Exporter as _, View, escape, markdown::Markdown};
+
+/// Publishing on GitHub: where (the context), when to comment, as whom, and how to retry.
+pub struct GitHub {
+    pub context: Context,
+    pub comment: CommentMode,
+    /// Login of the account that writes our comments: a comment with our marker by anyone
+    /// else is left alone.
+    pub comment_author: String,
+    /// A publishing failure is an error (exit 2), not a warning.
+    pub fail_on_publish_error: bool,
+    /// Base delay between retries (doubled each time).
+    pub retry: Duration,
+    source_link: Box<SourceLink>,
+}
+
+impl GitHub {
+    pub fn new(context: Context, comment: CommentMode, comment_author: String, fail_on_publish_error: bool, retry: Duration) -> GitHub {
+        let links = context.clone();
+        let source_link = Box::new(move |path: &str, line: Option<u32>| links.blob_url(path, line));
+        GitHub { context, comment, comment_author, fail_on_publish_error, retry, source_link }
+    }
+
+    /// Posts `markdown` as gate `id`'s sticky comment when there is a PR, a repository and a
+    /// token. A failure is a warning (the verdict stands), or exit 2 with
+    /// `fail_on_publish_error`.
+    pub fn comment(&self, id: &str, markdown: &str, newsworthy: bool) -> Result<(), Error> {
+        let context = &self.context;
+        if self.comment == CommentMode::Never {
+            return Ok(());
+        }
+        let (Some((owner, repo)), Some(pr), Some(token)) = (&context.repo, context.pr, &context.token) else {
+            if context.in_actions && context.pr.is_some() {
+                eprintln!("warning: no GITHUB_TOKEN: the pull request gets no comment (the job summary has the report)");
+            }
+            return Ok(());
+        };
+        let target = Target {
+            api_url: context.api_url.clone(),
+            token: token.clone(),
+            owner: owner.clone(),
+            repo: repo.clone(),
+            pr,
+            marker: marker(id),
+            author: self.comment_author.clone(),
+            mode: self.comment,
+            newsworthy,
+            backoff: self.retry,
+        };
+        match upsert(&target, markdown) {
+            Ok(done) => {
+                eprintln!(
+                    "perfgate: PR #{pr}: {}",
+                    match done {
+                        Done::Created(n) => format!("comment {n} created"),
+                        Done::Updated(n) => format!("comment {n} updated"),
+                        Done::Skipped(why) => format!("no comment ({why})"),
+                    }
+                );
+                Ok(())
+            }
+            Err(f) if self.fail_on_publish_error => Err(Error::Publish(f.warning())),
+            Err(f) => {
+                eprintln!("warning: {}", escape::terminal_text(&f.warning()));
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Publisher for GitHub {
+    fn markdown_limit(&self) -> Option<usize> {
+        Some(COMMENT_LIMIT)
+    }
+
+    fn links(&self) -> Links<'_> {
+        Links { source: Some(&*self.source_link), run: self.context.run_url() }
+    }
+
+    fn publish(&self, run: &Judged<'_>, view: &View, report: Option<&Path>) -> Result<(), Error> {
+        let Some(judgement) = run.judgement else { return Ok(()) };
+        let comparison = judgement.comparison;
+        let markdown = Markdown.render(run, view);
+        let published = self.comment(judgement.id, &markdown, comparison.newsworthy());
+        let context = &self.context;
+        if context.in_actions {
+            crate::output::stdout(&actions::annotations(comparison))?;
+        }
+        // The job summary and the step outputs are outputs like the others: a failure to write
+        // them is an error, not a verdict.
+        if let Some(summary) = &context.step_summary {
+            actions::append(summary, &actions::summary(&markdown)).map_err(|source| Error::Write { path: summary.clone(), source })?;
+        }
+        if let Some(output) = &context.output {
+            actions::append(output, &actions::outputs(comparison, report))
+                .map_err(|source| Error::Write { path: output.clone(), source })?;
+        }
+        published
+    }
+}
 
 /// When to comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,13 @@
-//! Publishing a check to GitHub: the context of the run (from the Actions environment, which
-//! enters only here and is injected, never read from the process in tests), the sticky PR
-//! comment through octocrab ([`github`]), and the job's step summary, outputs and annotations
-//! ([`actions`]). A failure to publish is a warning unless asked otherwise: it never changes the
-//! verdict.
+//! Publishing a judged run to where people see it, through one seam: a [`Publisher`] per
+//! target. GitHub is the first ([`github::GitHub`]: the sticky PR comment through octocrab, and
+//! the job's step summary, outputs and annotations in [`actions`]), with the context of the run
+//! ([`Context`], from the Actions environment, which enters only at the CLI and is injected,
+//! never read from the process here). A publisher owns its target's limits and passes them to
+//! the renderers. A failure to publish is a warning unless asked otherwise: it never changes
+//! the verdict.
+//!
+//! A new target is a new file here with a `Publisher`, and the line in `cli.rs` that adds it to
+//! a check's publishers.
 
 pub mod actions;
 pub mod github;
@@ -10,6 +15,22 @@ pub mod github;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use crate::error::Error;
+use crate::judged::{Judged, Links};
+use crate::render::View;
+
+/// A target a check is published to.
+pub trait Publisher {
+    /// The most characters its markdown may have (a comment's limit), when bounded.
+    fn markdown_limit(&self) -> Option<usize>;
+    /// The links the reports may show (sources at the head commit, the CI run's page).
+    fn links(&self) -> Links<'_>;
+    /// Publishes a check's judged run; `report` is the JSON report's path, when one is written.
+    /// An error only when publishing must not fail quietly (`--fail-on-publish-error`, or a
+    /// file of the job that cannot be written).
+    fn publish(&self, run: &Judged<'_>, view: &View, report: Option<&std::path::Path>) -> Result<(), Error>;
+}
 
 /// Where a run stands on GitHub.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -139,11 +160,6 @@ pub fn split_repo(r: &str) -> Option<(String, String)> {
 
 /// GitHub's limit for an issue comment, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
-
-/// The hidden marker that identifies gate `id`'s comment (and report).
-pub fn marker(id: &str) -> String {
-    format!("<!-- perfgate:{id} -->")
-}
 
 #[cfg(test)]
 mod tests {

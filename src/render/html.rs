@@ -10,9 +10,9 @@
 
 use serde::Serialize;
 
-use super::View;
-use crate::baseline::Baseline;
+use super::{Exporter, View, words};
 use crate::gate::Comparison;
+use crate::judged::Judged;
 use crate::report::{Histogram, Report};
 
 const CSS: &str = include_str!("assets/report.css");
@@ -32,6 +32,21 @@ struct PageData<'a> {
     /// Per handler, the pooled baseline's mean and standard deviation of `ln(ms + 0.1)` (the
     /// baseline keeps no samples: its latency row is the log-normal of these).
     baselines: Vec<Option<[f64; 2]>>,
+    /// Per compared handler (in the comparison's order), each statistic's reason in words.
+    reasons: Vec<Vec<String>>,
+}
+
+/// The HTML format.
+pub struct Html;
+
+impl Exporter for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn render(&self, run: &Judged<'_>, view: &View) -> String {
+        render(run, view)
+    }
 }
 
 /// JSON that is safe inside `<script type="application/json">`.
@@ -51,8 +66,11 @@ fn script_json(value: &impl Serialize) -> String {
     out
 }
 
-/// The page; `comparison` and `baseline` for a check.
-pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>, baseline: Option<&Baseline>) -> String {
+/// The page; with the comparison and the baseline for a check.
+fn render(run: &Judged<'_>, view: &View) -> String {
+    let report = run.report;
+    let comparison = run.judgement.map(|j| j.comparison);
+    let baseline = run.judgement.map(|j| j.baseline);
     let data = PageData {
         title: match comparison {
             Some(_) => "perfgate check".to_owned(),
@@ -68,6 +86,8 @@ pub fn render(report: &Report, view: &View, comparison: Option<&Comparison>, bas
             .iter()
             .map(|h| baseline?.handlers.get(&h.display_name()).map(|b| [b.pooled.log_mean, b.pooled.log_sd]))
             .collect(),
+        reasons: comparison
+            .map_or_else(Vec::new, |c| c.handlers.iter().map(|h| h.stats.iter().map(words::stat_reason).collect()).collect()),
         comparison,
     };
     format!(

@@ -1,7 +1,51 @@
-//! The JSON report: the serialized view-model (pretty, deterministic key order).
+//! The JSON report: the serialized view-model (pretty, deterministic key order); for a check,
+//! the comparison beside it, and the markdown report (so that `perfgate publish` can post it
+//! from another workflow).
 
+use serde::Serialize;
+
+use super::{Exporter, View};
+use crate::gate::{Comparison, Outcome};
+use crate::judged::Judged;
 use crate::report::Report;
 
+/// The JSON format.
+pub struct Json;
+
+impl Exporter for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn render(&self, run: &Judged<'_>, view: &View) -> String {
+        let mut s = match run.judgement {
+            None => return render(run.report),
+            Some(judgement) => {
+                #[derive(Serialize)]
+                struct Out<'a> {
+                    id: &'a str,
+                    outcome: Outcome,
+                    markdown: &'a str,
+                    comparison: &'a Comparison,
+                    report: &'a Report,
+                }
+                let markdown = super::markdown::check(&super::markdown::Check { run, judgement, limit: run.markdown_limit }, view);
+                serde_json::to_string_pretty(&Out {
+                    id: judgement.id,
+                    outcome: judgement.comparison.outcome,
+                    markdown: &markdown,
+                    comparison: judgement.comparison,
+                    report: run.report,
+                })
+            }
+        }
+        .expect("the report serializes");
+        s.push('\n');
+        s
+    }
+}
+
+/// The JSON report of an analysis.
 pub fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("the report serializes");
     s.push('\n');

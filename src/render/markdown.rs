@@ -1,14 +1,42 @@
-//! The markdown report of `analyze` (for a file or a job summary): headline, the table of the
-//! top handlers with emoji heat, and the diagnostics folded in `<details>`. Log-derived text
-//! goes through [`escape::markdown_code`].
+//! The markdown reports. For an analysis (a file or a job summary): headline, the table of the
+//! top handlers with emoji heat, and the diagnostics folded in `<details>`. For a check (the PR
+//! comment and the job summary): the verdict first, the changed handlers, a heatmap of the
+//! baseline's runs, the rest folded, within the publisher's size limit. Log-derived text goes
+//! through [`escape`].
 
 use std::fmt::Write;
 
 use super::table::{self, Align};
-use super::{Heat, View, escape, legend};
+use super::{Exporter, Heat, View, escape, legend, words};
+use crate::judged::{Judged, Judgement};
 use crate::report::Report;
+use crate::stats;
 
-pub fn render(report: &Report, view: &View) -> String {
+/// The markdown format.
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn name(&self) -> &'static str {
+        "markdown"
+    }
+
+    fn render(&self, run: &Judged<'_>, view: &View) -> String {
+        match run.judgement {
+            Some(judgement) => check(&Check { run, judgement, limit: run.markdown_limit }, view),
+            None => analysis(run.report, view),
+        }
+    }
+}
+
+/// A check's markdown: the judged run, its judgement, and the size limit.
+pub struct Check<'a> {
+    pub run: &'a Judged<'a>,
+    pub judgement: Judgement<'a>,
+    pub limit: Option<usize>,
+}
+
+/// The markdown of an analysis.
+pub fn analysis(report: &Report, view: &View) -> String {
     let mut out = String::new();
     let s = &report.summary;
     out.push_str("## perfgate — handler performance\n\n");
@@ -78,4 +106,259 @@ pub fn render(report: &Report, view: &View) -> String {
     }
     out.push_str("\n</details>\n");
     out
+}
+
+/// The markdown report of a check (PR comment, job summary), at most `limit` characters when
+/// bounded: when too long, the least severe rows are dropped and the report says how many.
+pub fn check(c: &Check<'_>, view: &View) -> String {
+    // Each row is rendered once; the search for the most rows that fit only joins them.
+    let rows = table_rows(c);
+    let heat = heatmap_rows(c, view);
+    let total = rows.len();
+    let full = markdown_rows(c, &rows, &heat, total);
+    let Some(limit) = c.limit else { return full };
+    if full.chars().count() <= limit {
+        return full;
+    }
+    // Binary search for the most rows that fit.
+    let (mut lo, mut hi) = (0usize, total);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if markdown_rows(c, &rows, &heat, mid).chars().count() <= limit {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    markdown_rows(c, &rows, &heat, lo)
+}
+
+const TABLE: [(&str, Align); 7] = [
+    ("", Align::Left),
+    ("Handler", Align::Left),
+    ("Statistic", Align::Left),
+    ("Base → now (ms)", Align::Right),
+    ("Change (interval)", Align::Right),
+    ("Samples base / now", Align::Right),
+    ("Why", Align::Left),
+];
+
+/// One table row per compared handler, in the comparison's order: the statistic the verdict
+/// rests on, base → now, the change with its interval, the samples and the reason.
+fn table_rows(c: &Check<'_>) -> Vec<String> {
+    let by_name: std::collections::HashMap<String, &crate::report::HandlerReport> =
+        c.run.report.handlers.iter().map(|r| (r.display_name(), r)).collect();
+    c.judgement
+        .comparison
+        .handlers
+        .iter()
+        .map(|h| {
+            let source = by_name
+                .get(&h.key)
+                .and_then(|r| Some((r.source_file.as_deref()?, r.source_line)))
+                .and_then(|(path, line)| c.run.links.source.and_then(|link| link(path, line)))
+                .map(|url| format!(" [source]({})", escape::markdown_url(&url)))
+                .unwrap_or_default();
+            let s = words::headline(h);
+            let mut why = escape::markdown_text(&words::short_reason(h));
+            if why.is_empty() {
+                why = h.verdict.name().to_owned();
+            }
+            table::row([
+                words::mark(h).to_owned(),
+                format!("{}{source}", escape::markdown_code(&h.key)),
+                s.map_or("–".to_owned(), |s| s.stat.name().to_owned()),
+                format!("{} → {}", words::opt_ms(s.and_then(|s| s.base)), words::opt_ms(s.and_then(|s| s.now))),
+                s.and_then(words::change).unwrap_or_else(|| "–".into()),
+                format!("{} / {}", h.base_count, h.now_count),
+                why,
+            ])
+        })
+        .collect()
+}
+
+/// A heatmap cell: the change of a run's typical duration against the pooled baseline's.
+fn square(change: Option<f64>) -> &'static str {
+    match change {
+        None => "·",
+        Some(c) if c >= 0.25 => "🟥",
+        Some(c) if c >= 0.10 => "🟧",
+        Some(c) if c > -0.10 => "⬜",
+        Some(c) if c > -0.25 => "🟩",
+        Some(_) => "🟦",
+    }
+}
+
+/// The heatmap's header and rows: the changed handlers and then others up to `--top`, by the
+/// baseline's kept runs (oldest first) and this run.
+fn heatmap_rows(c: &Check<'_>, view: &View) -> (String, Vec<String>) {
+    let baseline = c.judgement.baseline;
+    let runs: Vec<String> = baseline
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match r.commit.as_deref() {
+            Some(sha) if !sha.is_empty() => escape::markdown_code(&sha.chars().take(7).collect::<String>()),
+            _ => format!("run {}", i + 1),
+        })
+        .collect();
+    let mut columns: Vec<(&str, Align)> = vec![("Handler", Align::Left)];
+    columns.extend(runs.iter().map(|r| (r.as_str(), Align::Left)));
+    columns.push(("now", Align::Left));
+    let header = table::header(&columns);
+    let changed = c.judgement.comparison.changed().len();
+    let rows = c
+        .judgement
+        .comparison
+        .handlers
+        .iter()
+        .filter(|h| h.now_count > 0 && baseline.handlers.contains_key(&h.key))
+        .take(changed.max(view.top))
+        .map(|h| {
+            let history = &baseline.handlers[&h.key];
+            let pooled = stats::from_log(history.pooled.log_mean);
+            let against = |typical: f64| (pooled > 0.0).then(|| typical / pooled - 1.0);
+            let mut cells = vec![escape::markdown_code(&h.key)];
+            cells.extend(history.runs.iter().map(|r| square(r.as_ref().and_then(|r| against(stats::from_log(r.log_mean)))).to_owned()));
+            let now = h.stats.iter().find(|s| s.stat == stats::Stat::Typical).and_then(|s| s.now);
+            cells.push(square(now.and_then(against)).to_owned());
+            table::row(cells)
+        })
+        .collect();
+    (header, rows)
+}
+
+fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<String>), keep: usize) -> String {
+    let cmp = c.judgement.comparison;
+    let (icon, word) = words::outcome(cmp.outcome);
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", crate::judged::marker(c.judgement.id));
+    let changed = cmp.changed();
+    let headline = if changed.is_empty() { "no handler changed".to_owned() } else { words::verdict_counts(changed) };
+    let _ = writeln!(out, "## {icon} perfgate: {word} — {headline}\n");
+    let _ = writeln!(
+        out,
+        "{} handler{} against {} baseline run{}: {}. {}.\n",
+        cmp.handlers.len(),
+        if cmp.handlers.len() == 1 { "" } else { "s" },
+        cmp.baseline_runs,
+        if cmp.baseline_runs == 1 { "" } else { "s" },
+        words::counts(cmp),
+        words::drift(cmp)
+    );
+    let keep = keep.min(rows.len());
+    let n_changed = changed.len().min(keep);
+    if n_changed > 0 {
+        out.push_str(&table::header(&TABLE));
+        for row in &rows[..n_changed] {
+            out.push_str(row);
+        }
+        out.push('\n');
+    }
+    if !heat.1.is_empty() {
+        out.push_str(
+            "<details><summary>Heatmap: each kept baseline run and this one, typical duration against the pooled baseline</summary>\n\n",
+        );
+        out.push_str(&heat.0);
+        for row in &heat.1 {
+            out.push_str(row);
+        }
+        out.push_str("\n🟥 ≥ +25% · 🟧 +10% to +25% · ⬜ within ±10% · 🟩 −10% to −25% · 🟦 ≤ −25% · `·` no samples. A whole column of one colour is the runner, not the code.\n\n</details>\n\n");
+    }
+    let folded = &cmp.handlers[n_changed..keep];
+    if !folded.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} more handler{}: {}</summary>\n",
+            folded.len(),
+            if folded.len() == 1 { "" } else { "s" },
+            words::verdict_counts(folded)
+        );
+        out.push_str(&table::header(&TABLE));
+        for row in &rows[n_changed..keep] {
+            out.push_str(row);
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    let dropped = cmp.handlers.len() - keep;
+    if dropped > 0 {
+        let _ = writeln!(
+            out,
+            "_{dropped} least severe row(s) omitted to fit the comment's {}-character limit; the JSON report has every handler._\n",
+            c.limit.unwrap_or(0)
+        );
+    }
+    if let Some(url) = c.run.links.run.as_deref().map(escape::markdown_url).filter(|u| !u.is_empty()) {
+        let _ = writeln!(out, "[The run]({url}): job summary, and the HTML report (heatmap, drill-down) when uploaded as an artifact.");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::{Baseline, Run};
+    use crate::judged::Links;
+    use crate::measure::testing::{json_lines, lines};
+
+    /// `n` samples of each handler at `ms` (spread ±20% around it).
+    fn samples(handlers: &[(&str, f64)], n: usize, seed: u64) -> String {
+        let mut rng = crate::rng::Rng::new(seed);
+        let mut out = Vec::new();
+        for _ in 0..n {
+            for (h, ms) in handlers {
+                out.push((*h, (ms * (0.2 * rng.normal()).exp() * 100.0).round() / 100.0));
+            }
+        }
+        lines(&out)
+    }
+
+    #[test]
+    fn rows_lead_with_the_change_and_escape_names() {
+        let hostile = "x|<b>`y`";
+        let base: Vec<(&str, f64)> = vec![("steady", 4.0), ("slow", 6.0), (hostile, 2.0)];
+        let mut baseline = Baseline::empty(3);
+        for seed in 1..=3 {
+            baseline = baseline.append(&Run::of(&json_lines(&samples(&base, 60, seed)), None, Vec::new()), 3);
+        }
+        let now = json_lines(&samples(&[("steady", 4.0), ("slow", 12.0), (hostile, 2.0)], 60, 9));
+        let comparison = crate::gate::compare(&baseline, &Run::of(&now, None, Vec::new()), &Default::default());
+        let report = crate::report::build(&now, crate::config::SortKey::Avg);
+        let run = Judged {
+            report: &report,
+            judgement: Some(Judgement { id: "default", comparison: &comparison, baseline: &baseline }),
+            links: Links::default(),
+            markdown_limit: None,
+        };
+        let c = Check { run: &run, judgement: run.judgement.unwrap(), limit: None };
+        let view = View { top: 20, sort: crate::config::SortKey::Avg, bands: Default::default(), color: false };
+        let rows = table_rows(&c);
+        assert_eq!(rows.len(), 3);
+        let slow = &rows[0];
+        assert!(slow.starts_with("| ❌ | `P.slow` | typical | ") && slow.contains(" | past +10.0% and "), "{slow}");
+        assert!(slow.contains("| 180 / 60 |"), "{slow}");
+        // The hostile name is in a code span its backticks cannot close (HTML is inert there),
+        // and its pipe cannot split the row.
+        let hostile_row = rows.iter().find(|r| r.contains("P.x")).expect("the hostile row");
+        assert!(hostile_row.contains("| `` P.x\\|<b>`y` `` |"), "{hostile_row}");
+        assert_eq!(hostile_row.matches('|').count() - hostile_row.matches("\\|").count(), 8, "{hostile_row}");
+        assert!(hostile_row.starts_with("| ➖ |"), "{hostile_row}");
+        let md = check(&c, &view);
+        assert!(md.starts_with("<!-- perfgate:default -->\n## ❌ perfgate: FAIL — 1 regressed\n"), "{md}");
+        // The regression is in the table of changes; the unchanged handlers are folded.
+        let (changes, rest) = md.split_once("<details><summary>Heatmap").expect("heatmap");
+        let (_, folded) = rest.split_once("<details><summary>2 more handlers: 2 unchanged</summary>").expect("folded group");
+        assert!(changes.contains("| `P.slow` |") && !changes.contains("| `P.steady` |"), "{md}");
+        assert!(folded.contains("| `P.steady` |"), "{md}");
+        // The heatmap: one row per handler, a square per baseline run and one for now.
+        let heat = md.lines().find(|l| l.starts_with("| `P.slow` | ") && !l.contains("typical")).expect("heatmap row");
+        assert_eq!(heat.matches(" | ").count(), 4, "{heat}");
+        assert!(heat.ends_with("| 🟥 |"), "{heat}");
+        let terminal = super::super::terminal::check(&run, &run.judgement.unwrap(), &view);
+        assert!(terminal.contains("❌ P.slow"), "{terminal}");
+        // Trimmed to a limit, the least severe rows go first and the report says so.
+        let short = check(&Check { limit: Some(md.chars().count() - 1), ..c }, &view);
+        assert!(short.contains("| `P.slow` |") && short.contains("least severe row(s) omitted"), "{short}");
+        assert!(short.chars().count() < md.chars().count());
+    }
 }

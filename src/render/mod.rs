@@ -1,15 +1,37 @@
-//! Renderers of a [`crate::report::Report`]: each formats the same view-model. Escaping of
-//! log-derived text lives in [`escape`].
+//! The report formats: each an [`Exporter`] of the one judged-run model
+//! ([`crate::judged::Judged`]; an analysis, or a check with the gate's judgement), listed once
+//! in [`EXPORTERS`]. How the gate's verdicts and reasons are worded lives in [`words`], the
+//! escaping of log-derived text for each sink in [`escape`], the markup tables in [`table`].
+//!
+//! A new format is a new file here with an `Exporter`, and its line in `EXPORTERS`: the CLI
+//! offers it to `--format NAME` and `--output NAME=FILE` from that list.
 
-pub mod check;
 pub mod escape;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod table;
 pub mod terminal;
+pub mod words;
 
 use crate::config::{Bands, SortKey};
+use crate::judged::Judged;
+
+/// A report format.
+pub trait Exporter: Sync {
+    /// Its name: `--format NAME`, `--output NAME=FILE`.
+    fn name(&self) -> &'static str;
+    /// The whole report of a judged run.
+    fn render(&self, run: &Judged<'_>, view: &View) -> String;
+}
+
+/// Every report format.
+pub static EXPORTERS: [&dyn Exporter; 4] = [&terminal::Terminal, &markdown::Markdown, &json::Json, &html::Html];
+
+/// The format named `name`.
+pub fn exporter(name: &str) -> Option<&'static dyn Exporter> {
+    EXPORTERS.iter().copied().find(|e| e.name() == name)
+}
 
 /// What the human-facing renderers show.
 #[derive(Debug, Clone, Copy)]

@@ -1,13 +1,35 @@
-//! The terminal heatmap of the seed document: severity dot, name, 10-cell bar, `8.1ms avg
-//! (42 executions)`, the legend, and the run's diagnostics.
+//! The terminal reports: for an analysis, the heatmap of the seed document (severity dot, name,
+//! 10-cell bar, `8.1ms avg (42 executions)`, the legend, and the run's diagnostics); for a
+//! check, the outcome and a line per handler; and what `update-baseline` prints.
 
 use std::fmt::Write;
+use std::path::Path;
 
-use super::{Heat, View, escape, legend, ms};
+use super::{Exporter, Heat, View, escape, legend, ms, words};
+use crate::baseline::Baseline;
 use crate::config::SortKey;
+use crate::gate::{Comparison, Outcome, Verdict};
+use crate::judged::{Judged, Judgement};
 use crate::report::{Diagnostics, Report};
 
-pub fn render(report: &Report, view: &View) -> String {
+/// The terminal format (`--format terminal`, the default on stdout).
+pub struct Terminal;
+
+impl Exporter for Terminal {
+    fn name(&self) -> &'static str {
+        "terminal"
+    }
+
+    fn render(&self, run: &Judged<'_>, view: &View) -> String {
+        match &run.judgement {
+            Some(j) => check(run, j, view),
+            None => heatmap(run.report, view),
+        }
+    }
+}
+
+/// The heatmap of an analysis.
+pub fn heatmap(report: &Report, view: &View) -> String {
     let mut out = String::new();
     out.push_str("Handler Performance Heatmap\n");
     out.push_str(&"═".repeat(59));
@@ -88,4 +110,126 @@ pub fn diagnostics_line(d: &Diagnostics) -> String {
     );
     let _ = writeln!(s, "; catalog: {} sequences from {} files", d.catalog.sequences, d.catalog.files);
     s
+}
+
+/// The terminal report of a check: the outcome, the run-wide shift, and a line per handler.
+pub fn check(run: &Judged<'_>, j: &Judgement<'_>, view: &View) -> String {
+    let cmp = j.comparison;
+    let (icon, word) = words::outcome(cmp.outcome);
+    let mut out = String::new();
+    let word = super::paint(
+        view.color,
+        match cmp.outcome {
+            Outcome::Fail => 31,
+            Outcome::Warn => 33,
+            Outcome::Pass => 32,
+        },
+        word,
+    );
+    let _ = writeln!(
+        out,
+        "perfgate check: {icon} {word} — {} (baseline: {} run{})",
+        words::counts(cmp),
+        cmp.baseline_runs,
+        if cmp.baseline_runs == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(out, "{}\n", words::drift(cmp));
+    // Every changed handler, then folded ones while --top allows.
+    let changed = cmp.changed().len();
+    let shown = &cmp.handlers[..changed.max(view.top.min(cmp.handlers.len()))];
+    let cells: Vec<[String; 5]> = shown
+        .iter()
+        .map(|h| {
+            let s = words::headline(h);
+            let stat = s.map_or("–".to_owned(), |s| s.stat.name().to_owned());
+            let base = s.and_then(|s| s.base).map_or("–".to_owned(), |v| format!("{v:.2} ms"));
+            let now = s.and_then(|s| s.now).map_or("–".to_owned(), |v| format!("{v:.2} ms"));
+            let change = s.and_then(words::change).unwrap_or_default();
+            [escape::terminal(&h.key), stat, base, now, change]
+        })
+        .collect();
+    let width = |i: usize| cells.iter().map(|c| c[i].chars().count()).max().unwrap_or(0);
+    let widths = [width(0), width(1), width(2), width(3), width(4)];
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w - s.chars().count()));
+    for (h, c) in shown.iter().zip(&cells) {
+        let _ = write!(
+            out,
+            "{} {}  {}  {}{} → {}  {}  {}",
+            words::mark(h),
+            pad(&c[0], widths[0]),
+            pad(&c[1], widths[1]),
+            " ".repeat(widths[2] - c[2].chars().count()),
+            c[2],
+            pad(&c[3], widths[3]),
+            pad(&c[4], widths[4]),
+            super::paint(view.color, words::color(h.severity), h.verdict.name())
+        );
+        if h.verdict != Verdict::Unchanged {
+            let _ = write!(out, " — {}", escape::terminal(&words::short_reason(h)));
+        }
+        out.push('\n');
+    }
+    let hidden = &cmp.handlers[shown.len()..];
+    if !hidden.is_empty() {
+        let _ = writeln!(out, "… {} more: {} (--top N shows more)", hidden.len(), words::verdict_counts(hidden));
+    }
+    out.push('\n');
+    out.push_str(&diagnostics_line(&run.report.diagnostics));
+    out
+}
+
+/// What `update-baseline` prints: the file and its runs; then, against the previous baseline,
+/// the changes the gate itself would call real (`comparison`: this run against the old
+/// baseline), handlers new to or gone from the file, and a count of the rest.
+pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path, comparison: Option<&Comparison>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Baseline {}: {} run{} kept (history {}), {} handlers{}.",
+        path.display(),
+        new.runs.len(),
+        if new.runs.len() == 1 { "" } else { "s" },
+        new.history,
+        new.handlers.len(),
+        if old.is_none() { " (new file)" } else { "" }
+    );
+    let (Some(old), Some(cmp)) = (old, comparison) else { return out };
+    let compared: std::collections::HashSet<&str> = cmp.handlers.iter().map(|h| h.key.as_str()).collect();
+    out.push_str("This run against the previous baseline, as `perfgate check` judges it:\n");
+    let mut quiet = Vec::new();
+    for h in &cmp.handlers {
+        let name = escape::terminal(&h.key);
+        match h.verdict {
+            Verdict::New => {
+                let _ = writeln!(out, "  + {name}: new, {} samples", h.now_count);
+            }
+            Verdict::Missing if !new.handlers.contains_key(&h.key) => {
+                let _ = writeln!(out, "  - {name}: no longer in any kept run");
+            }
+            _ if h.changed => {
+                let s = words::headline(h);
+                let _ = writeln!(
+                    out,
+                    "  {} {name}: {} {} ms → {} ms ({}) {}",
+                    words::mark(h),
+                    s.map_or("–", |s| s.stat.name()),
+                    words::opt_ms(s.and_then(|s| s.base)),
+                    words::opt_ms(s.and_then(|s| s.now)),
+                    s.and_then(|s| s.change).map_or("–".to_owned(), words::pct),
+                    h.verdict.name()
+                );
+            }
+            _ => quiet.push(h),
+        }
+    }
+    // Handlers the comparison left out (ignored by the config) that left the file.
+    let gone = old.handlers.keys().filter(|k| !new.handlers.contains_key(*k) && !compared.contains(k.as_str()));
+    for key in gone {
+        let _ = writeln!(out, "  - {}: no longer in any kept run", escape::terminal(key));
+    }
+    if quiet.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "  {} more: {} (no change the gate would call real)", quiet.len(), words::verdict_counts(quiet.iter().copied()));
+    out
 }

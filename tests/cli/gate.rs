@@ -223,7 +223,7 @@ fn markdown_fits_the_comment_limit() {
     let o = perfgate(dir.path(), &["check", "many.log", "--format", "markdown"]);
     let md = stdout(&o);
     assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
-    assert!(md.contains("least severe row(s) omitted to fit GitHub's 65536-character limit"), "{}", &md[..500]);
+    assert!(md.contains("least severe row(s) omitted to fit the comment's 65536-character limit"), "{}", &md[..500]);
 }
 
 fn snapshot_dir() -> (tempfile::TempDir, Vec<&'static str>) {
@@ -310,7 +310,11 @@ fn real_shaped_suite_end_to_end() {
     assert_eq!(typical["verdict"], "regressed");
     assert!(typical["change"].as_f64().unwrap() > 0.5 && typical["lower"].as_f64().unwrap() > 0.1, "{typical:#}");
     assert!(typical["adjustedP"].as_f64().unwrap() <= 0.01 && typical["threshold"] == 0.1, "{typical:#}");
-    assert!(h["reason"].as_str().unwrap().starts_with("typical +"), "{h:#}");
+    // Reasons are data: the deciding statistic, and its reason with the numbers it rests on.
+    assert_eq!(h["reason"], serde_json::json!({"kind": "statistic", "stat": "typical"}), "{h:#}");
+    assert_eq!((h["severity"].as_str(), typical["reason"]["kind"].as_str()), (Some("fail"), Some("pastThreshold")), "{h:#}");
+    assert_eq!(typical["reason"]["family"]["adjustedP"], typical["adjustedP"], "{typical:#}");
+    assert_eq!(typical["reason"]["floorMs"], 0.5, "{typical:#}");
     assert_eq!(r["comparison"]["family"]["level"], 0.01);
     // A team's first day: one baseline run.
     let (code, regressed, _, _) = verdicts(&["check", "slow/logs", "--format", "json", "--baseline", "one.json"]);
@@ -394,4 +398,90 @@ fn a_reviewer_sees_what_changed_first() {
     }
     let o = perfgate(d, &["check", "now/logs", "--top", "5"]);
     insta::assert_snapshot!("review_terminal", stdout(&o));
+}
+
+/// Lines of the `t` pattern: `n` durations per handler, log-normal around each handler's median.
+fn pattern_log(handlers: &[(&str, f64)], n: usize, seed: u64) -> String {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut unit = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    let mut out = String::new();
+    for _ in 0..n {
+        for (h, median) in handlers {
+            let z = (-2.0 * unit().ln()).sqrt() * (std::f64::consts::TAU * unit()).cos();
+            out.push_str(&format!("handler={h} duration={:.3}ms\n", median * (0.2 * z).exp()));
+        }
+    }
+    out
+}
+
+/// The gate decides each handler's severity once: under every combination of
+/// `fail_on_missing`, `fail_on_new`, a broken budget and `--fail-on warning`, the exit code, the
+/// headline, each row's mark (markdown and terminal), the annotation level and the
+/// `result`/`regressions` outputs agree.
+#[test]
+fn every_output_reads_one_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let steady = [("a", 5.0), ("b", 5.0), ("c", 5.0), ("d", 5.0)];
+    let mut base = steady.to_vec();
+    base.extend([("w", 5.0), ("m", 5.0)]);
+    // The candidate: w doubled (judged on a warn-only statistic: a warning), m gone, n new.
+    let mut now = steady.to_vec();
+    now.extend([("w", 10.0), ("n", 5.0)]);
+    for seed in 1..=3 {
+        std::fs::write(d.join(format!("base{seed}.log")), pattern_log(&base, 200, seed)).unwrap();
+    }
+    std::fs::write(d.join("now.log"), pattern_log(&now, 200, 9)).unwrap();
+    let rule = "[[sources.pattern]]\nname = \"t\"\nregex = 'handler=(?P<handler>\\S+) duration=(?P<duration>[\\d.]+)ms'\nplugin = \"P\"\n";
+    std::fs::write(d.join("perfgate.toml"), rule).unwrap();
+    for seed in 1..=3 {
+        let o = perfgate(d, &["update-baseline", &format!("base{seed}.log")]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    for bits in 0..16u8 {
+        let [fail_missing, fail_new, budget, fail_warning] = [0, 1, 2, 3].map(|i| bits & (1 << i) != 0);
+        let mut config = format!("[gate]\nfail_on_missing = {fail_missing}\nfail_on_new = {fail_new}\n{rule}");
+        config.push_str("[[gate.override]]\nmatch = \"P.w\"\nstats = []\nwarn_stats = [\"typical\"]\n");
+        if budget {
+            config.push_str("[[gate.override]]\nmatch = \"P.b\"\nbudget = \"p95 < 1ms\"\n");
+        }
+        std::fs::write(d.join("perfgate.toml"), config).unwrap();
+        let outputs = d.join(format!("outputs{bits}"));
+        let mut args = vec!["check", "now.log", "--markdown", "comment.md", "--color", "never"];
+        if fail_warning {
+            args.extend(["--fail-on", "warning"]);
+        }
+        let o = perfgate_env(d, &args, &[("GITHUB_ACTIONS", "true"), ("GITHUB_OUTPUT", outputs.to_str().unwrap())]);
+        let (out, md) = (stdout(&o), std::fs::read_to_string(d.join("comment.md")).unwrap());
+        let case = format!("fail_on_missing {fail_missing}, fail_on_new {fail_new}, budget {budget}, --fail-on warning {fail_warning}");
+        // What each handler's severity must be.
+        let fails = [("P.w", fail_warning, true), ("P.m", fail_missing, true), ("P.n", fail_new, false), ("P.b", budget, false)];
+        let failing = fails.iter().filter(|(_, f, _)| *f).count();
+        assert_eq!(o.status.code(), Some(i32::from(failing > 0)), "{case}\n{out}{}", stderr(&o));
+        let headline = if failing > 0 { "## ❌ perfgate: FAIL" } else { "## ⚠️ perfgate: PASS with warnings" };
+        assert!(md.contains(&format!("\n{headline} — ")), "{case}\n{md}");
+        let written = std::fs::read_to_string(&outputs).unwrap();
+        let result = if failing > 0 { "fail" } else { "warn" };
+        assert!(written.starts_with(&format!("result={result}\nregressions={failing}\n")), "{case}\n{written}");
+        for (key, fail, warns) in fails {
+            let (mark, level) = match (fail, warns) {
+                (true, _) => ("❌", Some("error")),
+                (false, true) => ("⚠️", Some("warning")),
+                (false, false) => (if key == "P.n" { "🆕" } else { "➖" }, None),
+            };
+            assert!(md.contains(&format!("| {mark} | `{key}` |")), "{case}: {key} {mark}\n{md}");
+            assert!(out.lines().any(|l| l.starts_with(&format!("{mark} {key} "))), "{case}: {key} {mark}\n{out}");
+            let title = format!(" title=perfgate%3A {key}::{key} ");
+            let annotated: Vec<&str> = out.lines().filter(|l| l.contains(&title)).collect();
+            match level {
+                Some(level) => assert!(annotated.len() == 1 && annotated[0].starts_with(&format!("::{level} ")), "{case}: {key}\n{out}"),
+                None => assert!(annotated.is_empty(), "{case}: {key}\n{out}"),
+            }
+        }
+        // No annotation repeats the verdict in its reason.
+        assert!(!out.contains("missing: missing") && !out.contains("new: new"), "{case}\n{out}");
+    }
 }

@@ -8,7 +8,7 @@
   const comparison = data.comparison;
   const SVG = "http://www.w3.org/2000/svg";
   const byKey = new Map();
-  if (comparison) for (const c of comparison.handlers) byKey.set(c.key, c);
+  if (comparison) comparison.handlers.forEach((c, i) => { c.why = data.reasons[i] || []; byKey.set(c.key, c); });
   const keyOf = (h) => (h.plugin ? h.plugin + "." + h.name : h.name);
   const t = (h, s) => (h.timing ? h.timing[s] : null);
   const fmt = (v, d = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
@@ -37,8 +37,9 @@
     const x = max > 0 ? Math.max(0, Math.min(1, v / max)) : 0;
     return "hsl(" + Math.round(120 - 120 * x) + ", 55%, " + Math.round(76 - 20 * x) + "%)";
   }
-  function verdictColor(v) {
-    return { regressed: "#c62828", "over-budget": "#c62828", warning: "#e0a100", missing: "#e0a100", improved: "#2e7d32" }[v] || "#c9ced8";
+  // A handler's colour is its severity's, as the gate decided it (fail, warn, info, pass).
+  function severityColor(s) {
+    return { fail: "#c62828", warn: "#e0a100", info: "#2e7d32" }[s] || "#c9ced8";
   }
   function changeColor(c) {
     if (c === null || c === undefined) return "#e8eaee";
@@ -256,7 +257,7 @@
           // A check's dot is its verdict; an analysis's, the heat of its average.
           const dot = el("span", null, "dot");
           const cmp = byKey.get(keyOf(h));
-          dot.style.background = comparison ? verdictColor(cmp ? cmp.verdict : "") : heatColor(t(h, "avg"));
+          dot.style.background = comparison ? severityColor(cmp ? cmp.severity : "") : heatColor(t(h, "avg"));
           td.prepend(dot);
           td.title = keyOf(h) + (cmp ? " — " + cmp.verdict : "");
           td.classList.add("name");
@@ -305,11 +306,11 @@
       const head = el("tr");
       for (const x of ["Statistic", "Baseline", "Now", "Change", "Interval", "Verdict", "Why"]) head.appendChild(el("th", x));
       table.appendChild(head);
-      for (const st of c.stats) {
+      c.stats.forEach((st, j) => {
         const tr = el("tr");
-        for (const x of [st.stat + (st.gated ? "" : " (warn only)"), fmt(st.base), fmt(st.now), pct(st.change), st.lower === null ? "–" : pct(st.lower) + " … " + pct(st.upper), st.verdict, st.reason]) tr.appendChild(el("td", x));
+        for (const x of [st.stat + (st.gated ? "" : " (warn only)"), fmt(st.base), fmt(st.now), pct(st.change), st.lower === null ? "–" : "[" + pct(st.lower) + ", " + pct(st.upper) + "]", st.verdict, c.why[j] || ""]) tr.appendChild(el("td", x));
         table.appendChild(tr);
-      }
+      });
       cmp.appendChild(el("p", "Against the baseline (" + c.baseCount + " baseline samples, " + c.nowCount + " now): " + c.verdict + "."));
       cmp.appendChild(table);
     }
