@@ -2,7 +2,7 @@
 //! messages name the file and position (or the config key) that caused them.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
 pub enum Error {
@@ -42,8 +42,10 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InputNotFound(p) => write!(f, "input not found: {p} (no such file or directory, and no file matches it as a glob)"),
-            Error::Read { path, source } => write!(f, "{}: cannot read: {source}", path.display()),
+            Error::InputNotFound(p) => {
+                write!(f, "input not found: {} (no such file or directory, and no file matches it as a glob)", one_line(p))
+            }
+            Error::Read { path, source } => write!(f, "{}: cannot read: {source}", shown(path)),
             Error::NoInput(what) => write!(f, "no input files: {what}"),
             Error::NothingRecognized { files } => {
                 write!(
@@ -52,25 +54,23 @@ impl fmt::Display for Error {
                     files.len()
                 )?;
                 for (path, why) in files {
-                    write!(f, "\n  {path}: {why}")?;
+                    write!(f, "\n  {}: {}", one_line(path), one_line(why))?;
                 }
                 Ok(())
             }
-            Error::Catalog { path, message } => write!(f, "{}: invalid sequence catalog: {message}", path.display()),
-            Error::Config { path, message } => write!(f, "{}: {message}", path.display()),
-            Error::Baseline { path, message } => write!(f, "{}: {message}", path.display()),
-            Error::NoBaseline(path) => write!(
-                f,
-                "{}: no baseline; create it with `perfgate update-baseline` and commit it (or pass --baseline FILE)",
-                path.display()
-            ),
+            Error::Catalog { path, message } => write!(f, "{}: invalid sequence catalog: {message}", shown(path)),
+            Error::Config { path, message } => write!(f, "{}: {message}", shown(path)),
+            Error::Baseline { path, message } => write!(f, "{}: {message}", shown(path)),
+            Error::NoBaseline(path) => {
+                write!(f, "{}: no baseline; create it with `perfgate update-baseline` and commit it (or pass --baseline FILE)", shown(path))
+            }
             Error::Usage(m) => write!(f, "{m}"),
             Error::Publish(m) => write!(f, "{m}"),
-            Error::Write { path, source } => write!(f, "{}: cannot write: {source}", path.display()),
+            Error::Write { path, source } => write!(f, "{}: cannot write: {source}", shown(path)),
             Error::Locked { path, waited } => write!(
                 f,
                 "{}: another perfgate update-baseline has held its lock for {} s; nothing was written (retry, or raise --lock-timeout)",
-                path.display(),
+                shown(path),
                 waited.as_secs_f64()
             ),
         }
@@ -78,3 +78,13 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A file name as one line: a name is text a fork can choose, and a line break in it would start
+/// a line of its own in the message (control characters become `�`).
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
+}
+
+fn shown(p: &Path) -> String {
+    one_line(&p.display().to_string())
+}

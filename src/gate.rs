@@ -536,6 +536,29 @@ mod tests {
         // Equal precision: equal weights.
         let w = family::weights(&[0.1; 5]);
         assert!(w.iter().all(|x| (x - 1.0).abs() < 1e-9), "{w:?}");
+        // Tests precise enough to see the design change at any level: equal weights, not NaN.
+        let w = family::weights(&[0.003; 5]);
+        assert!(w.iter().all(|x| (x - 1.0).abs() < 1e-9), "{w:?}");
+    }
+
+    #[test]
+    fn precise_handlers_still_fail() {
+        // Many samples with little spread: every test's standard error is below 0.001.
+        let mut rng = crate::rng::Rng::new(8);
+        let mut run = |slow: f64| {
+            let mut r = Run::default();
+            for h in 0..12 {
+                let f = if h == 0 { slow } else { 1.0 };
+                let d = (0..1000).map(|_| 4.0 * f * (0.005 * rng.normal()).exp()).collect();
+                r.add("P", &format!("h{h:02}"), d);
+            }
+            r
+        };
+        let baseline = Baseline::empty(3).append(&run(1.0), 3).append(&run(1.0), 3).append(&run(1.0), 3);
+        let c = compare(&baseline, &run(3.0), &GateConfig::default());
+        let h0 = c.handlers.iter().find(|h| h.key == "P.h00").unwrap();
+        assert_eq!((h0.verdict, c.outcome), (Verdict::Regressed, Outcome::Fail), "{:?}", h0.stats[0]);
+        assert!(h0.stats[0].adjusted_p.unwrap() < 1e-6, "{:?}", h0.stats[0]);
     }
 
     #[test]

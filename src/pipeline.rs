@@ -68,13 +68,14 @@ pub struct Publish {
     pub github: GitHub,
 }
 
-/// Measures the input, printing the reading's warnings on stderr.
+/// Measures the input, printing the reading's warnings on stderr (each one line: a hostile file
+/// name cannot add a line of its own, which the runner could read as a workflow command).
 fn measure(input: &Input) -> Result<Measurements, Error> {
     use std::io::Write as _;
     let m = analyze::analyze(&input.analyze)?;
     let mut stderr = std::io::stderr().lock();
     for w in &m.diagnostics.warnings {
-        let _ = writeln!(stderr, "warning: {}", render::escape::terminal_text(w));
+        let _ = writeln!(stderr, "warning: {}", render::escape::terminal(w));
     }
     Ok(m)
 }

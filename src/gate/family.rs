@@ -48,6 +48,13 @@ pub(super) fn weights(se: &[f64]) -> Vec<f64> {
     }
     let a = levels(hi);
     let total: f64 = a.iter().sum();
+    // Tests so precise that each detects the design change at any level: no `L` spreads the
+    // design level over them (Φ̄ underflows towards 0 for every one), so no test is favoured and
+    // the weights are equal. Without this, 0/0 made every weight NaN and every adjusted p-value
+    // 1 — the gate passed a ×3 regression of handlers with many samples and little spread.
+    if !(total >= DESIGN_ALPHA / 2.0 && total.is_finite()) {
+        return vec![1.0; m];
+    }
     a.iter().map(|x| WEIGHT_FLOOR + (1.0 - WEIGHT_FLOOR) * x / total * m as f64).collect()
 }
 

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::gate::{Comparison, Outcome, Severity};
+use crate::render::escape::{annotation_data as escape_data, annotation_property as escape_property};
 use crate::render::words;
 
 /// GitHub refuses a step summary above 1 MiB.
@@ -51,16 +52,6 @@ pub fn outputs(c: &Comparison, report: Option<&Path>) -> String {
     s
 }
 
-/// Escapes a workflow command's message.
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
-/// Escapes a workflow command's property (`title=`).
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
 /// The annotation lines for a comparison (worst first), within GitHub's per-step limits.
 pub fn annotations(c: &Comparison) -> String {
     let mut out = String::new();
@@ -99,12 +90,6 @@ pub fn annotations(c: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_follows_the_workflow_command_rules() {
-        assert_eq!(escape_data("50% a\r\nb"), "50%25 a%0D%0Ab");
-        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
-    }
 
     #[test]
     fn at_most_ten_errors_then_one_notice() {

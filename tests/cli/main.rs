@@ -13,5 +13,6 @@ mod hostile;
 mod html;
 mod install;
 mod producers;
+mod sinks;
 mod structure;
 mod support;

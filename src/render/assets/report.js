@@ -14,16 +14,22 @@
   const fmt = (v, d = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
   const pct = (v) => (v === null || v === undefined ? "–" : (v >= 0 ? "+" : "") + (v * 100).toFixed(1) + "%");
 
+  // Characters that change how text looks without being seen (bidi marks, overrides and
+  // isolates, zero-width ones, the BOM) are shown as ⟨U+XXXX⟩, as in every other report.
+  function shown(text) {
+    return String(text).replace(/[\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g,
+      (c) => "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩");
+  }
   function el(tag, text, cls) {
     const e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = shown(text);
     if (cls) e.className = cls;
     return e;
   }
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVG, tag);
     for (const k in attrs) e.setAttribute(k, attrs[k]);
-    if (text !== undefined) e.textContent = String(text);
+    if (text !== undefined) e.textContent = shown(text);
     return e;
   }
   // Heat from green (fast) to red (slow), by the configured bands.
@@ -52,7 +58,7 @@
   const s = report.summary;
   document.getElementById("summary").textContent =
     s.totalHandlers + " handlers, " + s.totalExecutions + " executions, " + fmt(s.totalTime) + " ms in total" +
-    (s.slowestHandler ? "; slowest on average: " + s.slowestHandler : "") + ".";
+    (s.slowestHandler ? "; slowest on average: " + shown(s.slowestHandler) : "") + ".";
   if (comparison) {
     const v = document.getElementById("verdict");
     const counts = Object.entries(comparison.counts).map(([k, n]) => n + " " + k).join(" · ");
@@ -259,7 +265,7 @@
           const cmp = byKey.get(keyOf(h));
           dot.style.background = comparison ? severityColor(cmp ? cmp.severity : "") : heatColor(t(h, "avg"));
           td.prepend(dot);
-          td.title = keyOf(h) + (cmp ? " — " + cmp.verdict : "");
+          td.title = shown(keyOf(h)) + (cmp ? " — " + cmp.verdict : "");
           td.classList.add("name");
         }
         if (c.key === "verdict" && v) td.className = "verdict-" + v;
@@ -292,12 +298,12 @@
     const box = document.getElementById("drilldown");
     box.hidden = false;
     box.dataset.handler = i;
-    document.getElementById("dd-title").textContent = keyOf(h);
+    document.getElementById("dd-title").textContent = shown(keyOf(h));
     const src = h.sourceFile ? h.sourceFile + (h.sourceLine ? ":" + h.sourceLine : "") : "not resolved";
-    document.getElementById("dd-meta").textContent =
+    document.getElementById("dd-meta").textContent = shown(
       "Named by: " + h.mapping + ". Source: " + src + ". Sequences: " + (h.sequences.join(", ") || "–") + ". Beats: " + (h.beats.join(", ") || "–") +
       ". Events: " + (h.events.join(", ") || "–") + (h.kinds.length ? ". Kind: " + h.kinds.join(", ") : "") +
-      ". " + h.executions + " executions, " + h.failed + " failed, " + h.incomplete + " incomplete, " + h.orphans + " orphan completions.";
+      ". " + h.executions + " executions, " + h.failed + " failed, " + h.incomplete + " incomplete, " + h.orphans + " orphan completions.");
     const cmp = document.getElementById("dd-compare");
     cmp.replaceChildren();
     const c = byKey.get(keyOf(h));
