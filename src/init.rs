@@ -31,7 +31,9 @@ pub fn run(cwd: &Path, force: bool) -> Result<i32, Error> {
     let listing = if dirs.is_empty() {
         "# No json-sequences directory was found under this directory.\n# paths = [\"packages\"]\n".to_owned()
     } else {
-        let list: Vec<String> = dirs.iter().map(|d| format!("#   \"{d}\",")).collect();
+        // Directory names are text anyone can choose: each is one escaped TOML string (a quote or
+        // a line break in a name stays inside its string, on its comment line).
+        let list: Vec<String> = dirs.iter().map(|d| format!("#   {},", crate::render::escape::toml_string(d))).collect();
         format!("# Found by `perfgate init` (all of them are read by default):\n# paths = [\n{}\n# ]\n", list.join("\n"))
     };
     let config = CONFIG.replacen("# paths = [\"packages\"]\n", &listing, 1);

@@ -123,6 +123,27 @@ pub fn check_targets(outputs: &[(&str, &Path)], protected: &[(&str, &Path)]) -> 
     Ok(())
 }
 
+/// Refuses outputs named `*.json` inside a directory the run reads JSON from (`dirs`: catalog
+/// directories, every `*.json` below which is read as a catalog): the next run would read the
+/// report as one.
+pub fn check_outside(outputs: &[(&str, &Path)], dirs: &[(&str, &Path)]) -> Result<(), Error> {
+    let dirs: Vec<(PathBuf, &str)> = dirs.iter().filter_map(|(label, d)| Some((std::fs::canonicalize(d).ok()?, *label))).collect();
+    for (label, path) in outputs {
+        let Some(id) = identity(path) else { continue };
+        if id.extension().is_none_or(|e| !e.eq_ignore_ascii_case("json")) {
+            continue;
+        }
+        if let Some((dir, what)) = dirs.iter().find(|(d, _)| id.starts_with(d)) {
+            return Err(Error::Usage(format!(
+                "{label} {}: inside {what} {}, whose *.json files this run reads; write it elsewhere",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn temp_prefix(name: &str) -> String {

@@ -80,14 +80,26 @@ fn measure(input: &Input) -> Result<Measurements, Error> {
     Ok(m)
 }
 
-/// The report files must not overwrite an input, the config, `extra` (the baseline a check
-/// reads) or each other.
+/// The report files must not overwrite anything the run reads — an input, the config, a
+/// catalog, a handler's source file, `extra` (the baseline a check reads) — nor each other.
 fn check_outputs(output: &Output, input: &Input, m: &Measurements, extra: &[(&str, &Path)]) -> Result<(), Error> {
     let outputs: Vec<(&str, &Path)> = output.files.iter().map(|f| (f.flag.as_str(), f.path.as_path())).collect();
+    refuse_overwrites(&outputs, input, m, extra)
+}
+
+/// `outputs` must not overwrite anything the run reads, nor each other (see [`check_outputs`]).
+fn refuse_overwrites(outputs: &[(&str, &Path)], input: &Input, m: &Measurements, extra: &[(&str, &Path)]) -> Result<(), Error> {
     let mut protected: Vec<(&str, &Path)> = extra.to_vec();
     protected.extend(input.config.path.as_deref().map(|p| ("the config", p)));
     protected.extend(inputs(m));
-    crate::output::check_targets(&outputs, &protected)
+    let catalogs = &input.analyze.catalog_paths;
+    protected.extend(catalogs.iter().filter(|p| p.is_file()).map(|p| ("a catalog", p.as_path())));
+    let sources: Vec<PathBuf> =
+        m.handlers.values().filter_map(|h| h.source.as_ref()).map(|s| input.analyze.source_root.join(&s.path)).collect();
+    protected.extend(sources.iter().map(|p| ("a handler's source file", p.as_path())));
+    crate::output::check_targets(outputs, &protected)?;
+    let dirs: Vec<(&str, &Path)> = catalogs.iter().filter(|p| p.is_dir()).map(|p| ("the catalog directory", p.as_path())).collect();
+    crate::output::check_outside(outputs, &dirs)
 }
 
 /// The input files of the measurements (not the standard input), as protected paths.
@@ -186,8 +198,7 @@ pub fn publish(p: &Publish) -> Result<i32, Error> {
 pub fn update_baseline(u: &Update) -> Result<i32, Error> {
     let m = measure(&u.input)?;
     let path = &u.baseline;
-    let protected = inputs(&m);
-    crate::output::check_targets(&[("the baseline", path)], &protected)?;
+    refuse_overwrites(&[("the baseline", path)], &u.input, &m, &[])?;
     let sources: Vec<SourceInfo> = m
         .diagnostics
         .files
@@ -197,6 +208,12 @@ pub fn update_baseline(u: &Update) -> Result<i32, Error> {
     let sampled: Vec<&SourceInfo> = sources.iter().zip(&m.diagnostics.files).filter(|(_, f)| f.samples > 0).map(|(s, _)| s).collect();
     check_unique_inputs(&sampled)?;
     let run = Run::of(&m, u.commit.clone(), sources.clone());
+    // A run without samples (accepted with --allow-empty) would push a real run out of the
+    // kept history and tell the gate nothing.
+    if run.handlers.values().all(|h| h.samples.summary().count == 0) {
+        eprintln!("perfgate: {}: this run has no samples: nothing appended", render::escape::terminal(&path.display().to_string()));
+        return Ok(0);
+    }
     // Read, change and write under the lock: two updaters of one file never lose a run.
     let _lock = crate::output::lock(path, u.lock_timeout)?;
     let old = if u.reset { None } else { Baseline::load(path)? };

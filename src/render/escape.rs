@@ -14,7 +14,7 @@
 //! | markdown code span / prose | [`markdown_code`] / [`markdown_text`] |
 //! | a markdown link's URL | [`markdown_url`] |
 //! | HTML | the page's data as JSON, put into the page with `textContent` only (`render/html.rs`) |
-//! | TOML | written by the `toml` serializer (`init.rs`) |
+//! | TOML (what `init` writes) | [`toml_string`] |
 
 /// Characters that change how the text around them looks without being seen: the bidi marks,
 /// embeddings, overrides and isolates (U+061C, U+200E–200F, U+202A–202E, U+2066–2069), the
@@ -86,6 +86,27 @@ pub fn annotation_data(s: &str) -> String {
 /// A workflow command's property (`title=…`): [`annotation_data`], and `:` → `%3A`, `,` → `%2C`.
 pub fn annotation_property(s: &str) -> String {
     annotation_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A TOML basic string, on one line whatever the text: `"`, `\\` and every control character
+/// escaped (TOML 1.0, "String"), so that a name can neither end its string nor its line (the
+/// `toml` serializer writes a name with a line break as a multi-line string, which breaks out of
+/// a comment).
+pub fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A URL for a markdown link: only http(s), with characters that could end the link or the
@@ -167,6 +188,7 @@ mod tests {
         assert_eq!(markdown_text("\u{FEFF}x"), "⟨U+FEFF⟩x");
         assert_eq!(annotation_data("50% a\r\nb\x1b[1m\u{202D}"), "50%25 a%0D%0Ab\u{FFFD}[1m⟨U+202D⟩");
         assert_eq!(annotation_property("a:b,c%"), "a%3Ab%2Cc%25");
+        assert_eq!(toml_string("a\"\n[b]\\\u{7f}"), r#""a\"\n[b]\\\u007F""#);
         assert_eq!(markdown_code("notifyUi"), "`notifyUi`");
         assert_eq!(markdown_code("a|b"), "`a\\|b`");
         assert_eq!(markdown_code("x`y"), "``x`y``");
@@ -185,6 +207,14 @@ mod tests {
             }
             prop_assert!(!terminal(&s).contains('\n') && !annotation_data(&s).contains('\n'));
             prop_assert!(terminal_text(&s).lines().all(|l| !l.trim_start().starts_with("::")));
+        }
+
+        #[test]
+        fn a_toml_string_reads_back_as_itself(s in "\\PC*|[\n\"\\\\\x00-\x1f]*") {
+            let line = format!("k = {}", toml_string(&s));
+            prop_assert!(!line.contains('\n'));
+            let t: toml::Table = line.parse().unwrap();
+            prop_assert_eq!(t["k"].as_str(), Some(s.as_str()));
         }
 
         #[test]

@@ -130,7 +130,37 @@ pub fn check(c: &Check<'_>, view: &View) -> String {
             hi = mid - 1;
         }
     }
-    markdown_rows(c, &rows, &heat, lo)
+    let out = markdown_rows(c, &rows, &heat, lo);
+    if out.chars().count() <= limit {
+        return out;
+    }
+    // Even without a row the frame does not fit (a limit below a few hundred characters): cut
+    // at a line, and say so within the limit.
+    let note = "\n_The report was cut to fit the comment's limit; the JSON report has it whole._\n";
+    let room = limit.saturating_sub(note.chars().count());
+    let cut: String = out.chars().take(room).collect();
+    let cut = match cut.rfind('\n') {
+        Some(i) => &cut[..i],
+        None => "",
+    };
+    let mut short = format!("{cut}{note}");
+    if short.chars().count() > limit {
+        short = short.chars().take(limit).collect();
+    }
+    short
+}
+
+/// A handler's name as the comment shows it: at most `NAME_CHARS` characters, the middle left
+/// out (`…`) beyond that, so that no one name can take the comment's room; the JSON and HTML
+/// reports have it whole.
+fn comment_name(key: &str) -> String {
+    const NAME_CHARS: usize = 100;
+    if key.chars().count() <= NAME_CHARS {
+        return escape::markdown_code(key);
+    }
+    let head: String = key.chars().take(NAME_CHARS / 2).collect();
+    let tail: Vec<char> = key.chars().rev().take(NAME_CHARS / 2 - 1).collect();
+    escape::markdown_code(&format!("{head}…{}", tail.into_iter().rev().collect::<String>()))
 }
 
 const TABLE: [(&str, Align); 7] = [
@@ -166,7 +196,7 @@ fn table_rows(c: &Check<'_>) -> Vec<String> {
             }
             table::row([
                 words::mark(h).to_owned(),
-                format!("{}{source}", escape::markdown_code(&h.key)),
+                format!("{}{source}", comment_name(&h.key)),
                 s.map_or("–".to_owned(), |s| s.stat.name().to_owned()),
                 format!("{} → {}", words::opt_ms(s.and_then(|s| s.base)), words::opt_ms(s.and_then(|s| s.now))),
                 s.and_then(words::change).unwrap_or_else(|| "–".into()),
@@ -191,7 +221,9 @@ fn square(change: Option<f64>) -> &'static str {
 
 /// The heatmap's header and rows: the changed handlers and then others up to `--top`, by the
 /// baseline's kept runs (oldest first) and this run.
-fn heatmap_rows(c: &Check<'_>, view: &View) -> (String, Vec<String>) {
+/// Each row with the index of its handler in the comparison (a row is kept while its handler's
+/// table row is).
+fn heatmap_rows(c: &Check<'_>, view: &View) -> (String, Vec<(usize, String)>) {
     let baseline = c.judgement.baseline;
     let runs: Vec<String> = baseline
         .runs
@@ -212,23 +244,24 @@ fn heatmap_rows(c: &Check<'_>, view: &View) -> (String, Vec<String>) {
         .comparison
         .handlers
         .iter()
-        .filter(|h| h.now_count > 0 && baseline.handlers.contains_key(&h.key))
+        .enumerate()
+        .filter(|(_, h)| h.now_count > 0 && baseline.handlers.contains_key(&h.key))
         .take(changed.max(view.top))
-        .map(|h| {
+        .map(|(i, h)| {
             let history = &baseline.handlers[&h.key];
             let pooled = stats::from_log(history.pooled.log_mean);
             let against = |typical: f64| (pooled > 0.0).then(|| typical / pooled - 1.0);
-            let mut cells = vec![escape::markdown_code(&h.key)];
+            let mut cells = vec![comment_name(&h.key)];
             cells.extend(history.runs.iter().map(|r| square(r.as_ref().and_then(|r| against(stats::from_log(r.log_mean)))).to_owned()));
             let now = h.stats.iter().find(|s| s.stat == stats::Stat::Typical).and_then(|s| s.now);
             cells.push(square(now.and_then(against)).to_owned());
-            table::row(cells)
+            (i, table::row(cells))
         })
         .collect();
     (header, rows)
 }
 
-fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<String>), keep: usize) -> String {
+fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<(usize, String)>), keep: usize) -> String {
     let cmp = c.judgement.comparison;
     let (icon, word) = words::outcome(cmp.outcome);
     let mut out = String::new();
@@ -255,12 +288,13 @@ fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<String>), k
         }
         out.push('\n');
     }
-    if !heat.1.is_empty() {
+    let heat_rows: Vec<&String> = heat.1.iter().filter(|(i, _)| *i < keep).map(|(_, r)| r).collect();
+    if !heat_rows.is_empty() {
         out.push_str(
             "<details><summary>Heatmap: each kept baseline run and this one, typical duration against the pooled baseline</summary>\n\n",
         );
         out.push_str(&heat.0);
-        for row in &heat.1 {
+        for row in heat_rows {
             out.push_str(row);
         }
         out.push_str("\n🟥 ≥ +25% · 🟧 +10% to +25% · ⬜ within ±10% · 🟩 −10% to −25% · 🟦 ≤ −25% · `·` no samples. A whole column of one colour is the runner, not the code.\n\n</details>\n\n");

@@ -9,6 +9,7 @@ mod gate;
 mod generated;
 mod github;
 mod golden;
+mod hardening;
 mod hostile;
 mod html;
 mod install;

@@ -116,3 +116,42 @@ fn hostile_file_names_cannot_start_a_line() {
     check(&perfgate(d, &["analyze", "logs"]));
     check(&perfgate(d, &["analyze", &Path::new("logs").join(evil).to_string_lossy()]));
 }
+
+/// The comment limit holds by construction: names are shortened in the comment (whole in the
+/// JSON), the heatmap is cut with the rows, and the limit is checked on the whole comment.
+#[test]
+fn the_comment_limit_holds_whatever_the_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("perfgate.toml"), RULE).unwrap();
+    let huge = format!("h{}", "x".repeat(200_000));
+    let long: Vec<String> = (0..30).map(|i| format!("l{i:02}{}", "y".repeat(5_000))).collect();
+    // 300 handlers that all regress: rows and heatmap rows beyond any comment.
+    let many: Vec<String> = (0..300).map(|i| format!("m{i:03}")).collect();
+    let steady: Vec<String> = (0..400).map(|i| format!("s{i:03}")).collect();
+    let mut slowed: Vec<&str> = vec![huge.as_str()];
+    slowed.extend(long.iter().map(String::as_str));
+    slowed.extend(many.iter().map(String::as_str));
+    let steady: Vec<&str> = steady.iter().map(String::as_str).collect();
+    let all: Vec<&str> = steady.iter().chain(slowed.iter()).copied().collect();
+    for seed in 1..=2 {
+        std::fs::write(d.join(format!("base{seed}.log")), log(&all, 1.0, seed)).unwrap();
+        assert_eq!(perfgate(d, &["update-baseline", &format!("base{seed}.log")]).status.code(), Some(0));
+    }
+    let mut now = log(&steady, 1.0, 9);
+    now.push_str(&log(&slowed, 3.0, 9));
+    std::fs::write(d.join("now.log"), now).unwrap();
+    let o = perfgate(d, &["check", "now.log", "--markdown", "comment.md", "--json", "report.json", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let md = std::fs::read_to_string(d.join("comment.md")).unwrap();
+    assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
+    assert_eq!(stdout(&o), md);
+    assert!(md.contains("least severe row(s) omitted"), "{}", &md[..300]);
+    // The long names are shortened in the comment, whole in the JSON.
+    assert!(md.contains(&format!("`P.h{}…{}`", "x".repeat(47), "x".repeat(49))), "{}", &md[..2000]);
+    let json = std::fs::read_to_string(d.join("report.json")).unwrap();
+    assert!(json.contains(&format!("\"P.{huge}\"")));
+    // The heatmap never shows a handler the table dropped.
+    let heat = md.split("<summary>Heatmap").nth(1).unwrap_or("");
+    assert!(heat.matches("\n| `P.").count() <= md.split("<summary>Heatmap").next().unwrap().matches("\n| ❌ |").count());
+}
