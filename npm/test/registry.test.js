@@ -160,6 +160,15 @@ test("npm install -D perfgate from a local registry, then npx perfgate and npm r
   const bad = sh("npx", ["--no-install", "perfgate", "analyze", "no-such-dir"], { cwd: app, env });
   assert.equal(bad.status, 2, bad.stderr);
 
+  // The console capture's entry points, through the package's exports map.
+  const exportsCheck = ok(
+    sh(process.execPath, ["-e", 'const p = require("perfgate/playwright"); const f = require("perfgate"); process.stdout.write([typeof p.captureConsole, typeof p.extendTest, typeof f.formatLine, require.resolve("perfgate/cypress").endsWith("cypress.js"), f.formatLine({ type: "warning", text: "x", time: 0 })].join(" "))'], { cwd: app, env }),
+    "require('perfgate/playwright')",
+  );
+  assert.equal(exportsCheck.stdout, "function function function true [1970-01-01T00:00:00.000Z] WARN x\n");
+  const internal = sh(process.execPath, ["-e", 'require("perfgate/lib/format.js")'], { cwd: app, env });
+  assert.match(internal.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
+
   // 6. npm run analyze:performance on generated logs, with the generator's catalog in the
   // project (found by default) and its ground truth to compare with.
   const gen = path.join(tmp, "gen");
