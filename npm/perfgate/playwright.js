@@ -31,7 +31,8 @@ function captureConsole(page, { dir = ".logs", name = "playwright" } = {}) {
   let entries = [];
   const onConsole = (message) => {
     const type = message.type();
-    const time = Date.now();
+    // When the page logged it (Playwright 1.54+), else when it arrived here.
+    const time = typeof message.timestamp === "function" ? message.timestamp() : Date.now();
     const text = message.text();
     const entry = { line: formatLine({ type, text, time }) };
     if (/%[sdifoOjc]/.test(text) && message.args().length > 1) {

@@ -107,6 +107,11 @@ test("captureConsole in Chromium → perfgate analyze gives the handlers and dur
     assert.match(text, new RegExp(`\\n${stamp} WARN ⚠️ Slow render detected\\n    at CanvasPage \\(CanvasPage\\.tsx:41:7\\)\\n`));
     assert.match(text, new RegExp(`\\n${stamp} ERROR 💥 unrelated failure Error: boom\\n    at `));
     assert.equal(lines.filter((l) => / LOG .*PerformanceTracker: Beat \d completed in/.test(l)).length, 12);
+    // The time is the page's, when it logged: the outer stamp and the one the page wrote agree.
+    for (const line of lines.filter((l) => / LOG \d{4}-/.test(l))) {
+      const [, outer, inner] = line.match(/^\[([^\]]+)\] LOG (\S+) /);
+      assert.ok(Math.abs(Date.parse(outer) - Date.parse(inner)) <= 25, line);
+    }
 
     const { report, handlers } = analyze(capture.path, tmp);
     assert.deepEqual(handlers, LOGGED);
