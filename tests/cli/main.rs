@@ -1,5 +1,6 @@
 //! Integration tests of the `perfgate` binary: real files on disk, the real corpus.
 
+mod action;
 mod apps;
 mod browser;
 mod corpus;
