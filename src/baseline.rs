@@ -16,7 +16,12 @@ use crate::error::Error;
 use crate::measure::{Measurements, Samples};
 use crate::stats::{self, Summary, round3, round6};
 
-pub const SCHEMA: u64 = 2;
+/// Schema 3 keys each handler by [`crate::attribute::HandlerKey::display`], which no two
+/// handlers share; schema 2 keyed them by `Plugin.handler`, which plugin `api` with handler
+/// `users.get` and plugin `api.users` with handler `get` shared. A schema-2 file whose keys are
+/// all still their handlers' keys is read as it is (rewritten as 3 by the next update); one
+/// with a key that two handlers could have shared is refused.
+pub const SCHEMA: u64 = 3;
 pub const QUANTILE_METHOD: &str = "linear interpolation between closest ranks, h = (n-1)q (Hyndman-Fan type 7, numpy default)";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,14 +257,31 @@ impl Baseline {
                     env!("CARGO_PKG_VERSION")
                 ));
             }
-            Some(s) if s < SCHEMA => {
+            Some(s) if s < SCHEMA - 1 => {
                 return Err(format!(
                     "baseline schema {s} is older than this perfgate supports ({SCHEMA}); recreate it with `perfgate update-baseline --reset`"
                 ));
             }
             Some(_) => {}
         }
-        let b: Baseline = serde_json::from_value(value).map_err(|e| format!("invalid baseline (schema {SCHEMA}): {e}"))?;
+        let mut b: Baseline = serde_json::from_value(value).map_err(|e| format!("invalid baseline (schema {SCHEMA}): {e}"))?;
+        for (key, h) in &b.handlers {
+            let own = crate::attribute::HandlerKey { plugin: h.plugin.clone(), name: h.name.clone() }.display();
+            if *key != own {
+                return Err(if b.schema < SCHEMA {
+                    format!(
+                        "baseline schema {} keys plugin {:?} handler {:?} as {key:?}, a key another handler can share (its samples may be mixed): recreate it with `perfgate update-baseline --reset`",
+                        b.schema, h.plugin, h.name
+                    )
+                } else {
+                    format!(
+                        "invalid baseline: handler {key:?} is plugin {:?} handler {:?}, whose key is {own:?}; fix the file or recreate it with `perfgate update-baseline --reset`",
+                        h.plugin, h.name
+                    )
+                });
+            }
+        }
+        b.schema = SCHEMA;
         b.validate().map_err(|e| format!("invalid baseline: {e}; fix the file or recreate it with `perfgate update-baseline --reset`"))?;
         Ok(b)
     }
@@ -405,10 +427,40 @@ mod tests {
         assert!(Baseline::parse(&good.as_bytes()[..good.len() / 2]).unwrap_err().contains("truncated"));
         assert!(Baseline::parse(b"{\"handlers\": {}}").unwrap_err().contains("not a perfgate baseline"));
         assert!(Baseline::parse(b"[1,2]").unwrap_err().contains("not a perfgate baseline"));
-        assert!(Baseline::parse(good.replace("\"schema\": 2", "\"schema\": 3").as_bytes()).unwrap_err().contains("newer perfgate"));
-        assert!(Baseline::parse(good.replace("\"schema\": 2", "\"schema\": 1").as_bytes()).unwrap_err().contains("older"));
+        assert!(Baseline::parse(good.replace("\"schema\": 3", "\"schema\": 4").as_bytes()).unwrap_err().contains("newer perfgate"));
+        assert!(Baseline::parse(good.replace("\"schema\": 3", "\"schema\": 1").as_bytes()).unwrap_err().contains("older"));
+        // Schema 2, whose keys are still the handlers' own: read, as schema 3.
+        assert_eq!(Baseline::parse(good.replace("\"schema\": 3", "\"schema\": 2").as_bytes()).unwrap().schema, 3);
         assert!(Baseline::parse(good.replace("\"count\"", "\"kount\"").as_bytes()).unwrap_err().contains("invalid baseline"));
         assert!(Baseline::parse(b"\x00\xff").unwrap_err().contains("corrupt"));
+    }
+
+    #[test]
+    fn handlers_that_shared_a_key_are_kept_apart() {
+        // Plugin `api` with `users.get`, plugin `api.users` with `get`: two handlers, two keys.
+        let mut r = Run::default();
+        r.add("api", "users.get", vec![1.0, 2.0]);
+        r.add("api.users", "get", vec![30.0, 40.0]);
+        r.add("", "api.users.get", vec![500.0]);
+        let b = Baseline::empty(3).append(&r, 3);
+        let keys: Vec<&str> = b.handlers.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["api.users.get", "api\\.users.get", "api\\.users\\.get"]);
+        assert_eq!(b.handlers["api\\.users.get"].pooled.count, 2);
+        assert_eq!(Baseline::parse(b.to_json().as_bytes()).unwrap(), b);
+        // A schema-2 file that keyed `api.users`/`get` as `api.users.get` is refused, naming it.
+        let old = b.to_json().replace("\"schema\": 3", "\"schema\": 2").replacen("\"api\\\\.users.get\"", "\"api.users.get2\"", 1);
+        let e = Baseline::parse(old.replace("api.users.get2", "api.users.get").as_bytes()).unwrap_err();
+        assert!(e.contains("duplicate") || e.contains("another handler can share"), "{e}");
+        let e = Baseline::parse(old.as_bytes()).unwrap_err();
+        assert!(e.contains("baseline schema 2 keys plugin \"api.users\" handler \"get\" as \"api.users.get2\""), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_two_handlers_share_a_key(a in "[a.\\\\]{0,4}", b in "[a.\\\\]{1,4}", c in "[a.\\\\]{0,4}", d in "[a.\\\\]{1,4}") {
+            let key = |plugin: &str, name: &str| crate::attribute::HandlerKey { plugin: plugin.into(), name: name.into() }.display();
+            proptest::prop_assert_eq!(key(&a, &b) == key(&c, &d), a == c && b == d);
+        }
     }
 
     #[test]

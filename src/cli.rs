@@ -195,9 +195,10 @@ impl From<Comment> for CommentMode {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Log files, directories (their *.log files, recursively) or globs. Default: `[sources]
-    /// paths` of the config, else `.logs/*.log`.
+    /// paths` of the config, else `.logs/**/*.log`.
     pub paths: Vec<String>,
-    /// Configuration file. Default: ./perfgate.toml when present.
+    /// Configuration file. Default: the nearest perfgate.toml from here up to the repository's
+    /// root.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Adds a sequence catalog (a JSON file or a directory of them); repeatable.

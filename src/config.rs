@@ -386,7 +386,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             path: None,
-            source_paths: vec![".logs/*.log".into()],
+            source_paths: vec![".logs/**/*.log".into()],
             format: InputFormat::Auto,
             catalog_paths: None,
             source_root: PathBuf::from("."),
@@ -403,21 +403,37 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads `path` when given (it must exist), else `perfgate.toml` in `cwd` when present.
+    /// Reads `path` when given (it must exist), else the nearest `perfgate.toml` from `cwd` up to
+    /// the repository's root (the first folder holding `.git`), so that perfgate finds the
+    /// repository's config from any package of a monorepo. Paths in the file, and the defaults
+    /// of the paths it leaves out (logs, baseline, source root), are relative to its folder.
     pub fn load(path: Option<&Path>, cwd: &Path) -> Result<Config, Error> {
-        let path = match path {
-            Some(p) => p.to_path_buf(),
-            None => {
-                let p = cwd.join("perfgate.toml");
-                if !p.is_file() {
-                    return Ok(Config::default());
-                }
-                p
-            }
+        let (path, up) = match path {
+            Some(p) => (p.to_path_buf(), 0),
+            None => match find(cwd) {
+                Some(found) => found,
+                None => return Ok(Config::default()),
+            },
         };
         let text =
             std::fs::read_to_string(&path).map_err(|e| Error::Config { path: path.clone(), message: format!("cannot read: {e}") })?;
-        Config::parse(&text, &path)
+        let mut config = Config::parse(&text, &path)?;
+        if up > 0 {
+            // Found above the working directory: what the file leaves out is the defaults of its
+            // own folder, not of wherever perfgate runs.
+            let d = Config::default();
+            let dir = path.parent().unwrap_or(Path::new(""));
+            if config.source_paths == d.source_paths {
+                config.source_paths = d.source_paths.iter().map(|p| dir.join(p).to_string_lossy().into_owned()).collect();
+            }
+            if config.baseline_path == d.baseline_path {
+                config.baseline_path = dir.join(&d.baseline_path);
+            }
+            if config.source_root == d.source_root {
+                config.source_root = dir.to_path_buf();
+            }
+        }
+        Ok(config)
     }
 
     /// Parses and validates the text of a config file; paths in it are relative to its folder.
@@ -475,6 +491,21 @@ impl Config {
             bands,
         })
     }
+}
+
+/// The nearest `perfgate.toml` from `cwd` up to the repository's root, with how many folders
+/// up it is (named relative to `cwd` when above it: `../../perfgate.toml`).
+fn find(cwd: &Path) -> Option<(PathBuf, usize)> {
+    for (up, dir) in cwd.ancestors().enumerate() {
+        if dir.join("perfgate.toml").is_file() {
+            let path = if up == 0 { cwd.join("perfgate.toml") } else { PathBuf::from("../".repeat(up)).join("perfgate.toml") };
+            return Some((path, up));
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// `"gate.override[2].min_increase_ms: …"` → `"line 14: gate.override[2].min_increase_ms: …"`,

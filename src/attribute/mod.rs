@@ -109,9 +109,16 @@ pub struct HandlerKey {
 }
 
 impl HandlerKey {
-    /// `Plugin.handler`, or the bare name when the plugin is unknown.
+    /// `Plugin.handler`, or the bare name when the plugin is unknown — written so that no two
+    /// handlers share it (the string every report, the baseline and the gate key a handler by):
+    /// a `.` or `\` inside the plugin, or inside a name without a plugin, is written `\.` or
+    /// `\\`. Plugin `api` with handler `users.get` is `api.users.get`; plugin `api.users` with
+    /// handler `get` is `api\.users.get`; handler `users.get` of no plugin is `users\.get`.
     pub fn display(&self) -> String {
-        if self.plugin.is_empty() { self.name.clone() } else { format!("{}.{}", self.plugin, self.name) }
+        fn escaped(s: &str) -> std::borrow::Cow<'_, str> {
+            if s.contains(['.', '\\']) { s.replace('\\', "\\\\").replace('.', "\\.").into() } else { s.into() }
+        }
+        if self.plugin.is_empty() { escaped(&self.name).into_owned() } else { format!("{}.{}", escaped(&self.plugin), self.name) }
     }
 }
 

@@ -18,7 +18,7 @@ fn nonexistent_path() {
     fails_with(&["analyze", "nope.log"], dir.path(), &["input not found: nope.log"]);
     fails_with(&["analyze", "logs/*.log"], dir.path(), &["input not found: logs/*.log"]);
     // No PATH and no `.logs/`: the default source matches nothing.
-    fails_with(&["analyze"], dir.path(), &[".logs/*.log"]);
+    fails_with(&["analyze"], dir.path(), &[".logs/**/*.log"]);
 }
 
 #[test]

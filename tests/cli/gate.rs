@@ -86,7 +86,7 @@ fn errors_exit_2() {
     for (name, text, needle) in [
         ("truncated.json", good[..good.len() / 2].to_owned(), "truncated"),
         ("foreign.json", "{\"name\": \"left-pad\", \"version\": \"1.0.0\"}".to_owned(), "not a perfgate baseline"),
-        ("newer.json", good.replace("\"schema\": 2", "\"schema\": 7"), "newer perfgate"),
+        ("newer.json", good.replace("\"schema\": 3", "\"schema\": 7"), "newer perfgate"),
         ("binary.json", "\u{0}\u{1}garbage".to_owned(), "corrupt baseline"),
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();
@@ -114,7 +114,7 @@ fn update_baseline_is_deterministic() {
     assert_eq!(a, bytes("b.json"));
     assert_eq!(a, bytes("a.json"), "--reset on the same input rewrites the same bytes");
     let text = String::from_utf8(a).unwrap();
-    assert!(text.contains("\"commit\": \"abc\"") && text.contains("\"sha256\":") && text.contains("\"schema\": 2"));
+    assert!(text.contains("\"commit\": \"abc\"") && text.contains("\"sha256\":") && text.contains("\"schema\": 3"));
     // Appending keeps `history` runs.
     std::fs::write(dir.path().join("perfgate.toml"), "[baseline]\npath = \"b.json\"\nhistory = 2\n").unwrap();
     for seed in ["5", "6", "7"] {
@@ -170,7 +170,7 @@ fn an_interrupted_update_leaves_the_old_baseline_intact() {
 }
 
 fn perfgate_baseline_is_valid(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["schema"] == 2 && v["runs"].as_array().is_some_and(|r| r.len() == 2))
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["schema"] == 3 && v["runs"].as_array().is_some_and(|r| r.len() == 2))
 }
 
 #[test]

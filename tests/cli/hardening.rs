@@ -101,3 +101,79 @@ fn init_writes_directory_names_as_toml_strings() {
     let o = perfgate(d, &["analyze", "--explain", "x"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// Plugin `api` with handler `users.get` and plugin `api.users` with handler `get` were one key:
+/// the baseline kept one of them and a ×3 regression of the other passed.
+#[test]
+fn handlers_whose_names_join_alike_are_judged_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("perfgate.toml"),
+        "[[sources.json]]\nhandler = \"route\"\nduration = \"ms\"\nplugin_field = \"svc\"\nfiles = \"*.jsonl\"\n",
+    )
+    .unwrap();
+    let lines = |slow: f64, seed: u64| {
+        let mut out = String::new();
+        for i in 0..60u64 {
+            let j = 1.0 + 0.1 * (((i * 13 + seed * 7) % 17) as f64 / 16.0 - 0.5);
+            out.push_str(&format!("{{\"svc\": \"api\", \"route\": \"users.get\", \"ms\": {:.3}}}\n", 5.0 * j));
+            out.push_str(&format!("{{\"svc\": \"api.users\", \"route\": \"get\", \"ms\": {:.3}}}\n", 5.0 * slow * j));
+            for k in 0..4 {
+                out.push_str(&format!("{{\"svc\": \"other\", \"route\": \"h{k}\", \"ms\": {:.3}}}\n", 3.0 * j));
+            }
+        }
+        out
+    };
+    for seed in 1..=3 {
+        std::fs::write(d.join(format!("base{seed}.jsonl")), lines(1.0, seed)).unwrap();
+        assert_eq!(perfgate(d, &["update-baseline", &format!("base{seed}.jsonl")]).status.code(), Some(0));
+    }
+    std::fs::write(d.join("now.jsonl"), lines(3.0, 9)).unwrap();
+    let o = perfgate(d, &["check", "now.jsonl", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let verdicts: Vec<(String, String)> = r["comparison"]["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["plugin"] != "other")
+        .map(|h| (h["key"].as_str().unwrap().to_owned(), h["verdict"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(verdicts, [("api\\.users.get".to_owned(), "regressed".to_owned()), ("api.users.get".to_owned(), "unchanged".to_owned())]);
+}
+
+/// From any package of a monorepo: the repository's perfgate.toml is found (not above the
+/// repository), its defaults are of its own folder, and `.logs/` is read recursively.
+#[test]
+fn the_config_is_found_from_a_package_of_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::create_dir_all(root.join("packages/library/src")).unwrap();
+    std::fs::create_dir_all(root.join(".logs/cypress")).unwrap();
+    std::fs::write(
+        root.join("perfgate.toml"),
+        "[[sources.pattern]]\nname = \"t\"\nregex = 'handler=(?P<handler>\\S+) duration=(?P<duration>[\\d.]+)ms'\nplugin = \"P\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join(".logs/cypress/run.log"), "handler=a duration=3ms\nhandler=a duration=5ms\n").unwrap();
+    // A config above the repository is not the repository's.
+    std::fs::write(dir.path().join("perfgate.toml"), "[report]\ntop = 0\n").unwrap();
+    let package = root.join("packages/library/src");
+    let o = perfgate(&package, &["update-baseline"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let baseline = std::fs::read_to_string(root.join(".perfgate/baseline.json")).unwrap();
+    assert!(baseline.contains("\"P.a\"") && baseline.contains("\"count\":2"), "{baseline}");
+    assert!(!package.join(".perfgate").exists());
+    let o = perfgate(&package, &["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["report"]["diagnostics"]["files"][0]["path"], "../../../.logs/cypress/run.log");
+    // Outside any repository, the nearest config above is used as before.
+    let outside = dir.path().join("elsewhere");
+    std::fs::create_dir(&outside).unwrap();
+    let o = perfgate(&outside, &["analyze", "--allow-empty"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("report.top: must be at least 1"), "{}", stderr(&o));
+}

@@ -67,7 +67,7 @@ fn outputs_are_written_through_links_fifos_and_devices() {
     let o = perfgate(d, &["update-baseline", "a.log", "--baseline", "base-link.json"]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
     assert!(std::fs::symlink_metadata(d.join("base-link.json")).unwrap().file_type().is_symlink());
-    assert!(std::fs::read_to_string(d.join("reports/base.json")).unwrap().contains("\"schema\": 2"));
+    assert!(std::fs::read_to_string(d.join("reports/base.json")).unwrap().contains("\"schema\": 3"));
     let o = perfgate(d, &["check", "a.log", "--baseline", "base-link.json"]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
 }
@@ -402,11 +402,12 @@ fn a_check_with_no_handler_in_common_with_the_baseline_is_an_error() {
     let o = perfgate(d, &["check", "failed.log"]);
     assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("this run has no samples of any baseline handler (1 missing)"), "{}", stderr(&o));
-    // A baseline of a run without samples (kept with --allow-empty) judges nothing.
+    // A run without samples (accepted with --allow-empty) makes no baseline: nothing to judge by.
     std::fs::write(d.join("empty.log"), "").unwrap();
     let o = perfgate(d, &["update-baseline", "empty.log", "--allow-empty", "--baseline", "empty.json"]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(!d.join("empty.json").exists());
     let o = perfgate(d, &["check", "a.log", "--baseline", "empty.json"]);
     assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
-    assert!(stderr(&o).contains("(1 new, 0 missing): nothing was compared"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("empty.json: no baseline"), "{}", stderr(&o));
 }
