@@ -314,6 +314,17 @@ pub struct GithubArgs {
     /// A failure to publish the comment exits 2 instead of being a warning.
     #[arg(long)]
     pub fail_on_publish_error: bool,
+    /// The longest the PR comment may take, retries included; then it is a publishing failure.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = publish_timeout)]
+    pub publish_timeout: std::time::Duration,
+}
+
+fn publish_timeout(v: &str) -> Result<std::time::Duration, String> {
+    let d = lock_timeout(v)?;
+    if d.is_zero() {
+        return Err(format!("{v:?}: expected a number of seconds above 0"));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]
@@ -501,6 +512,7 @@ fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Git
         args.comment_author.clone(),
         args.fail_on_publish_error,
         std::time::Duration::from_millis(retry),
+        args.publish_timeout,
     ))
 }
 
