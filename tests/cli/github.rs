@@ -642,3 +642,35 @@ fn an_error_echoing_the_authorization_header_never_prints_the_token() {
         assert!(!text.lines().any(|l| l.starts_with("::error::forged")), "{text}");
     }
 }
+
+#[test]
+fn an_event_payload_that_is_not_a_json_file_is_a_warning_or_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    assert_eq!(perfgate(&repo(), &["update-baseline", "fixtures/logs", "--baseline", baseline.to_str().unwrap()]).status.code(), Some(0));
+    let fifo = dir.path().join("event.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let text = dir.path().join("event.txt");
+    std::fs::write(&text, "not json").unwrap();
+    let big = dir.path().join("event-big.json");
+    std::fs::File::create(&big).unwrap().set_len(25 * 1024 * 1024 + 1).unwrap();
+    let ignored = "the event payload is ignored (no pull request or head commit from it)";
+    let cases = [
+        (fifo.clone(), format!("a FIFO, not a regular file: {ignored}")),
+        ("/dev/zero".into(), format!("a device, not a regular file: {ignored}")),
+        (dir.path().to_path_buf(), format!("a directory, not a regular file: {ignored}")),
+        (text, format!("not an event payload (expected ident at line 1 column 2): {ignored}")),
+        (big, format!("larger than 25 MiB, not an event payload: {ignored}")),
+    ];
+    let check = ["check", "fixtures/logs", "--baseline", baseline.to_str().unwrap()];
+    for (event, why) in cases {
+        let env = [("GITHUB_REPOSITORY", "o/r"), ("GITHUB_EVENT_PATH", event.to_str().unwrap()), ("GITHUB_TOKEN", "ghs_secret")];
+        let said = format!("GITHUB_EVENT_PATH {}: {why}\n", event.display());
+        let (o, took) = perfgate_within(Duration::from_secs(60), &repo(), &check, &env);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stderr(&o).starts_with(&format!("warning: {said}")), "{}", stderr(&o));
+        let (o, _) = perfgate_within(Duration::from_secs(60), &repo(), &[&check[..], &["--fail-on-publish-error"]].concat(), &env);
+        assert_eq!((o.status.code(), stderr(&o)), (Some(2), format!("perfgate: error: {said}")));
+        println!("{}: {took:?}", event.display());
+    }
+}
