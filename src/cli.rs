@@ -312,9 +312,21 @@ pub struct GithubArgs {
     /// alone.
     #[arg(long, value_name = "LOGIN", default_value = "github-actions[bot]")]
     pub comment_author: String,
-    /// A failure to publish the comment exits 2 instead of being a warning.
+    /// A failure to publish the comment (or an unreadable event payload) exits 2 instead of
+    /// being a warning.
     #[arg(long)]
     pub fail_on_publish_error: bool,
+    /// The longest the PR comment may take, retries included; then it is a publishing failure.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = publish_timeout)]
+    pub publish_timeout: std::time::Duration,
+}
+
+fn publish_timeout(v: &str) -> Result<std::time::Duration, String> {
+    let d = lock_timeout(v)?;
+    if d.is_zero() {
+        return Err(format!("{v:?}: expected a number of seconds above 0"));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]
@@ -484,7 +496,14 @@ fn check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> R
 
 /// The GitHub publisher: the Actions environment, overridden by the flags.
 fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<GitHub, Error> {
-    let mut context = Context::from_env(env);
+    let (mut context, problem) = Context::from_env(env);
+    // An event payload that cannot be read leaves the run without its PR: say so, or stop.
+    if let Some(problem) = problem {
+        if args.fail_on_publish_error {
+            return Err(Error::Publish(render::escape::terminal(&problem)));
+        }
+        eprintln!("warning: {}", render::escape::terminal(&problem));
+    }
     if let Some(r) = &args.repo {
         context.repo = Some(publish::split_repo(r).ok_or_else(|| Error::Usage(format!("--repo {r:?}: expected OWNER/NAME")))?);
     }
@@ -502,6 +521,7 @@ fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Git
         args.comment_author.clone(),
         args.fail_on_publish_error,
         std::time::Duration::from_millis(retry),
+        args.publish_timeout,
     ))
 }
 

@@ -12,7 +12,8 @@
 pub mod actions;
 pub mod github;
 
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -51,6 +52,7 @@ pub struct Context {
     pub output: Option<PathBuf>,
 }
 
+/// The parts of an event payload perfgate reads.
 #[derive(Debug, Default, Deserialize)]
 struct Event {
     number: Option<u64>,
@@ -95,12 +97,16 @@ impl Context {
     /// payload at `GITHUB_EVENT_PATH` gives the PR number and head SHA: `pull_request` and
     /// `pull_request_target` (`.pull_request`), `workflow_run` (`.workflow_run.pull_requests[0]`,
     /// empty for fork PRs), `issue_comment` on a PR (`.issue`), `push` and `merge_group` (no PR).
-    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Context {
+    ///
+    /// With the context, why the payload was not read, when it was not (see `read_event`): the
+    /// context then has no PR or head commit from it, and the caller warns or stops.
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> (Context, Option<String>) {
         let non_empty = |k: &str| get(k).filter(|v| !v.is_empty());
-        let event: Event = non_empty("GITHUB_EVENT_PATH")
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let (event, problem) = match non_empty("GITHUB_EVENT_PATH").map(|p| read_event(Path::new(&p))) {
+            Some(Err(problem)) => (Event::default(), Some(problem)),
+            Some(Ok(event)) => (event, None),
+            None => (Event::default(), None),
+        };
         let mut pr = None;
         let mut head_sha = None;
         if let Some(p) = &event.pull_request {
@@ -119,7 +125,7 @@ impl Context {
         } else if event.after.is_some() {
             head_sha = event.after.clone();
         }
-        Context {
+        let context = Context {
             in_actions: non_empty("GITHUB_ACTIONS").as_deref() == Some("true"),
             event_name: non_empty("GITHUB_EVENT_NAME"),
             repo: non_empty("GITHUB_REPOSITORY").and_then(|r| split_repo(&r)),
@@ -131,7 +137,8 @@ impl Context {
             token: non_empty("GITHUB_TOKEN"),
             step_summary: non_empty("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: non_empty("GITHUB_OUTPUT").map(PathBuf::from),
-        }
+        };
+        (context, problem)
     }
 
     /// The run's page, for links.
@@ -150,6 +157,41 @@ impl Context {
             line.map(|l| format!("#L{l}")).unwrap_or_default()
         ))
     }
+}
+
+/// The most bytes of an event payload read: GitHub caps a webhook's payload at 25 MB.
+pub const EVENT_LIMIT: u64 = 25 * 1024 * 1024;
+
+/// Reads the event payload at `path`, bounded: only a regular file (its kind is looked at before
+/// opening it, since opening a FIFO blocks until a writer comes and `/dev/zero` never ends), at
+/// most [`EVENT_LIMIT`] bytes, and it must be an event's JSON. The error names the path.
+fn read_event(path: &Path) -> Result<Event, String> {
+    let name = format!("GITHUB_EVENT_PATH {}", path.display());
+    let ignored = "the event payload is ignored (no pull request or head commit from it)";
+    let regular = |m: &std::fs::Metadata| {
+        let t = m.file_type();
+        match () {
+            _ if t.is_file() => Ok(()),
+            _ if t.is_dir() => Err("a directory"),
+            #[cfg(unix)]
+            _ if std::os::unix::fs::FileTypeExt::is_fifo(&t) => Err("a FIFO"),
+            #[cfg(unix)]
+            _ if std::os::unix::fs::FileTypeExt::is_char_device(&t) => Err("a device"),
+            _ => Err("a special file"),
+        }
+    };
+    let unreadable = |e: std::io::Error| format!("{name}: cannot read it ({e}): {ignored}");
+    let not_regular = |kind: &str| format!("{name}: {kind}, not a regular file: {ignored}");
+    regular(&std::fs::metadata(path).map_err(unreadable)?).map_err(not_regular)?;
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Looked at again once open: the path may have been replaced in between.
+    regular(&file.metadata().map_err(unreadable)?).map_err(not_regular)?;
+    let mut bytes = Vec::new();
+    file.take(EVENT_LIMIT + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > EVENT_LIMIT {
+        return Err(format!("{name}: larger than {} MiB, not an event payload: {ignored}", EVENT_LIMIT >> 20));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| format!("{name}: not an event payload ({e}): {ignored}"))
 }
 
 /// `owner/name`.
@@ -185,7 +227,39 @@ mod tests {
         for (k, v) in extra {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
-        Context::from_env(&|k| env.get(k).cloned())
+        let (context, problem) = Context::from_env(&|k| env.get(k).cloned());
+        assert_eq!(problem, None);
+        context
+    }
+
+    #[test]
+    fn an_event_payload_is_read_only_from_a_regular_json_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = |p: &Path| {
+            let p = p.to_string_lossy().into_owned();
+            Context::from_env(&move |k| (k == "GITHUB_EVENT_PATH").then(|| p.clone()))
+        };
+        let ignored = "the event payload is ignored (no pull request or head commit from it)";
+        let (c, problem) = env(dir.path());
+        assert_eq!(c.pr, None);
+        assert_eq!(problem, Some(format!("GITHUB_EVENT_PATH {}: a directory, not a regular file: {ignored}", dir.path().display())));
+        #[cfg(unix)]
+        assert_eq!(env(Path::new("/dev/zero")).1, Some(format!("GITHUB_EVENT_PATH /dev/zero: a device, not a regular file: {ignored}")));
+        let missing = dir.path().join("missing.json");
+        assert!(env(&missing).1.unwrap().starts_with(&format!("GITHUB_EVENT_PATH {}: cannot read it (", missing.display())));
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, "42").unwrap();
+        assert_eq!(
+            env(&bad).1,
+            Some(format!(
+                "GITHUB_EVENT_PATH {}: not an event payload (invalid type: integer `42`, expected struct Event at line 1 column 2): {ignored}",
+                bad.display()
+            ))
+        );
+        std::fs::File::create(&bad).unwrap().set_len(EVENT_LIMIT + 1).unwrap();
+        assert_eq!(env(&bad).1, Some(format!("GITHUB_EVENT_PATH {}: larger than 25 MiB, not an event payload: {ignored}", bad.display())));
+        // Without a payload there is nothing to complain about.
+        assert_eq!(Context::from_env(&|_| None).1, None);
     }
 
     #[test]
