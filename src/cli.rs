@@ -477,7 +477,7 @@ fn baseline_path(flag: Option<&Path>, config: &Config) -> PathBuf {
 }
 
 fn check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<pipeline::Check, Error> {
-    if args.comment_id.is_empty() || !args.comment_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+    if !pipeline::valid_id(&args.comment_id) {
         return Err(Error::Usage(format!("--comment-id {:?}: use letters, digits, '-', '_' or '.'", args.comment_id)));
     }
     let mut input = input(&args.input, Some(&args.output), cwd, false)?;

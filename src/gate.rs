@@ -64,7 +64,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::baseline::{Baseline, Run};
@@ -82,7 +82,7 @@ use statistic::Terms;
 pub use verdict::{FamilyTest, HandlerReason, Severity, StatReason};
 
 /// Verdicts, most severe first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Regressed,
@@ -111,7 +111,7 @@ impl Verdict {
 }
 
 /// The outcome of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -120,7 +120,7 @@ pub enum Outcome {
 }
 
 /// One statistic of one handler: the numbers its verdict rests on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatComparison {
     pub stat: Stat,
@@ -156,7 +156,7 @@ pub struct StatComparison {
     pub reason: StatReason,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BudgetCheck {
     pub budget: String,
@@ -164,7 +164,7 @@ pub struct BudgetCheck {
     pub ok: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HandlerComparison {
     /// `Plugin.handler`.
@@ -221,7 +221,7 @@ impl HandlerComparison {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Drift {
     /// The run-wide factor `e^D` (now / base), when it could be estimated.
@@ -238,7 +238,7 @@ pub struct Drift {
 }
 
 /// The family-wise control of false alarms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Family {
     /// `false_alarm_rate`: the family-wise error level.
@@ -251,7 +251,7 @@ pub struct Family {
     pub jitter_estimated: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Comparison {
     pub outcome: Outcome,

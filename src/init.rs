@@ -25,7 +25,10 @@ pub fn run(cwd: &Path, force: bool) -> Result<i32, Error> {
     let package = if package_path.is_file() {
         let text = std::fs::read_to_string(&package_path).map_err(|source| Error::Read { path: package_path.clone(), source })?;
         let (edited, kept) = add_scripts(&text, &SCRIPTS).map_err(|e| {
-            Error::Usage(format!("{}: {e}; `perfgate init` adds its npm scripts to it: fix the file and run init again", package_path.display()))
+            Error::Usage(format!(
+                "{}: {e}; `perfgate init` adds its npm scripts to it: fix the file and run init again",
+                package_path.display()
+            ))
         })?;
         Some(((edited != text).then_some(edited), kept))
     } else {
@@ -84,7 +87,8 @@ const SCRIPTS: [(&str, &str); 2] = [("analyze:performance", "perfgate analyze"),
 /// there already is left as it is (`kept`). An error when the text is not a JSON object or its
 /// `scripts` is not one.
 fn add_scripts<'e>(text: &str, entries: &[(&'e str, &'e str)]) -> Result<(String, Vec<&'e str>), String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()))?;
     let object = value.as_object().ok_or("not a JSON object")?;
     let scripts = match object.get("scripts") {
         None => None,

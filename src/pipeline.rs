@@ -13,7 +13,7 @@ use crate::baseline::{Baseline, Run, SourceInfo};
 use crate::config::Config;
 use crate::error::Error;
 use crate::gate::{self, Comparison, Outcome, Verdict};
-use crate::judged::{Judged, Judgement, marker};
+use crate::judged::{Judged, Judgement};
 use crate::measure::Measurements;
 use crate::publish::{Publisher, github::GitHub};
 use crate::render::{self, Exporter, View};
@@ -169,29 +169,70 @@ fn nothing_compared(c: &Comparison, baseline: &Path, allow_empty: bool) -> Resul
     })
 }
 
-/// `perfgate publish`: posts a report a check wrote elsewhere.
+/// `perfgate publish`: posts the comment of a report a check wrote elsewhere. In the fork
+/// recipe the report is the fork's artifact, so nothing of it is trusted as text: the comment
+/// is rebuilt from its data (the comparison, the baseline, the handlers' sources) by this
+/// perfgate's own renderer, which escapes every name, and the gate's id must be one that
+/// `check` accepts.
 pub fn publish(p: &Publish) -> Result<i32, Error> {
     let text = std::fs::read(&p.report).map_err(|source| Error::Read { path: p.report.clone(), source })?;
     #[derive(serde::Deserialize)]
     struct Saved {
         id: String,
-        outcome: Outcome,
-        markdown: String,
+        comparison: Comparison,
+        baseline: serde_json::Value,
+        report: SavedReport,
     }
-    let saved: Saved = serde_json::from_slice(&text)
-        .map_err(|e| Error::Usage(format!("{}: not a report written by `perfgate check --json`: {e}", p.report.display())))?;
-    if !saved.markdown.starts_with(&marker(&saved.id)) {
-        return Err(Error::Usage(format!("{}: the report's markdown does not carry its marker", p.report.display())));
+    #[derive(serde::Deserialize)]
+    struct SavedReport {
+        handlers: Vec<SavedHandler>,
     }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SavedHandler {
+        name: String,
+        plugin: String,
+        source_file: Option<String>,
+        source_line: Option<u32>,
+    }
+    let bad = |why: String| Error::Usage(format!("{}: not a report written by `perfgate check --json`: {why}", p.report.display()));
+    let saved: Saved = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+    if !valid_id(&saved.id) {
+        return Err(bad(format!("its gate id {:?} is not one `check` accepts", render::escape::terminal(&saved.id))));
+    }
+    let baseline =
+        Baseline::parse(&serde_json::to_vec(&saved.baseline).expect("a JSON value")).map_err(|e| bad(format!("its baseline: {e}")))?;
+    let report = report::Report::of_sources(saved.report.handlers.into_iter().map(|h| (h.plugin, h.name, h.source_file, h.source_line)));
+    let github = &p.github;
+    let run = Judged {
+        report: &report,
+        judgement: Some(Judgement { id: &saved.id, comparison: &saved.comparison, baseline: &baseline }),
+        links: github.links(),
+        markdown_limit: github.markdown_limit(),
+    };
+    let view =
+        View { top: crate::config::Config::default().top, sort: crate::config::SortKey::Avg, bands: Default::default(), color: false };
+    let markdown = render::markdown::Markdown.render(&run, &view);
     let context = &p.github.context;
-    if context.pr.is_none() {
-        return Err(Error::Usage("no pull request: pass --pr N (a workflow_run event of a fork PR lists none)".into()));
-    }
     if context.token.is_none() || context.repo.is_none() {
         return Err(Error::Usage("publishing needs GITHUB_TOKEN and GITHUB_REPOSITORY (or --repo)".into()));
     }
-    p.github.comment(&saved.id, &saved.markdown, saved.outcome != Outcome::Pass)?;
+    // The PR comes from GitHub's event (or --pr), never from the report: in the fork recipe the
+    // report is the fork's artifact.
+    let Some(pr) = p.github.pull_request()? else {
+        let why = match &context.run_head {
+            Some(h) => format!("no open pull request has the head {}:{} at {}", h.owner, h.branch, h.sha),
+            None => "the event names none".to_owned(),
+        };
+        return Err(Error::Usage(format!("no pull request to comment on ({why}); pass --pr N")));
+    };
+    github.comment_on(Some(pr), &saved.id, &markdown, saved.comparison.newsworthy())?;
     Ok(0)
+}
+
+/// A gate's id: letters, digits, `-`, `_` and `.` (it is written into the comment's marker).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// `perfgate update-baseline`: appends this run to the baseline, under its lock.

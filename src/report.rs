@@ -177,6 +177,45 @@ pub struct ReportSummary {
     pub fastest_handler: Option<String>,
 }
 
+impl Report {
+    /// The report a published comment is rebuilt from (`perfgate publish`): each handler's
+    /// identity and source file, which is all of the report the comment shows.
+    pub fn of_sources(handlers: impl IntoIterator<Item = (String, String, Option<String>, Option<u32>)>) -> Report {
+        let handlers: Vec<HandlerReport> = handlers
+            .into_iter()
+            .map(|(plugin, name, source_file, source_line)| HandlerReport {
+                name,
+                plugin,
+                mapping: Mapping::Unmapped,
+                executions: 0,
+                timing: None,
+                total_time: 0.0,
+                source_file,
+                source_line,
+                sequences: Vec::new(),
+                beats: Vec::new(),
+                events: Vec::new(),
+                kinds: Vec::new(),
+                failed: 0,
+                incomplete: 0,
+                orphans: 0,
+                execution_list: Vec::new(),
+                executions_truncated: false,
+                issues: Vec::new(),
+                histogram: Histogram::default(),
+            })
+            .collect();
+        let summary = ReportSummary {
+            total_handlers: handlers.len(),
+            total_executions: 0,
+            total_time: 0.0,
+            slowest_handler: None,
+            fastest_handler: None,
+        };
+        Report { handlers, summary, orphans: Vec::new(), diagnostics: Diagnostics::default() }
+    }
+}
+
 /// Builds the report view of the measurements, handlers ordered by `sort`.
 pub fn build(m: &Measurements, sort: SortKey) -> Report {
     let mut handlers: Vec<HandlerReport> = m.handlers.iter().map(|(key, h)| handler_report(key, h, m)).collect();

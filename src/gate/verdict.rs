@@ -2,7 +2,7 @@
 //! for it, as data (the renderers word it), and each verdict's [`Severity`] under the config —
 //! decided here once, and read by every report, annotation, output and the exit code.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{StatComparison, Verdict};
 use crate::config::GateConfig;
@@ -10,7 +10,7 @@ use crate::config::GateConfig;
 /// How much a verdict matters to this run, under the config: what fails it, what warns, what is
 /// worth telling (an improvement), and what passes quietly. Ordered from the least to the most
 /// severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Pass,
@@ -47,7 +47,7 @@ impl Severity {
 
 /// A statistic's test within its family: Holm's adjusted p-value, the family-wise level and the
 /// number of tests in the family.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FamilyTest {
     pub adjusted_p: f64,
@@ -56,7 +56,7 @@ pub struct FamilyTest {
 }
 
 /// Why a statistic got its verdict, with the numbers the reason rests on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum StatReason {
     /// Not decided yet (never in a finished comparison).
@@ -80,7 +80,7 @@ pub enum StatReason {
 }
 
 /// Why a handler got its verdict; broken budgets are in its `budgets`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum HandlerReason {
     /// Not in the baseline.

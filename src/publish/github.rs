@@ -63,11 +63,16 @@ impl GitHub {
     /// token. A failure is a warning (the verdict stands), or exit 2 with
     /// `fail_on_publish_error`.
     pub fn comment(&self, id: &str, markdown: &str, newsworthy: bool) -> Result<(), Error> {
+        self.comment_on(self.context.pr, id, markdown, newsworthy)
+    }
+
+    /// [`GitHub::comment`] on pull request `pr`.
+    pub fn comment_on(&self, pr: Option<u64>, id: &str, markdown: &str, newsworthy: bool) -> Result<(), Error> {
         let context = &self.context;
         if self.comment == CommentMode::Never {
             return Ok(());
         }
-        let (Some((owner, repo)), Some(pr), Some(token)) = (&context.repo, context.pr, &context.token) else {
+        let (Some((owner, repo)), Some(pr), Some(token)) = (&context.repo, pr, &context.token) else {
             if context.in_actions && context.pr.is_some() {
                 eprintln!("warning: no GITHUB_TOKEN: the pull request gets no comment (the job summary has the report)");
             }
@@ -108,6 +113,20 @@ impl GitHub {
                 Ok(())
             }
         }
+    }
+}
+
+impl GitHub {
+    /// The pull request to comment on: the event's, else — for a `workflow_run` of a fork's PR,
+    /// which lists none — the open PR whose head is the run's (see [`pull_request_of`]). `None`
+    /// when neither names one.
+    pub fn pull_request(&self) -> Result<Option<u64>, Error> {
+        let context = &self.context;
+        let (None, Some(head), Some((owner, repo)), Some(token)) = (context.pr, &context.run_head, &context.repo, &context.token) else {
+            return Ok(context.pr);
+        };
+        pull_request_of(&context.api_url, token, (owner, repo), head, self.timeout, self.retry)
+            .map_err(|f| Error::Publish(format!("cannot find the workflow run's pull request: {}", f.message)))
     }
 }
 
@@ -368,22 +387,29 @@ async fn call<T: FromResponse>(crab: &Octocrab, request: Request<'_>) -> Result<
     T::from_response(response).await.map_err(Fault::Api)
 }
 
-/// Creates or updates the sticky comment with `body` (which must start with the marker), within
-/// `target.timeout`.
-pub fn upsert(target: &Target, body: &str) -> Result<Published, Failure> {
-    if target.mode == CommentMode::Never {
-        return Ok(Published { done: Done::Skipped("--comment never"), warnings: Vec::new() });
-    }
+/// The API client: each connection, read and write bounded by [`CONNECT_TIMEOUT`] (or the whole
+/// `timeout`, when shorter).
+fn client(api_url: &str, token: &str, timeout: Duration) -> Result<Octocrab, Fault> {
+    let patience = CONNECT_TIMEOUT.min(timeout);
+    Octocrab::builder()
+        .personal_token(token.to_owned())
+        .base_uri(api_url)
+        .map_err(Fault::Api)?
+        .set_connect_timeout(Some(patience))
+        .set_read_timeout(Some(patience))
+        .set_write_timeout(Some(patience))
+        .build()
+        .map_err(Fault::Api)
+}
+
+/// Runs `work` on a runtime of its own within `timeout` (the backstop of every request's own
+/// timeouts, retries' sleeps included).
+fn bounded<T>(timeout: Duration, work: impl std::future::Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Failure { status: None, message: e.to_string() })?;
-    // The deadline is the backstop: the connect and read timeouts bound each request, this bounds
-    // them all with the retries' sleeps.
     let result = runtime.block_on(async {
-        tokio::time::timeout(target.timeout, talk(target, body)).await.unwrap_or_else(|_| {
-            Err(Failure {
-                status: None,
-                message: format!("GitHub did not answer within {} s (--publish-timeout)", target.timeout.as_secs_f64()),
-            })
+        tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
+            Err(Failure { status: None, message: format!("GitHub did not answer within {} s (--publish-timeout)", timeout.as_secs_f64()) })
         })
     });
     // Dropping a runtime waits for its blocking tasks (a DNS lookup that hangs): leave them.
@@ -391,18 +417,49 @@ pub fn upsert(target: &Target, body: &str) -> Result<Published, Failure> {
     result
 }
 
+/// The open pull request of `owner/repo` whose head is `head.owner:head.branch` at commit
+/// `head.sha` — how a `workflow_run` of a fork's PR (which lists none) finds its PR. Every part
+/// of the question comes from GitHub's event, not from the fork's artifact; the commit must
+/// match, so a branch pushed again since is not mistaken for the run's.
+pub fn pull_request_of(
+    api_url: &str,
+    token: &str,
+    (owner, repo): (&str, &str),
+    head: &super::RunHead,
+    timeout: Duration,
+    backoff: Duration,
+) -> Result<Option<u64>, Failure> {
+    let fail = |f: Fault| f.failure(token);
+    bounded(timeout, async {
+        let crab = client(api_url, token, timeout).map_err(fail)?;
+        let uri = format!("/repos/{owner}/{repo}/pulls?state=open&per_page=100&head={}", query(&format!("{}:{}", head.owner, head.branch)));
+        let pulls: Vec<serde_json::Value> = with_retries(backoff, || call(&crab, Request::Get(&uri))).await.map_err(fail)?;
+        Ok(pulls.iter().find(|p| p["head"]["sha"].as_str() == Some(head.sha.as_str())).and_then(|p| p["number"].as_u64()))
+    })
+}
+
+/// Percent-encodes a query parameter's value (a branch name may hold `&`, `#`, `+`, spaces).
+fn query(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Creates or updates the sticky comment with `body` (which must start with the marker), within
+/// `target.timeout`.
+pub fn upsert(target: &Target, body: &str) -> Result<Published, Failure> {
+    if target.mode == CommentMode::Never {
+        return Ok(Published { done: Done::Skipped("--comment never"), warnings: Vec::new() });
+    }
+    bounded(target.timeout, talk(target, body))
+}
+
 async fn talk(target: &Target, body: &str) -> Result<Published, Failure> {
     let fail = |f: Fault| f.failure(&target.token);
-    let patience = CONNECT_TIMEOUT.min(target.timeout);
-    let crab = Octocrab::builder()
-        .personal_token(target.token.clone())
-        .base_uri(target.api_url.as_str())
-        .map_err(|e| fail(Fault::Api(e)))?
-        .set_connect_timeout(Some(patience))
-        .set_read_timeout(Some(patience))
-        .set_write_timeout(Some(patience))
-        .build()
-        .map_err(|e| fail(Fault::Api(e)))?;
+    let crab = client(&target.api_url, &target.token, target.timeout).map_err(fail)?;
     let (owner, repo) = (&target.owner, &target.repo);
     let mut warnings = Vec::new();
     // Pages are followed by hand rather than with `all_pages`, which trusts every `next` link (one

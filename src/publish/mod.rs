@@ -42,6 +42,9 @@ pub struct Context {
     /// `owner`, `name`.
     pub repo: Option<(String, String)>,
     pub pr: Option<u64>,
+    /// A `workflow_run` event's head, when it lists no pull request (a fork's): the PR is the
+    /// open one whose head is this branch at this commit, looked up through the API.
+    pub run_head: Option<RunHead>,
     /// The PR's head commit (not the test merge commit `GITHUB_SHA` is on `pull_request`).
     pub head_sha: Option<String>,
     pub api_url: String,
@@ -50,6 +53,14 @@ pub struct Context {
     pub token: Option<String>,
     pub step_summary: Option<PathBuf>,
     pub output: Option<PathBuf>,
+}
+
+/// The head of a workflow run: the repository owner and branch it ran on, and its commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunHead {
+    pub owner: String,
+    pub branch: String,
+    pub sha: String,
 }
 
 /// The parts of an event payload perfgate reads.
@@ -85,6 +96,18 @@ struct WorkflowRun {
     head_sha: Option<String>,
     #[serde(default)]
     pull_requests: Vec<PullRequest>,
+    head_branch: Option<String>,
+    head_repository: Option<Repository>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Repository {
+    owner: Option<Owner>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Owner {
+    login: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +132,7 @@ impl Context {
         };
         let mut pr = None;
         let mut head_sha = None;
+        let mut head = None;
         if let Some(p) = &event.pull_request {
             pr = p.number.or(event.number);
             head_sha = p.head.as_ref().and_then(|h| h.sha.clone());
@@ -116,6 +140,12 @@ impl Context {
             let first = run.pull_requests.first();
             pr = first.and_then(|p| p.number);
             head_sha = first.and_then(|p| p.head.as_ref()).and_then(|h| h.sha.clone()).or_else(|| run.head_sha.clone());
+            // A fork's PR is not listed: it is found by the run's head, which GitHub wrote (the
+            // fork chose the branch's name, not the repository or the commit it names).
+            let owner = run.head_repository.as_ref().and_then(|r| r.owner.as_ref()).and_then(|o| o.login.clone());
+            if let (None, Some(owner), Some(branch), Some(sha)) = (pr, owner, run.head_branch.clone(), run.head_sha.clone()) {
+                head = Some(RunHead { owner, branch, sha });
+            }
         } else if let Some(issue) = &event.issue {
             if issue.pull_request.is_some() {
                 pr = issue.number;
@@ -130,6 +160,7 @@ impl Context {
             event_name: non_empty("GITHUB_EVENT_NAME"),
             repo: non_empty("GITHUB_REPOSITORY").and_then(|r| split_repo(&r)),
             pr,
+            run_head: head,
             head_sha: head_sha.or_else(|| non_empty("GITHUB_SHA")),
             api_url: non_empty("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
             server_url: non_empty("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::{Exporter, View};
+use crate::baseline::Baseline;
 use crate::gate::{Comparison, Outcome};
 use crate::judged::Judged;
 use crate::report::Report;
@@ -27,6 +28,9 @@ impl Exporter for Json {
                     outcome: Outcome,
                     markdown: &'a str,
                     comparison: &'a Comparison,
+                    /// The baseline compared with: `perfgate publish` rebuilds the comment from
+                    /// this report's data (never from its markdown), heatmap included.
+                    baseline: &'a Baseline,
                     report: &'a Report,
                 }
                 let markdown = super::markdown::check(&super::markdown::Check { run, judgement, limit: run.markdown_limit }, view);
@@ -35,6 +39,7 @@ impl Exporter for Json {
                     outcome: judgement.comparison.outcome,
                     markdown: &markdown,
                     comparison: judgement.comparison,
+                    baseline: judgement.baseline,
                     report: run.report,
                 })
             }

@@ -350,11 +350,24 @@ fn a_forbidden_comment_is_a_warning_and_the_exit_code_stands() {
 
 #[test]
 fn publish_posts_a_report_computed_elsewhere() {
-    let dir = pr_workspace(&json!({"workflow_run": {"head_sha": "h", "pull_requests": []}}));
+    // A fork's workflow_run: no PR listed; its head is the fork owner's branch at a commit.
+    let event = json!({"workflow_run": {"head_sha": "h1", "head_branch": "feat&x", "head_repository": {"owner": {"login": "forker"}}, "pull_requests": []}});
+    let dir = pr_workspace(&event);
     // The fork's job: no token, no comment; the report is saved.
     let o = perfgate(dir.path(), &["check", "run/logs", "--comment", "never", "--json", "report.json"]);
     assert_eq!(o.status.code(), Some(1));
     let s = Server::start();
+    // The open PRs of that head: one at another commit (the branch was pushed again), ours.
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/pulls"))
+            .and(query_param("head", "forker:feat&x"))
+            .and(query_param("state", "open"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+                {"number": 8, "head": {"sha": "h0"}},
+                {"number": 9, "head": {"sha": "h1"}}
+            ]))),
+    );
     s.comments(9, json!([]));
     s.mount(
         Mock::given(method("POST"))
@@ -371,13 +384,59 @@ fn publish_posts_a_report_computed_elsewhere() {
         ("GITHUB_API_URL", uri.as_str()),
         ("GITHUB_TOKEN", "t"),
     ];
-    // workflow_run of a fork lists no PR: without --pr it is an error.
+    let o = perfgate_env(dir.path(), &["publish", "--report", "report.json"], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("PR #9: comment 60 created"), "{}", stderr(&o));
+    s.verify();
+    // The comment is the one `check` would post, rebuilt from the report's data.
+    let posted: Value = s.requests().iter().rev().find(|r| r.method.as_str() == "POST").unwrap().body_json().unwrap();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(posted["body"], report["markdown"]);
+    // No open PR has that head at that commit: an error, no comment.
+    std::fs::write(&event, json!({"workflow_run": {"head_sha": "h2", "head_branch": "feat&x", "head_repository": {"owner": {"login": "forker"}}, "pull_requests": []}}).to_string()).unwrap();
     let o = perfgate_env(dir.path(), &["publish", "--report", "report.json"], &env);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("pass --pr N"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no open pull request has the head forker:feat&x at h2); pass --pr N"), "{}", stderr(&o));
+}
+
+/// In the fork recipe the report is the fork's artifact: its markdown is never posted, and
+/// what its data says is escaped as `check` escapes it.
+#[test]
+fn publish_never_posts_a_forged_report() {
+    let dir = pr_workspace(&json!({"workflow_run": {"head_sha": "h", "pull_requests": []}}));
+    let o = perfgate(dir.path(), &["check", "run/logs", "--comment", "never", "--json", "report.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let path = dir.path().join("report.json");
+    let mut report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    report["markdown"] = json!(format!("{MARKER}\n@everyone ![pwned](https://evil.example/x.png) [click](https://evil.example)"));
+    report["comparison"]["handlers"][0]["key"] = json!("[click](https://evil.example) @everyone <img src=x>");
+    std::fs::write(&path, report.to_string()).unwrap();
+    let s = Server::start();
+    s.comments(9, json!([]));
+    s.post("/repos/o/r/issues/9/comments", 201, comment(61, BOT, MARKER), 1);
+    let uri = s.uri();
+    let env = [("GITHUB_REPOSITORY", "o/r"), ("GITHUB_API_URL", uri.as_str()), ("GITHUB_TOKEN", "t")];
     let o = perfgate_env(dir.path(), &["publish", "--report", "report.json", "--pr", "9"], &env);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     s.verify();
+    let posted: Value = s.requests().iter().rev().find(|r| r.method.as_str() == "POST").unwrap().body_json().unwrap();
+    let body = posted["body"].as_str().unwrap();
+    assert!(body.starts_with(MARKER) && !body.contains("![pwned]") && !body.contains("evil.example/x.png"), "{body}");
+    assert!(
+        body.contains("`` [click](https://evil.example) @everyone <img src=x> ``")
+            || body.contains("`[click](https://evil.example) @everyone <img src=x>`"),
+        "{body}"
+    );
+    // A forged gate id cannot close the marker; a forged baseline is validated.
+    for (field, value, needle) in [("id", json!("x --> @everyone <!--"), "its gate id"), ("baseline", json!({"schema": 3}), "its baseline")]
+    {
+        let mut forged = report.clone();
+        forged[field] = value;
+        std::fs::write(&path, forged.to_string()).unwrap();
+        let o = perfgate_env(dir.path(), &["publish", "--report", "report.json", "--pr", "9"], &env);
+        assert_eq!(o.status.code(), Some(2), "{field}");
+        assert!(stderr(&o).contains(needle), "{field}: {}", stderr(&o));
+    }
 }
 
 #[test]
