@@ -19,6 +19,7 @@ use hints::Hints;
 use source::{SourceIndex, SourceRef};
 use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, Outcome, Source, Tracker};
 
+use crate::input::Document;
 pub use crate::input::InputFormat;
 use crate::parse::{self, Location, frames, markdown::MarkdownParser};
 
@@ -34,26 +35,16 @@ pub struct Traced {
     pub binary: bool,
 }
 
-/// Reads one decoded file into beat outcomes.
-pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
-    let format = crate::input::detect(text, extension, format);
-    // Names and titles as the producer wrote them, not as a Windows console showed them.
-    let repaired = match format {
-        InputFormat::Console | InputFormat::Auto => None,
-        _ => std::str::from_utf8(text).ok().and_then(crate::input::cp437::repair),
-    };
-    let text = repaired.as_ref().map_or(text, |r| r.as_bytes());
+/// Traces a document that `input` read whole, decoded and repaired (its format detected
+/// there): its beats are whole, so the tracker only collects them.
+pub fn trace_document(text: &[u8], format: Document, file: u32) -> Traced {
     let mut tracker = Tracker::new();
     let mut problem = None;
     let all_lines = || parse::lines(text).count() as u64;
     let lines = match format {
-        InputFormat::Console | InputFormat::Auto => {
-            let scanned = read::console(text, file);
-            return Traced { format, lines: scanned.lines, trace: scanned.trace, problem: None, binary: scanned.binary };
-        }
-        InputFormat::Markdown => read_report(text, &mut MarkdownParser::default(), &mut tracker, file),
-        InputFormat::Build => read_report(text, &mut parse::build::BuildParser::default(), &mut tracker, file),
-        InputFormat::PlayerReport => {
+        Document::Markdown => read_report(text, &mut MarkdownParser::default(), &mut tracker, file),
+        Document::Build => read_report(text, &mut parse::build::BuildParser::default(), &mut tracker, file),
+        Document::PlayerReport => {
             match parse::player::beats(text) {
                 Ok(beats) => {
                     for b in beats {
@@ -65,11 +56,11 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
             }
             all_lines()
         }
-        InputFormat::OtherJson => {
+        Document::OtherJson => {
             problem = Some("a JSON file that is not a frames export (`{\"frames\":[…]}`): it has no beat durations to read".to_owned());
             all_lines()
         }
-        InputFormat::Frames => {
+        Document::Frames => {
             let result = frames::for_each_event(text, |ordinal, ts, event| {
                 tracker.feed(event, ts, Location { file, line: ordinal });
             });
@@ -79,7 +70,7 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
             all_lines()
         }
     };
-    Traced { format, lines, trace: tracker.finish(Vec::new()), problem, binary: memchr::memchr(0, text).is_some() }
+    Traced { format: format.format(), lines, trace: tracker.finish(Vec::new()), problem, binary: memchr::memchr(0, text).is_some() }
 }
 
 /// Feeds the beats of a report read line by line to `tracker`; returns the lines read.

@@ -1,18 +1,17 @@
 //! Reading a file into a trace: the input's recognized lines fed to the file's tracker, in
 //! file order, and the beats it releases attributed at once by the run's [`Attributor`] — those
 //! that need handler lines once the window of [`hints::WINDOW`] executions around them has been
-//! read; documents (markdown, frames exports) traced whole by [`super::trace_file`].
+//! read; documents (markdown, frames exports…), which `input` reads whole, traced by
+//! [`super::trace_document`].
 
 use std::path::Path;
-
-use sha2::Sha256;
 
 use std::collections::VecDeque;
 
 use super::hints::{self, Hints};
 use super::tracker::{BeatRecord, ExecutionInfo, FileTrace, Tracker};
 use super::{Attributor, InputFormat, Traced};
-use crate::input::reader::{self, BLOCK, Span};
+use crate::input::reader;
 use crate::input::{self, Body, Encoding};
 use crate::parse::user::Rule;
 use crate::parse::{Event, Location};
@@ -40,37 +39,45 @@ pub fn read_file(
     let read = input::read_file(path, format, hash, rules, threads, &mut feeder)?;
     let traced = match read.body {
         Body::Streamed { format, counts } => feeder.traced(format, counts),
-        Body::Document(text) => super::trace_file(&text, path.extension().and_then(|e| e.to_str()), format, file),
+        Body::Document { format, text } => super::trace_document(&text, format, file),
     };
     Ok(Scanned { traced, encoding: read.encoding, bytes: read.bytes, sha256: read.sha256 })
 }
 
+/// [`read_file`] of bytes in memory (as a file `*.{extension}`), without user rules: the same
+/// path, for the tests of the tracker and the attribution.
+#[cfg(test)]
+pub fn read_bytes(bytes: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
+    let mut feeder = Feeder::new(file, None);
+    let read = input::read_bytes(bytes, extension, format, &[], reader::threads(), &mut feeder);
+    match read.body {
+        Body::Streamed { format, counts } => feeder.traced(format, counts),
+        Body::Document { format, text } => super::trace_document(&text, format, file),
+    }
+}
+
 /// What streaming a console log yields.
+#[cfg(test)]
 pub struct ConsoleTrace {
     pub trace: FileTrace,
     pub lines: u64,
-    /// Bytes read (of the span): what the tests of the block boundaries compare.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Bytes read (of the span).
     pub bytes: u64,
     /// A NUL byte was seen and nothing recognized.
     pub binary: bool,
 }
 
-/// Streams a console log held in memory.
-pub fn console(text: &[u8], file: u32) -> ConsoleTrace {
-    let span = Span { begin: 0, len: text.len() as u64 };
-    console_in_blocks(text, span, file, BLOCK, &[], None, None).expect("reading from memory does not fail")
-}
-
-/// Streams the console log `span` of `src` in blocks of `block_size` bytes into a tracker.
+/// Streams the console log `span` of `src` in blocks of `block_size` bytes into a tracker:
+/// what the tests of the block boundaries compare.
+#[cfg(test)]
 pub fn console_in_blocks(
     src: &(impl reader::Source + ?Sized),
-    span: Span,
+    span: reader::Span,
     file: u32,
     block_size: usize,
     rules: &[&Rule],
     early: Option<&mut Attributor<'_, '_>>,
-    hasher: Option<&mut Sha256>,
+    hasher: Option<&mut sha2::Sha256>,
 ) -> std::io::Result<ConsoleTrace> {
     let mut feeder = Feeder::new(file, early);
     let counts = reader::read_blocks(src, span, block_size, rules, reader::threads(), &mut feeder, hasher)?;
@@ -170,7 +177,7 @@ impl<'a, 'c, 's> Feeder<'a, 'c, 's> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::reader::Stream;
+    use crate::input::reader::{BLOCK, Span, Stream};
     use crate::parse::{self, conductor, envelope};
 
     /// The generator's logs (`run-NN.log`, every envelope and hard case) and catalog, in a

@@ -6,7 +6,7 @@ use super::tracker::{Outcome, Source};
 use super::*;
 
 fn trace(text: &str) -> FileTrace {
-    trace_file(text.as_bytes(), Some("log"), InputFormat::Console, 0).trace
+    read::read_bytes(text.as_bytes(), Some("log"), InputFormat::Console, 0).trace
 }
 
 fn samples(t: &FileTrace) -> Vec<(u32, Option<&str>, f64, Source)> {
@@ -349,7 +349,7 @@ mod any_bytes {
             for input in [&bytes, &raw] {
                 let (text, _) = crate::input::decode(input.clone());
                 for format in [InputFormat::Auto, InputFormat::Console, InputFormat::Markdown, InputFormat::Frames] {
-                    let traced = trace_file(&text, Some("log"), format, 0);
+                    let traced = read::read_bytes(&text, Some("log"), format, 0);
                     let a = run(&traced.trace, &mut Catalog::default());
                     let total = a.counts.samples + a.counts.failed + a.counts.incomplete;
                     prop_assert_eq!(total, traced.trace.beats.len() as u64);

@@ -1,9 +1,11 @@
-//! Reading: which files a run reads (files, directories, globs, the standard input), what
-//! format each one is, how its bytes become UTF-8 (BOM sniffing, UTF-16LE/BE, invalid UTF-8 kept
-//! for lossy reading later), its SHA-256, and — for console logs, the large inputs — the
-//! [`reader`] that recognizes its lines in parallel blocks and pushes them into a
-//! [`reader::Sink`]. Documents (markdown, frames exports, UTF-16 captures) are read whole and
-//! handed back. Line endings (LF/CRLF) are handled by [`crate::parse::lines`]. Knows nothing of
+//! Reading: which files a run reads (files, directories, globs, the standard input), how their
+//! bytes become UTF-8 (BOM sniffing, UTF-16LE/BE, invalid UTF-8 kept for lossy reading later, CP437
+//! mojibake repaired by [`cp437`]), what format each one is — detected once, here, on its decoded
+//! text — its SHA-256, and, for console logs, the [`reader`] that recognizes their lines (the
+//! conductor's, then the user's rules) in parallel blocks and pushes them into a
+//! [`reader::Sink`]. Every console log goes through that reader, whatever its encoding; documents
+//! (markdown, frames exports, player reports, build consoles) are read whole and handed back with
+//! their format. Line endings (LF/CRLF) are handled by [`crate::parse::lines`]. Knows nothing of
 //! beats and handlers: `attribute` is the consumer.
 
 pub mod cp437;
@@ -77,15 +79,57 @@ pub struct ReadFile {
 
 #[derive(Debug)]
 pub enum Body {
-    /// A console log: its recognized lines went into the sink.
+    /// A console log, in any encoding: its recognized lines (the conductor's, then the user
+    /// rules') went into the sink.
     Streamed { format: InputFormat, counts: reader::Counts },
-    /// A document read whole, decoded to UTF-8: for the caller to read as its format.
-    Document(Vec<u8>),
+    /// A document read whole, decoded to UTF-8 and its mojibake repaired: for the caller to
+    /// read as `format`.
+    Document { format: Document, text: Vec<u8> },
+}
+
+/// The formats read whole rather than streamed: they carry whole beats, or are JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    Markdown,
+    Frames,
+    PlayerReport,
+    Build,
+    OtherJson,
+}
+
+impl Document {
+    pub fn format(self) -> InputFormat {
+        match self {
+            Document::Markdown => InputFormat::Markdown,
+            Document::Frames => InputFormat::Frames,
+            Document::PlayerReport => InputFormat::PlayerReport,
+            Document::Build => InputFormat::Build,
+            Document::OtherJson => InputFormat::OtherJson,
+        }
+    }
+
+    /// The document format `format` is; `None` for a console log.
+    fn of(format: InputFormat) -> Option<Document> {
+        match format {
+            InputFormat::Auto | InputFormat::Console => None,
+            InputFormat::Markdown => Some(Document::Markdown),
+            InputFormat::Frames => Some(Document::Frames),
+            InputFormat::PlayerReport => Some(Document::PlayerReport),
+            InputFormat::Build => Some(Document::Build),
+            InputFormat::OtherJson => Some(Document::OtherJson),
+        }
+    }
 }
 
 /// Reads `path` as `format` (detected when `Auto`); `hash` computes the file's SHA-256 on the
 /// way; `rules` are the user rules (`[[sources.pattern]]`, `[[sources.json]]`) that apply to
 /// it. A console log's recognized lines are pushed into `sink`, read on `threads` threads.
+///
+/// Every file takes the same path, whatever its encoding: its format is detected once, here
+/// (on its decoded text), and a console log — UTF-8, UTF-8 with a byte-order mark, UTF-16LE/BE,
+/// LF or CRLF, CP437 mojibake or not — goes through the one reader, conductor lines first,
+/// then the user's rules. A plain UTF-8 console log is streamed from the file in blocks; one
+/// that must be transcoded or repaired first is read whole, then streamed from memory.
 pub fn read_file(
     path: &Path,
     format: InputFormat,
@@ -104,13 +148,28 @@ pub fn read_file(
         // A pipe or a device: read once, front to back.
         return read_stream(f, &how, sink);
     }
-    let (head, format) = read_head(&mut f, &how)?;
-    let Some(format) = format else { return whole(f, head, &how) };
+    let head = read_head(&mut f)?;
+    let Some(format) = streamed(&head, &how) else { return whole(f, head, &how, sink) };
     let size = meta.len();
     // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
     // recognize) is a small part of the file.
     let block = usize::try_from(size / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
     stream_console(&f, head.starts_with(BOM), size, block, format, &how, sink)
+}
+
+/// [`read_file`] of bytes in memory, as a file named `*.{extension}` (tests, and the
+/// in-memory readers of the library).
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn read_bytes(
+    bytes: &[u8],
+    extension: Option<&str>,
+    format: InputFormat,
+    rules: &[&Rule],
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> ReadFile {
+    let how = How { format, hash: false, rules, threads, ext: extension };
+    read_stream(bytes, &how, sink).expect("reading from memory does not fail")
 }
 
 /// UTF-8's byte-order mark.
@@ -129,38 +188,71 @@ struct How<'r> {
     ext: Option<&'r str>,
 }
 
-/// Reads the head of a file; gives the format when the file is a console log to stream, `None`
-/// when it is to be read whole.
-fn read_head(f: &mut impl Read, how: &How) -> std::io::Result<(Vec<u8>, Option<InputFormat>)> {
+impl How<'_> {
+    /// The format of a file whose (decoded) text begins with `head`: the one detection.
+    fn format_of(&self, head: &[u8]) -> InputFormat {
+        let format = detect(head, self.ext, self.format);
+        if format == InputFormat::OtherJson && !self.rules.is_empty() {
+            // JSON lines read by the user's rules.
+            return InputFormat::Console;
+        }
+        format
+    }
+}
+
+/// Reads the head of a file: what tells its format.
+fn read_head(f: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD);
     f.take(HEAD as u64).read_to_end(&mut head)?;
     if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         // A JSON document: a frames export says so in its first megabytes.
         f.take(JSON_HEAD as u64).read_to_end(&mut head)?;
     }
-    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-    let mut format = detect(&head, how.ext, how.format);
-    if format == InputFormat::OtherJson && !how.rules.is_empty() {
-        // JSON lines read by the user's rules.
-        format = InputFormat::Console;
-    }
-    let streamed = !utf16 && format == InputFormat::Console;
-    Ok((head, streamed.then_some(format)))
+    Ok(head)
 }
 
-/// Reads a small document (markdown, frames export, UTF-16) whole.
-fn whole(mut f: impl Read, mut head: Vec<u8>, how: &How) -> std::io::Result<ReadFile> {
-    f.read_to_end(&mut head)?;
-    let bytes = head.len() as u64;
-    let sha256 = how.hash.then(|| sha256_hex(&head));
-    let (text, encoding) = decode(head);
-    Ok(ReadFile { encoding, bytes, sha256, body: Body::Document(text) })
+/// The format of a file that can be streamed from its bytes as they are (a UTF-8 console log
+/// without mojibake in its head); `None` when it is to be read whole: a document, a UTF-16
+/// file (to transcode), a log whose head shows CP437 mojibake (to repair).
+fn streamed(head: &[u8], how: &How) -> Option<InputFormat> {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return None;
+    }
+    let format = how.format_of(head);
+    // The repair is judged on the head: a log is mojibake throughout or not at all (the console
+    // that showed it had one code page).
+    let mojibake = || cp437::repair(&String::from_utf8_lossy(head)).is_some();
+    (format == InputFormat::Console && !mojibake()).then_some(format)
+}
+
+/// Reads a file whole: decodes it, repairs its mojibake, detects its format on the text, and
+/// then streams it from memory (a console log) or hands it back (a document).
+fn whole(mut f: impl Read, mut raw: Vec<u8>, how: &How, sink: &mut dyn Sink) -> std::io::Result<ReadFile> {
+    f.read_to_end(&mut raw)?;
+    let bytes = raw.len() as u64;
+    let sha256 = how.hash.then(|| sha256_hex(&raw));
+    let (mut text, encoding) = decode(raw);
+    // Names and titles as the producer wrote them, not as a Windows console showed them.
+    if let Some(repaired) = std::str::from_utf8(&text).ok().and_then(cp437::repair) {
+        text = repaired.into_bytes();
+    }
+    let head = &text[..text.len().min(if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') { HEAD + JSON_HEAD } else { HEAD })];
+    let format = how.format_of(head);
+    let body = match Document::of(format) {
+        Some(document) => Body::Document { format: document, text },
+        None => {
+            let span = Span { begin: 0, len: text.len() as u64 };
+            let counts = reader::read_blocks(&text[..], span, BLOCK, how.rules, how.threads, sink, None)?;
+            Body::Streamed { format, counts }
+        }
+    };
+    Ok(ReadFile { encoding, bytes, sha256, body })
 }
 
 /// Reads a pipe or the standard input: its head, then the rest through a [`Stream`].
 fn read_stream(mut f: impl Read + Send, how: &How, sink: &mut dyn Sink) -> std::io::Result<ReadFile> {
-    let (head, format) = read_head(&mut f, how)?;
-    let Some(format) = format else { return whole(f, head, how) };
+    let head = read_head(&mut f)?;
+    let Some(format) = streamed(&head, how) else { return whole(f, head, how, sink) };
     let bom = head.starts_with(BOM);
     stream_console(&Stream::new(f, head), bom, u64::MAX, BLOCK, format, how, sink)
 }
