@@ -1,5 +1,10 @@
-//! The `analyze` pipeline: input files → decoded text → traces → attribution → report. Pure
-//! apart from reading the files it is given; the CLI decides what to print and the exit code.
+//! The reading half of every command: the PATH arguments expanded to files (`input::expand`),
+//! each file read (`attribute::read::read_file`: decoded, its format detected, its lines
+//! recognized) into a trace whose beats are attributed to handlers as it is read, several files
+//! at a time when that is faster, their attributions merged in the order of the files, and the
+//! per-file diagnostics collected → [`Measurements`]. Reports, baselines and verdicts are built
+//! from those by others. Pure apart from reading the files it is given; the CLI decides what to
+//! print and the exit code.
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use catalog::{BeatRef, Catalog};
 use hints::Hints;
 use source::{SourceIndex, SourceRef};
-use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, Outcome, Source, Tracker};
+use tracker::{BeatOutcome, BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, TimedBy, Tracker};
 
 use crate::input::Document;
 pub use crate::input::InputFormat;
@@ -127,7 +127,7 @@ pub struct Execution {
     pub event: Option<Arc<str>>,
     pub request: Option<Arc<str>>,
     pub ms: f64,
-    pub source: Source,
+    pub source: TimedBy,
     pub at: Location,
 }
 
@@ -487,7 +487,7 @@ impl<'c, 's> Attributor<'c, 's> {
         }
         let sequence = sequence.cloned();
         match record.outcome {
-            Outcome::Sample { ms, source } => {
+            BeatOutcome::Sample { ms, source } => {
                 out.counts.samples += 1;
                 data.durations.push(ms);
                 data.drill.push_with(ms, record.at, || Execution {
@@ -501,8 +501,8 @@ impl<'c, 's> Attributor<'c, 's> {
                     at: record.at,
                 });
             }
-            Outcome::Failed | Outcome::Incomplete => {
-                let failed = record.outcome == Outcome::Failed;
+            BeatOutcome::Failed | BeatOutcome::Incomplete => {
+                let failed = record.outcome == BeatOutcome::Failed;
                 if failed {
                     out.counts.failed += 1;
                 } else {
@@ -553,7 +553,7 @@ fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catal
     };
     if let Some((handler, plugin)) = record.stated_handler.as_deref() {
         let mapping =
-            if matches!(record.outcome, Outcome::Sample { source: Source::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
+            if matches!(record.outcome, BeatOutcome::Sample { source: TimedBy::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
         return Resolved::Named(HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping);
     }
     if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.of_event(e)?, info.request.as_deref())) {

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::parse::user::Rule;
-use reader::{BLOCK, MIN_BLOCK, Sink, Source, Span, Stream};
+use crate::parse::user::UserRule;
+use reader::{BLOCK, MIN_BLOCK, ReadAt, Sink, Span, Stream};
 
 /// The path that names the standard input.
 pub const STDIN: &str = "-";
@@ -134,7 +134,7 @@ pub fn read_file(
     path: &Path,
     format: InputFormat,
     hash: bool,
-    rules: &[&Rule],
+    rules: &[&UserRule],
     threads: usize,
     sink: &mut dyn Sink,
 ) -> std::io::Result<ReadFile> {
@@ -164,7 +164,7 @@ pub fn read_bytes(
     bytes: &[u8],
     extension: Option<&str>,
     format: InputFormat,
-    rules: &[&Rule],
+    rules: &[&UserRule],
     threads: usize,
     sink: &mut dyn Sink,
 ) -> ReadFile {
@@ -183,7 +183,7 @@ const JSON_HEAD: usize = 4 << 20;
 struct How<'r> {
     format: InputFormat,
     hash: bool,
-    rules: &'r [&'r Rule],
+    rules: &'r [&'r UserRule],
     threads: usize,
     ext: Option<&'r str>,
 }
@@ -260,7 +260,7 @@ fn read_stream(mut f: impl Read + Send, how: &How, sink: &mut dyn Sink) -> std::
 /// Streams a console log that begins with a byte-order mark (`bom`: skipped, and hashed) and
 /// whose size is `size` (`u64::MAX`: until the source ends).
 fn stream_console(
-    src: &(impl Source + ?Sized),
+    src: &(impl ReadAt + ?Sized),
     bom: bool,
     size: u64,
     block: usize,

@@ -1,11 +1,19 @@
-//! Line recognition: turns the bytes of one input file into typed [`Event`]s, each with its
+//! Line recognition: turns the lines of a decoded input into typed [`Event`]s, each with its
 //! location. It never decides what the events *mean* for a beat — that is the tracker's job
-//! (`crate::attribute::tracker`). One module per log family:
+//! (`crate::attribute::tracker`) — and it reads no file: `crate::input` decodes the bytes,
+//! detects the format and hands lines (or a whole document) over. One module per log family:
 //!
 //! - [`envelope`]: the prefixes wrapped around messages (Chrome, Cypress, Serilog, analysers);
 //! - [`conductor`]: the Musical Conductor's messages (LOG-FORMATS.md §1, TypeScript and C#);
+//! - [`user`]: any application's lines, through the `[[sources.pattern]]` and `[[sources.json]]`
+//!   rules of `perfgate.toml` (tried after the conductor's recognition);
 //! - [`markdown`]: markdown telemetry blocks (§2(d)), which carry whole beats;
+//! - [`build`]: the build-pipeline symphony's console (`[BEAT N] Starting: …`), whole beats too;
+//! - [`player`]: a sequence player's `report.json` (§2(e).4);
 //! - [`frames`]: the frames JSON export (§2(e).1), whose `raw` messages are re-parsed.
+//!
+//! Shared here: [`lines`] (LF and CRLF), [`parse_ms`] (a duration and its unit) and [`txt`]
+//! (lossy text).
 
 pub mod build;
 pub mod conductor;
@@ -149,7 +157,6 @@ impl Event<'_> {
         )
     }
 
-    /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
     /// What the line says, in words (`perfgate analyze --explain`).
     pub fn describe(&self) -> String {
         let opt = |v: &Option<Txt<'_>>| v.as_deref().map_or("?".to_owned(), |s| format!("{s:?}"));
@@ -203,6 +210,7 @@ impl Event<'_> {
         }
     }
 
+    /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
     pub fn is_timing(&self) -> bool {
         match self {
             Event::PerfCompleted { .. } | Event::ExecCompleted { .. } | Event::CompletedCopy { .. } => true,

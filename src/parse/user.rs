@@ -92,7 +92,7 @@ enum Kind {
 
 /// One compiled rule.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub struct UserRule {
     /// `sources.pattern[2]` / `sources.json[1]`, or the rule's `name`.
     pub label: String,
     kind: Kind,
@@ -105,7 +105,7 @@ pub struct Rule {
 /// The rules of a config.
 #[derive(Debug, Clone, Default)]
 pub struct UserRules {
-    pub rules: Vec<Rule>,
+    pub rules: Vec<UserRule>,
 }
 
 impl UserRules {
@@ -127,7 +127,7 @@ impl UserRules {
                 Some(lit) => Some(lit.clone()),
                 None => required_literal(&p.regex),
             };
-            rules.push(Rule {
+            rules.push(UserRule {
                 label: p.name.clone().unwrap_or(key.clone()),
                 kind: Kind::Regex {
                     prefilter: prefilter.map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()),
@@ -150,7 +150,7 @@ impl UserRules {
             if j.handler.is_empty() || j.duration.is_empty() {
                 return Err(format!("{key}: `handler` and `duration` name the JSON fields to read"));
             }
-            rules.push(Rule {
+            rules.push(UserRule {
                 label: j.name.clone().unwrap_or(key.clone()),
                 kind: Kind::Json {
                     handler: path(&j.handler),
@@ -169,7 +169,7 @@ impl UserRules {
     }
 
     /// The rules that apply to a file.
-    pub fn for_file(&self, path: &str) -> Vec<&Rule> {
+    pub fn for_file(&self, path: &str) -> Vec<&UserRule> {
         let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         self.rules.iter().filter(|r| r.files.as_ref().is_none_or(|g| g.matches(&name) || g.matches(path))).collect()
     }
@@ -257,7 +257,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    pub fn new(rules: &[&Rule]) -> Self {
+    pub fn new(rules: &[&UserRule]) -> Self {
         Scratch {
             regexes: rules
                 .iter()
@@ -272,7 +272,7 @@ impl Scratch {
 }
 
 /// The first rule that turns `line` into a sample.
-pub fn recognize<'a>(rules: &[&'a Rule], scratch: &mut Scratch, line: &'a [u8]) -> Option<Event<'a>> {
+pub fn recognize<'a>(rules: &[&'a UserRule], scratch: &mut Scratch, line: &'a [u8]) -> Option<Event<'a>> {
     for (i, rule) in rules.iter().enumerate() {
         let found = match &rule.kind {
             Kind::Regex { prefilter, handler, duration, unit, plugin, ts, .. } => {
@@ -403,7 +403,7 @@ mod tests {
     }
 
     fn sample(r: &UserRules, line: &str) -> Option<(String, Option<String>, f64)> {
-        let all: Vec<&Rule> = r.rules.iter().collect();
+        let all: Vec<&UserRule> = r.rules.iter().collect();
         let mut scratch = Scratch::new(&all);
         match recognize(&all, &mut scratch, line.as_bytes())? {
             Event::Sample { handler, plugin, ms, .. } => Some((handler.into_owned(), plugin.map(Cow::into_owned), ms)),
