@@ -343,6 +343,8 @@ pub fn name_of(path: &Path) -> String {
 pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String>) -> Result<Vec<PathBuf>, Error> {
     let mut out: Vec<PathBuf> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    // Said after the warnings of unreadable paths (the closure below holds `warnings`).
+    let mut loops = Vec::new();
     let mut unreadable = |path: &Path, source: std::io::Error| {
         if skip_unreadable {
             warnings.push(format!("{}: cannot read: {source}", path.display()));
@@ -366,16 +368,9 @@ pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String
             // A pipe or a device.
             found.push(p.to_path_buf());
         } else if arg.contains(['*', '?', '[']) {
-            let pattern = glob::glob(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
-            for entry in pattern {
-                match entry {
-                    Ok(f) if f.is_file() => found.push(f),
-                    Ok(_) => {}
-                    Err(e) => {
-                        let path = e.path().to_path_buf();
-                        unreadable(&path, e.into())?;
-                    }
-                }
+            let looped = glob_files(arg, &mut found, &mut unreadable)?;
+            if let Some(link) = looped {
+                loops.push(format!("{arg}: directories reached again through links (such as {}) were read once", name_of(&link)));
             }
             found.sort();
             if found.is_empty() {
@@ -392,7 +387,123 @@ pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String
             }
         }
     }
+    warnings.extend(loops);
     Ok(out)
+}
+
+/// The files a glob matches, found by walking the directories its pattern can reach (from its
+/// literal leading components) and matching each file's path; `**` crosses directories, `*`
+/// and `?` do not cross `/`. Links to directories are followed, but no directory is read twice
+/// (known by its device and inode on Unix, its canonical path elsewhere): a link to `.` or `..`
+/// would otherwise make the walk endless. Returns the first link that led to a directory read
+/// already, for the one warning.
+fn glob_files(
+    arg: &str,
+    out: &mut Vec<PathBuf>,
+    unreadable: &mut dyn FnMut(&Path, std::io::Error) -> Result<(), Error>,
+) -> Result<Option<PathBuf>, Error> {
+    glob::Pattern::new(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
+    // Matched as the walk names paths: by components (`a//b` and `a/./b` are `a/b`).
+    let path: PathBuf = Path::new(arg).components().collect();
+    let pattern = glob::Pattern::new(&path.to_string_lossy()).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
+    let options = glob::MatchOptions { require_literal_separator: true, ..glob::MatchOptions::new() };
+    // The literal leading components are where the walk starts; the rest bounds its depth
+    // (unless it holds `**`).
+    let mut base = PathBuf::new();
+    let mut rest = Vec::new();
+    for c in path.components() {
+        let text = c.as_os_str().to_string_lossy();
+        if rest.is_empty() && !text.contains(['*', '?', '[']) {
+            base.push(c);
+        } else {
+            rest.push(text.into_owned());
+        }
+    }
+    let depth = if rest.iter().any(|c| c.contains("**")) { usize::MAX } else { rest.len() };
+    let start = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base.clone() };
+    if !start.is_dir() {
+        // Nothing to match (the caller says so).
+        return Ok(None);
+    }
+    let mut walk = GlobWalk { pattern: &pattern, options, visited: std::collections::HashSet::new(), looped: None, out };
+    if let Some(key) = dir_key(&start) {
+        walk.visited.insert(key);
+    }
+    walk.dir(&start, &base, depth, unreadable)?;
+    Ok(walk.looped)
+}
+
+struct GlobWalk<'a> {
+    pattern: &'a glob::Pattern,
+    options: glob::MatchOptions,
+    visited: std::collections::HashSet<DirKey>,
+    looped: Option<PathBuf>,
+    out: &'a mut Vec<PathBuf>,
+}
+
+impl GlobWalk<'_> {
+    /// Walks the directory `dir` (named `name` in results: without the `./` of a relative
+    /// pattern), `depth` levels of components still to match.
+    fn dir(
+        &mut self,
+        dir: &Path,
+        name: &Path,
+        depth: usize,
+        unreadable: &mut dyn FnMut(&Path, std::io::Error) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if depth == 0 {
+            return Ok(());
+        }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => return unreadable(dir, e),
+        };
+        let mut children = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => children.push(e.file_name()),
+                Err(e) => return unreadable(dir, e),
+            }
+        }
+        // Sorted, so that a directory reached through several names is read under the same one
+        // every run.
+        children.sort();
+        for child in children {
+            let (path, named) = (dir.join(&child), name.join(&child));
+            // Links followed: a link to a file is the file, a link to a directory its directory.
+            let Ok(meta) = std::fs::metadata(&path) else { continue };
+            if meta.is_file() {
+                if self.pattern.matches_path_with(&named, self.options) {
+                    self.out.push(named);
+                }
+            } else if meta.is_dir() {
+                match dir_key(&path) {
+                    Some(key) if !self.visited.insert(key) => {
+                        self.looped.get_or_insert(named);
+                    }
+                    _ => self.dir(&path, &named, depth - 1, unreadable)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What makes two names one directory.
+#[cfg(unix)]
+type DirKey = (u64, u64);
+#[cfg(not(unix))]
+type DirKey = PathBuf;
+
+#[cfg(unix)]
+fn dir_key(path: &Path) -> Option<DirKey> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn dir_key(path: &Path) -> Option<DirKey> {
+    std::fs::canonicalize(path).ok()
 }
 
 fn walk_logs(
@@ -429,6 +540,27 @@ fn walk_logs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without links, the walk finds what the `glob` crate finds, for every shape of pattern.
+    #[test]
+    fn globs_match_as_the_glob_crate_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in ["a.log", "b.txt", ".hidden.log", "d/a.log", "d/b.log", "d/e/x.log", "d/e/f/x.log", "g/x.log"] {
+            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+            std::fs::write(root.join(f), "x").unwrap();
+        }
+        let base = root.display().to_string();
+        for pattern in ["*.log", "d/*.log", "d/[ab].log", "d/**/*.log", "**/x.log", "*/x.log", "d/*/x.log", "d/e/f/?.log"] {
+            let full = format!("{base}/{pattern}");
+            let mut want: Vec<PathBuf> = glob::glob(&full).unwrap().map(Result::unwrap).filter(|p| p.is_file()).collect();
+            want.sort();
+            let mut got = Vec::new();
+            let looped = glob_files(&full, &mut got, &mut |p, e| panic!("{}: {e}", p.display())).unwrap();
+            got.sort();
+            assert_eq!((got, looped), (want, None), "{pattern}");
+        }
+    }
 
     #[test]
     fn boms_and_utf16() {

@@ -410,3 +410,59 @@ fn a_check_with_no_handler_in_common_with_the_baseline_is_an_error() {
     assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("(1 new, 0 missing): nothing was compared"), "{}", stderr(&o));
 }
+
+/// A glob under a directory holding links to `.` and `..` (and a link to a sibling directory)
+/// ends, reads each directory once — the loops followed no further, said in one warning — and
+/// gives the samples of the same tree without the links (`'d/**/*.log'` never ended).
+#[cfg(unix)]
+#[test]
+fn a_glob_through_directory_loops_ends_and_reads_each_file_once() {
+    let log = std::fs::read(repo().join("fixtures/logs/plain-console.log")).unwrap();
+    let other = std::fs::read(repo().join("fixtures/logs/chrome-devtools.log")).unwrap();
+    let tree = |root: &Path| {
+        std::fs::create_dir_all(root.join("d/sub/deeper")).unwrap();
+        std::fs::write(root.join("d/a.log"), &log).unwrap();
+        std::fs::write(root.join("d/sub/deeper/b.log"), &other).unwrap();
+    };
+    let plain = tempfile::tempdir().unwrap();
+    tree(plain.path());
+    let looped = tempfile::tempdir().unwrap();
+    tree(looped.path());
+    let d = looped.path().join("d");
+    std::os::unix::fs::symlink(".", d.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink("../..", d.join("sub/deeper/upup")).unwrap();
+    std::os::unix::fs::symlink("../d", d.join("again")).unwrap();
+    let run = |cwd: &Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .args(["analyze", "d/**/*.log", "--json", "out.json"])
+            .current_dir(cwd)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("the glob never ended");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (json(&cwd.join("out.json")), stderr(&o))
+    };
+    let (want, quiet) = run(plain.path());
+    let (got, warned) = run(looped.path());
+    assert!(!quiet.contains("warning"), "{quiet}");
+    assert!(handler_samples(&want).len() >= 2, "{want}");
+    assert_eq!(handler_samples(&got), handler_samples(&want));
+    let paths = |r: &serde_json::Value| -> Vec<String> {
+        r["diagnostics"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(paths(&got), ["d/a.log", "d/sub/deeper/b.log"]);
+    assert_eq!(paths(&want), paths(&got));
+    assert_eq!(warned.matches("warning").count(), 1, "{warned}");
+    assert!(warned.contains("d/**/*.log") && warned.contains("read once"), "{warned}");
+}
