@@ -101,8 +101,7 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
         }
         let rejected = &t.rejected;
         if rejected.count > 0 {
-            let at: Vec<String> =
-                rejected.first.iter().map(|(line, ms)| format!("{name}:{line}: {} ms", crate::stats::show(*ms))).collect();
+            let at: Vec<String> = rejected.first.iter().map(|&(line, ms)| format!("{name}:{line}: {}", rejected_value(ms))).collect();
             diagnostics.warnings.push(format!(
                 "{name}: {} duration(s) skipped: not a finite number between 0 and {:e} ms ({}{})",
                 rejected.count,
@@ -266,6 +265,17 @@ fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
         rejected: 0,
         problem,
         sha256: None,
+    }
+}
+
+/// A rejected duration as the warning shows it: `NaN` is what the parsers give a duration they
+/// could not read (no unit or an unknown one, a number glued to letters, digits that are not
+/// one number).
+fn rejected_value(ms: f64) -> String {
+    if ms.is_nan() {
+        "unreadable (a number and its unit, ms, s or µs, expected)".to_owned()
+    } else {
+        format!("{} ms", crate::stats::show(ms))
     }
 }
 

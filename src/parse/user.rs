@@ -51,15 +51,9 @@ pub struct RawNormalize {
     pub replace: String,
 }
 
-/// A duration unit, as a factor to milliseconds.
+/// A duration unit, as a factor to milliseconds (the same units everywhere: [`super::unit_factor`]).
 fn unit_factor(u: &str) -> Option<f64> {
-    match u.trim() {
-        "ns" => Some(1e-6),
-        "us" | "µs" | "μs" => Some(1e-3),
-        "ms" => Some(1.0),
-        "s" => Some(1000.0),
-        _ => None,
-    }
+    super::unit_factor(u.trim().as_bytes())
 }
 
 #[derive(Debug, Clone)]
@@ -285,15 +279,15 @@ pub fn recognize<'a>(rules: &[&'a UserRule], scratch: &mut Scratch, line: &'a [u
                 }
                 let get = |g: usize| locs.get(g).map(|(a, b)| &line[a..b]);
                 let (Some(h), Some(d)) = (get(*handler), get(*duration)) else { continue };
+                // The rule matched: a duration that is not one (digits that are not one number,
+                // an unknown unit) is rejected and counted, not read as something else.
                 let factor = match unit.and_then(get) {
-                    Some(u) => match std::str::from_utf8(u).ok().and_then(unit_factor) {
-                        Some(f) => f,
-                        None => continue,
-                    },
+                    Some(u) => std::str::from_utf8(u).ok().and_then(unit_factor).unwrap_or(f64::NAN),
                     None => rule.unit,
                 };
-                let Some(ms) = super::parse_ms(d).filter(|_| d.iter().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b','))) else {
-                    continue;
+                let ms = match super::number(d) {
+                    Some((ms, n)) if n == d.len() => ms,
+                    _ => f64::NAN,
                 };
                 Found {
                     handler: super::txt(h),

@@ -466,3 +466,39 @@ fn a_glob_through_directory_loops_ends_and_reads_each_file_once() {
     assert_eq!(warned.matches("warning").count(), 1, "{warned}");
     assert!(warned.contains("d/**/*.log") && warned.contains("read once"), "{warned}");
 }
+
+/// Durations are read with their unit: `2.44s` is 2,440 ms, `750µs` 0.75 ms, `1,234.50ms`
+/// (grouped digits) 1,234.5 ms; a number glued to letters (`3msg`), an unknown unit (`4 min`)
+/// or digits grouped wrongly (`1,23.4ms`) is rejected and counted with its line — never read as
+/// a number of milliseconds it is not (a tenfold slowdown written in seconds passed).
+#[test]
+fn durations_are_read_with_their_unit_or_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for (beat, took) in ["2.44s", "1,234.50ms", "3msg", "750µs", "4 min", "12.5 ms", "1,23.4ms", "2500us", "7ms"].iter().enumerate() {
+        let beat = beat + 1;
+        text.push_str(&format!(
+            " ⏱️ PerformanceTracker: Started timing beat {beat} for Library Load\n ⏱️ PerformanceTracker: Beat {beat} completed in {took}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("u.log"), text).unwrap();
+    let o = perfgate(dir.path(), &["analyze", "u.log", "--json", "out.json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let r = json(&dir.path().join("out.json"));
+    let mut got: Vec<(u64, f64)> = r["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| {
+            h["executionList"].as_array().unwrap().iter().map(|e| (e["beat"].as_u64().unwrap(), e["durationMs"].as_f64().unwrap()))
+        })
+        .collect();
+    got.sort_by_key(|g| g.0);
+    assert_eq!(got, [(1, 2440.0), (2, 1234.5), (4, 0.75), (6, 12.5), (8, 2.5), (9, 7.0)]);
+    assert_eq!(r["diagnostics"]["rejected"].as_u64(), Some(3));
+    let err = stderr(&o);
+    assert!(err.contains("u.log: 3 duration(s) skipped"), "{err}");
+    for line in [6, 10, 14] {
+        assert!(err.contains(&format!("u.log:{line}: unreadable")), "{line}: {err}");
+    }
+}
