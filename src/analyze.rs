@@ -141,6 +141,14 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
         let files = diagnostics.files.iter().map(|f| (f.path.clone(), f.problem.clone().unwrap_or_default())).collect();
         return Err(Error::NothingRecognized { files });
     }
+    for block in std::mem::take(&mut attribution.ambiguous_titles) {
+        diagnostics.warnings.push(format!(
+            "{}:{}: a block of beat titles that several catalog sequences fit ({}): left unmapped; a `#### N. Name Sequence` heading above it, or the catalog's full titles, would say which",
+            names[block.at.file as usize],
+            block.at.line,
+            block.sequences.join(", ")
+        ));
+    }
     diagnostics.catalog = CatalogDiagnostics {
         files: catalog.files,
         sequences: catalog.sequences.len(),

@@ -186,13 +186,24 @@ pub struct Attribution {
     /// Orphans attributed to a handler that had no beat yet: one of an earlier file's counts
     /// them (see [`Attribution::merge`]).
     pub orphans_ahead: BTreeMap<HandlerKey, u64>,
+    /// Blocks of beat titles that several catalog sequences fit: left unmapped.
+    pub ambiguous_titles: Vec<AmbiguousTitles>,
+}
+
+/// A block of beat titles (its first beat at `at`) that several catalog sequences fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmbiguousTitles {
+    pub at: Location,
+    /// The ids of the sequences that fit.
+    pub sequences: Vec<String>,
 }
 
 impl Attribution {
     /// Adds the attribution of later files: the result is that of one attributor that read
     /// this one's files, then `later`'s.
     pub fn merge(&mut self, later: Attribution) {
-        let Attribution { handlers, orphans, counts, orphans_ahead } = later;
+        let Attribution { handlers, orphans, counts, orphans_ahead, ambiguous_titles } = later;
+        self.ambiguous_titles.extend(ambiguous_titles);
         for (key, n) in orphans_ahead {
             match self.handlers.get_mut(&key) {
                 Some(data) => data.orphans += n,
@@ -343,17 +354,27 @@ impl<'c, 's> Attributor<'c, 's> {
 
     /// Names the executions that name no sequence but whose beats have titles (a markdown
     /// block of `- Beat N (Title): Xms` lines, a build-pipeline console) by the one catalog
-    /// sequence that holds all their titles.
-    fn name_by_titles(&self, beats: &[BeatRecord], trace: &mut FileTrace) {
-        let mut titled: BTreeMap<u32, Vec<(u32, &str)>> = BTreeMap::new();
+    /// sequence that holds all their titles (see [`Catalog::sequence_of_titles`]); a block that
+    /// several sequences fit stays unmapped, and is noted with the sequences that fit.
+    fn name_by_titles(&mut self, beats: &[BeatRecord], trace: &mut FileTrace) {
+        let mut titled: BTreeMap<u32, (Location, Vec<(u32, &str)>)> = BTreeMap::new();
         for (i, b) in beats.iter().enumerate() {
             let info = &trace.executions[b.execution as usize];
             if let (Some(title), None, None) = (trace.titles.get(&i), &info.id, &info.name) {
-                titled.entry(b.execution).or_default().push((b.beat, title));
+                titled.entry(b.execution).or_insert((b.at, Vec::new())).1.push((b.beat, title));
             }
         }
-        let named: Vec<(u32, usize)> =
-            titled.into_iter().filter_map(|(e, titles)| Some((e, self.catalog.sequence_of_titles(&titles)?))).collect();
+        let mut named = Vec::new();
+        for (e, (at, titles)) in titled {
+            match self.catalog.sequence_of_titles(&titles) {
+                catalog::TitleMatch::One(s) => named.push((e, s)),
+                catalog::TitleMatch::Several(fit) => {
+                    let sequences = fit.iter().map(|&s| self.catalog.sequences[s].id.clone()).collect();
+                    self.out.ambiguous_titles.push(AmbiguousTitles { at, sequences });
+                }
+                catalog::TitleMatch::None => {}
+            }
+        }
         for (e, s) in named {
             trace.executions[e as usize].id = Some(Arc::from(self.catalog.sequences[s].id.as_str()));
         }
