@@ -148,11 +148,11 @@ impl Catalog {
         if beats.is_empty() {
             return TitleMatch::None;
         }
-        let fits = |fit: &dyn Fn(&CatalogBeat, u32, &str) -> bool| -> Vec<usize> {
+        let fits = |fit: &TitleFit| -> Vec<usize> {
             let holds = |s: &Sequence| beats.iter().all(|(n, t)| s.beats.iter().any(|b| fit(b, *n, t)));
             self.sequences.iter().enumerate().filter(|(_, s)| holds(s)).map(|(i, _)| i).collect()
         };
-        let levels: [&dyn Fn(&CatalogBeat, u32, &str) -> bool; 3] =
+        let levels: [&TitleFit; 3] =
             [&|b, _, t| title_is(b, t), &|b, n, t| title_is(b, t) && b.beat == n, &|b, n, t| b.beat == n && title_fits(b, t)];
         let mut several = Vec::new();
         for level in levels {
@@ -265,6 +265,9 @@ pub fn abbreviates(short: &str, full: &str) -> bool {
     }
     any
 }
+
+/// How a title of a block fits a catalog beat (beat, its number in the block, its title).
+type TitleFit = dyn Fn(&CatalogBeat, u32, &str) -> bool;
 
 /// What a block of beat titles names.
 #[derive(Debug, Clone, PartialEq, Eq)]

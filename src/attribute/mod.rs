@@ -357,7 +357,9 @@ impl<'c, 's> Attributor<'c, 's> {
     /// sequence that holds all their titles (see [`Catalog::sequence_of_titles`]); a block that
     /// several sequences fit stays unmapped, and is noted with the sequences that fit.
     fn name_by_titles(&mut self, beats: &[BeatRecord], trace: &mut FileTrace) {
-        let mut titled: BTreeMap<u32, (Location, Vec<(u32, &str)>)> = BTreeMap::new();
+        // Per execution: where its first titled beat is, and its (number, title) pairs.
+        type Block<'t> = (Location, Vec<(u32, &'t str)>);
+        let mut titled: BTreeMap<u32, Block> = BTreeMap::new();
         for (i, b) in beats.iter().enumerate() {
             let info = &trace.executions[b.execution as usize];
             if let (Some(title), None, None) = (trace.titles.get(&i), &info.id, &info.name) {

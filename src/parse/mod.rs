@@ -173,11 +173,16 @@ impl Event<'_> {
             Event::HostBeatStarted { beat, event } => format!("beat {beat} ({event:?}) of the current execution starts"),
             Event::BeatDescribed { beat, title, event } => format!("beat {beat} is {title:?}, event {event:?}"),
             Event::BeatEvent { event } => format!("the current beat's event is {event:?}"),
-            Event::PerfCompleted { beat, ms } => format!("beat {beat} completed in {ms} ms (the PerformanceTracker's duration, preferred)"),
-            Event::ExecCompleted { beat, event, ms } => {
-                format!("beat {beat} ({event:?}) completed in {ms} ms (the BeatExecutor's duration, used when the tracker's is missing)")
+            Event::PerfCompleted { beat, ms } => {
+                format!("beat {beat} completed in {} (the PerformanceTracker's duration, preferred)", shown(*ms))
             }
-            Event::CompletedCopy { ms } => format!("a copy of the last completion ({ms} ms), never a sample of its own"),
+            Event::ExecCompleted { beat, event, ms } => {
+                format!(
+                    "beat {beat} ({event:?}) completed in {} (the BeatExecutor's duration, used when the tracker's is missing)",
+                    shown(*ms)
+                )
+            }
+            Event::CompletedCopy { ms } => format!("a copy of the last completion ({}), never a sample of its own", shown(*ms)),
             Event::BeatFailed { beat, event, sequence } => format!(
                 "beat {} failed (event {}, sequence {}): never a sample",
                 beat.map_or("?".to_owned(), |b| b.to_string()),
@@ -195,7 +200,7 @@ impl Event<'_> {
                 b.sequence.as_deref().unwrap_or("?"),
                 b.ms.map_or("no duration".to_owned(), |ms| format!("{ms} ms"))
             ),
-            Event::Sample { handler, plugin, ms, .. } => format!("handler {handler:?} (plugin {}) took {ms} ms", opt(plugin)),
+            Event::Sample { handler, plugin, ms, .. } => format!("handler {handler:?} (plugin {}) took {}", opt(plugin), shown(*ms)),
             Event::HandlerSeen(h) => format!("handler {:?} runs event {:?} of sequence {:?}", h.handler, h.event, h.sequence),
         }
     }
@@ -218,6 +223,15 @@ impl Event<'_> {
             Event::Sample { .. } => true,
             _ => false,
         }
+    }
+}
+
+/// A duration as `--explain` says it: `NaN` is one the parsers could not read.
+fn shown(ms: f64) -> String {
+    if ms.is_nan() {
+        "an unreadable duration (rejected: a number and its unit, ms, s or µs, expected)".to_owned()
+    } else {
+        format!("{ms} ms")
     }
 }
 

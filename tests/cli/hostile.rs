@@ -501,4 +501,9 @@ fn durations_are_read_with_their_unit_or_rejected() {
     for line in [6, 10, 14] {
         assert!(err.contains(&format!("u.log:{line}: unreadable")), "{line}: {err}");
     }
+    // `--explain` says so too.
+    let o = perfgate(dir.path(), &["analyze", "--explain", " ⏱️ PerformanceTracker: Beat 1 completed in 3msg"]);
+    assert!(stdout(&o).contains("beat 1 completed in an unreadable duration (rejected"), "{}", stdout(&o));
+    let o = perfgate(dir.path(), &["analyze", "--explain", " ⏱️ PerformanceTracker: Beat 1 completed in 2.44s"]);
+    assert!(stdout(&o).contains("beat 1 completed in 2440 ms"), "{}", stdout(&o));
 }
