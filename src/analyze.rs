@@ -1,5 +1,10 @@
-//! The `analyze` pipeline: input files → decoded text → traces → attribution → report. Pure
-//! apart from reading the files it is given; the CLI decides what to print and the exit code.
+//! The reading half of every command: the PATH arguments expanded to files (`input::expand`),
+//! each file read (`attribute::read::read_file`: decoded, its format detected, its lines
+//! recognized) into a trace whose beats are attributed to handlers as it is read, several files
+//! at a time when that is faster, their attributions merged in the order of the files, and the
+//! per-file diagnostics collected → [`Measurements`]. Reports, baselines and verdicts are built
+//! from those by others. Pure apart from reading the files it is given; the CLI decides what to
+//! print and the exit code.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -96,8 +101,7 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
         }
         let rejected = &t.rejected;
         if rejected.count > 0 {
-            let at: Vec<String> =
-                rejected.first.iter().map(|(line, ms)| format!("{name}:{line}: {} ms", crate::stats::show(*ms))).collect();
+            let at: Vec<String> = rejected.first.iter().map(|&(line, ms)| format!("{name}:{line}: {}", rejected_value(ms))).collect();
             diagnostics.warnings.push(format!(
                 "{name}: {} duration(s) skipped: not a finite number between 0 and {:e} ms ({}{})",
                 rejected.count,
@@ -136,6 +140,14 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
     if !opts.allow_empty && diagnostics.recognized_lines == 0 {
         let files = diagnostics.files.iter().map(|f| (f.path.clone(), f.problem.clone().unwrap_or_default())).collect();
         return Err(Error::NothingRecognized { files });
+    }
+    for block in std::mem::take(&mut attribution.ambiguous_titles) {
+        diagnostics.warnings.push(format!(
+            "{}:{}: a block of beat titles that several catalog sequences fit ({}): left unmapped; a `#### N. Name Sequence` heading above it, or the catalog's full titles, would say which",
+            names[block.at.file as usize],
+            block.at.line,
+            block.sequences.join(", ")
+        ));
     }
     diagnostics.catalog = CatalogDiagnostics {
         files: catalog.files,
@@ -261,6 +273,17 @@ fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
         rejected: 0,
         problem,
         sha256: None,
+    }
+}
+
+/// A rejected duration as the warning shows it: `NaN` is what the parsers give a duration they
+/// could not read (no unit or an unknown one, a number glued to letters, digits that are not
+/// one number).
+fn rejected_value(ms: f64) -> String {
+    if ms.is_nan() {
+        "unreadable (a number and its unit, ms, s or µs, expected)".to_owned()
+    } else {
+        format!("{} ms", crate::stats::show(ms))
     }
 }
 

@@ -137,18 +137,32 @@ impl Catalog {
             .copied()
     }
 
-    /// The one sequence that holds every title of `beats` (beat N, title), for inputs that
-    /// name their beats by title alone (`- Beat 1 (Resolve Template): 8ms`, the build
-    /// console's `[BEAT 1] Starting: Load Build Context`). Titles compare without case; when
-    /// several sequences hold them all, the one whose numbers also agree.
-    pub fn sequence_of_titles(&self, beats: &[(u32, &str)]) -> Option<usize> {
+    /// The sequence that holds every title of `beats` (beat N, title), for inputs that name
+    /// their beats by title alone (`- Beat 1 (Resolve Template): 8ms`, the build console's
+    /// `[BEAT 1] Starting: Load Build Context`). Titles compare without case. The one sequence
+    /// that holds all the titles; when several do, the one whose numbers also agree; else the
+    /// one where every title equals or abbreviates its beat's title ([`abbreviates`]: a
+    /// diagnosis report writes `Render React` for `Render React Component`) and every number
+    /// agrees. Several that fit as well as each other: [`TitleMatch::Several`].
+    pub fn sequence_of_titles(&self, beats: &[(u32, &str)]) -> TitleMatch {
         if beats.is_empty() {
-            return None;
+            return TitleMatch::None;
         }
-        let holds =
-            |s: &Sequence, numbered: bool| beats.iter().all(|(n, t)| s.beats.iter().any(|b| title_is(b, t) && (!numbered || b.beat == *n)));
-        let one = |numbered: bool| only(self.sequences.iter().enumerate().filter(|(_, s)| holds(s, numbered)).map(|(i, _)| i));
-        one(false).or_else(|| one(true))
+        let fits = |fit: &TitleFit| -> Vec<usize> {
+            let holds = |s: &Sequence| beats.iter().all(|(n, t)| s.beats.iter().any(|b| fit(b, *n, t)));
+            self.sequences.iter().enumerate().filter(|(_, s)| holds(s)).map(|(i, _)| i).collect()
+        };
+        let levels: [&TitleFit; 3] =
+            [&|b, _, t| title_is(b, t), &|b, n, t| title_is(b, t) && b.beat == n, &|b, n, t| b.beat == n && title_fits(b, t)];
+        let mut several = Vec::new();
+        for level in levels {
+            match fits(level).as_slice() {
+                [one] => return TitleMatch::One(*one),
+                [] => {}
+                many => several = many.to_vec(),
+            }
+        }
+        if several.is_empty() { TitleMatch::None } else { TitleMatch::Several(several) }
     }
 
     /// The catalog beat of (sequence, beat N, event, title): by (N, event); by event alone when
@@ -167,7 +181,9 @@ impl Catalog {
                 let ends = |b: &CatalogBeat| b.event == e || b.event.ends_with(&suffix);
                 unique(&|b| b.beat == beat && ends(b)).or_else(|| unique(&ends)).or_else(|| unique(&|b| b.beat == beat))
             }
-            (None, Some(t)) => unique(&|b| b.beat == beat && title_is(b, t)).or_else(|| unique(&|b| title_is(b, t))),
+            (None, Some(t)) => unique(&|b| b.beat == beat && title_is(b, t))
+                .or_else(|| unique(&|b| title_is(b, t)))
+                .or_else(|| unique(&|b| b.beat == beat && title_fits(b, t))),
             (None, None) => unique(&|b| b.beat == beat),
         }
     }
@@ -222,6 +238,46 @@ fn title_is(b: &CatalogBeat, title: &str) -> bool {
     b.title.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case(title.trim()))
 }
 
+fn title_fits(b: &CatalogBeat, title: &str) -> bool {
+    b.title.as_deref().is_some_and(|t| abbreviates(title, t))
+}
+
+/// Whether `short` is `full` or an abbreviation of it: its words (without case) are the first
+/// words of `full` once a parenthesized suffix is taken off (`Render React` of `Render React
+/// Component`, `Enhance Line` of `Enhance Line (Advanced)`). Whole words only: `Render Re` is
+/// none of `Render React`.
+pub fn abbreviates(short: &str, full: &str) -> bool {
+    let full = full.trim();
+    if full.eq_ignore_ascii_case(short.trim()) {
+        return true;
+    }
+    let full = match full.strip_suffix(')').and_then(|f| f.rfind(" (").map(|at| &f[..at])) {
+        Some(stem) if !stem.trim().is_empty() => stem,
+        _ => full,
+    };
+    let mut words = full.split_whitespace();
+    let mut any = false;
+    for w in short.split_whitespace() {
+        any = true;
+        if !words.next().is_some_and(|f| f.eq_ignore_ascii_case(w)) {
+            return false;
+        }
+    }
+    any
+}
+
+/// How a title of a block fits a catalog beat (beat, its number in the block, its title).
+type TitleFit = dyn Fn(&CatalogBeat, u32, &str) -> bool;
+
+/// What a block of beat titles names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TitleMatch {
+    One(usize),
+    /// Catalog sequences that fit the titles equally well: the block stays unmapped.
+    Several(Vec<usize>),
+    None,
+}
+
 /// A web runtime sequence (`pluginId`, `id`, beats with `beat` and `event`), or an
 /// orchestration symphony (HANDLER-MAPPING.md §2.4: `id` or `sequenceId`, beats with `name`
 /// and no number or event, handler objects `{"name": "module#function", "scope", "kind"}`;
@@ -253,4 +309,24 @@ fn sequence(v: &Value, path: &Path) -> Option<Sequence> {
     }
     let plugin = text(v, "pluginId").or(scope).or_else(|| text(v, "packageName")).unwrap_or_else(|| "orchestration".into());
     (!beats.is_empty()).then(|| Sequence { id, name, plugin, path: path.to_path_buf(), handlers_path: None, beats })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_abbreviate_by_whole_leading_words() {
+        assert!(abbreviates("Render React", "Render React Component"));
+        assert!(abbreviates("render react", "Render React Component"));
+        assert!(abbreviates("Enhance Line", "Enhance Line (Advanced)"));
+        assert!(abbreviates("Enhance", "Enhance Line (Advanced)"));
+        assert!(abbreviates("Enhance Line (Advanced)", "Enhance Line (Advanced)"));
+        assert!(abbreviates("Notify UI", "Notify UI"));
+        assert!(!abbreviates("Render Re", "Render React"));
+        assert!(!abbreviates("React", "Render React Component"));
+        assert!(!abbreviates("Render React Component Now", "Render React Component"));
+        assert!(!abbreviates("", "Render React"));
+        assert!(!abbreviates("Line (Advanced)", "Enhance Line (Advanced)"));
+    }
 }

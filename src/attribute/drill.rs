@@ -199,7 +199,7 @@ impl Drill {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::tracker::Source;
+    use crate::attribute::tracker::TimedBy;
     use crate::parse::Location;
 
     fn exec(ms: f64, line: u32) -> Execution {
@@ -210,7 +210,7 @@ mod tests {
             event: None,
             request: None,
             ms,
-            source: Source::BeatExecutor,
+            source: TimedBy::BeatExecutor,
             at: Location { file: 0, line },
         }
     }

@@ -14,7 +14,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::source::line_of;
+/// The 1-based line of byte `offset` of `text` (also the text rule's, in [`super::source`],
+/// which uses this module: the line is found here so that the two do not import each other).
+pub(super) fn line_of(text: &str, offset: usize) -> u32 {
+    u32::try_from(1 + text[..offset].bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
+}
 
 /// How many modules a name is followed through (re-exports, imports, spreads).
 const DEPTH: usize = 12;

@@ -17,8 +17,9 @@ use std::sync::Arc;
 use catalog::{BeatRef, Catalog};
 use hints::Hints;
 use source::{SourceIndex, SourceRef};
-use tracker::{BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, Outcome, Source, Tracker};
+use tracker::{BeatOutcome, BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, TimedBy, Tracker};
 
+use crate::input::Document;
 pub use crate::input::InputFormat;
 use crate::parse::{self, Location, frames, markdown::MarkdownParser};
 
@@ -34,26 +35,16 @@ pub struct Traced {
     pub binary: bool,
 }
 
-/// Reads one decoded file into beat outcomes.
-pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
-    let format = crate::input::detect(text, extension, format);
-    // Names and titles as the producer wrote them, not as a Windows console showed them.
-    let repaired = match format {
-        InputFormat::Console | InputFormat::Auto => None,
-        _ => std::str::from_utf8(text).ok().and_then(crate::input::cp437::repair),
-    };
-    let text = repaired.as_ref().map_or(text, |r| r.as_bytes());
+/// Traces a document that `input` read whole, decoded and repaired (its format detected
+/// there): its beats are whole, so the tracker only collects them.
+pub fn trace_document(text: &[u8], format: Document, file: u32) -> Traced {
     let mut tracker = Tracker::new();
     let mut problem = None;
     let all_lines = || parse::lines(text).count() as u64;
     let lines = match format {
-        InputFormat::Console | InputFormat::Auto => {
-            let scanned = read::console(text, file);
-            return Traced { format, lines: scanned.lines, trace: scanned.trace, problem: None, binary: scanned.binary };
-        }
-        InputFormat::Markdown => read_report(text, &mut MarkdownParser::default(), &mut tracker, file),
-        InputFormat::Build => read_report(text, &mut parse::build::BuildParser::default(), &mut tracker, file),
-        InputFormat::PlayerReport => {
+        Document::Markdown => read_report(text, &mut MarkdownParser::default(), &mut tracker, file),
+        Document::Build => read_report(text, &mut parse::build::BuildParser::default(), &mut tracker, file),
+        Document::PlayerReport => {
             match parse::player::beats(text) {
                 Ok(beats) => {
                     for b in beats {
@@ -65,11 +56,11 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
             }
             all_lines()
         }
-        InputFormat::OtherJson => {
+        Document::OtherJson => {
             problem = Some("a JSON file that is not a frames export (`{\"frames\":[…]}`): it has no beat durations to read".to_owned());
             all_lines()
         }
-        InputFormat::Frames => {
+        Document::Frames => {
             let result = frames::for_each_event(text, |ordinal, ts, event| {
                 tracker.feed(event, ts, Location { file, line: ordinal });
             });
@@ -79,7 +70,7 @@ pub fn trace_file(text: &[u8], extension: Option<&str>, format: InputFormat, fil
             all_lines()
         }
     };
-    Traced { format, lines, trace: tracker.finish(Vec::new()), problem, binary: memchr::memchr(0, text).is_some() }
+    Traced { format: format.format(), lines, trace: tracker.finish(Vec::new()), problem, binary: memchr::memchr(0, text).is_some() }
 }
 
 /// Feeds the beats of a report read line by line to `tracker`; returns the lines read.
@@ -143,7 +134,7 @@ pub struct Execution {
     pub event: Option<Arc<str>>,
     pub request: Option<Arc<str>>,
     pub ms: f64,
-    pub source: Source,
+    pub source: TimedBy,
     pub at: Location,
 }
 
@@ -202,13 +193,24 @@ pub struct Attribution {
     /// Orphans attributed to a handler that had no beat yet: one of an earlier file's counts
     /// them (see [`Attribution::merge`]).
     pub orphans_ahead: BTreeMap<HandlerKey, u64>,
+    /// Blocks of beat titles that several catalog sequences fit: left unmapped.
+    pub ambiguous_titles: Vec<AmbiguousTitles>,
+}
+
+/// A block of beat titles (its first beat at `at`) that several catalog sequences fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmbiguousTitles {
+    pub at: Location,
+    /// The ids of the sequences that fit.
+    pub sequences: Vec<String>,
 }
 
 impl Attribution {
     /// Adds the attribution of later files: the result is that of one attributor that read
     /// this one's files, then `later`'s.
     pub fn merge(&mut self, later: Attribution) {
-        let Attribution { handlers, orphans, counts, orphans_ahead } = later;
+        let Attribution { handlers, orphans, counts, orphans_ahead, ambiguous_titles } = later;
+        self.ambiguous_titles.extend(ambiguous_titles);
         for (key, n) in orphans_ahead {
             match self.handlers.get_mut(&key) {
                 Some(data) => data.orphans += n,
@@ -359,17 +361,29 @@ impl<'c, 's> Attributor<'c, 's> {
 
     /// Names the executions that name no sequence but whose beats have titles (a markdown
     /// block of `- Beat N (Title): Xms` lines, a build-pipeline console) by the one catalog
-    /// sequence that holds all their titles.
-    fn name_by_titles(&self, beats: &[BeatRecord], trace: &mut FileTrace) {
-        let mut titled: BTreeMap<u32, Vec<(u32, &str)>> = BTreeMap::new();
+    /// sequence that holds all their titles (see [`Catalog::sequence_of_titles`]); a block that
+    /// several sequences fit stays unmapped, and is noted with the sequences that fit.
+    fn name_by_titles(&mut self, beats: &[BeatRecord], trace: &mut FileTrace) {
+        // Per execution: where its first titled beat is, and its (number, title) pairs.
+        type Block<'t> = (Location, Vec<(u32, &'t str)>);
+        let mut titled: BTreeMap<u32, Block> = BTreeMap::new();
         for (i, b) in beats.iter().enumerate() {
             let info = &trace.executions[b.execution as usize];
             if let (Some(title), None, None) = (trace.titles.get(&i), &info.id, &info.name) {
-                titled.entry(b.execution).or_default().push((b.beat, title));
+                titled.entry(b.execution).or_insert((b.at, Vec::new())).1.push((b.beat, title));
             }
         }
-        let named: Vec<(u32, usize)> =
-            titled.into_iter().filter_map(|(e, titles)| Some((e, self.catalog.sequence_of_titles(&titles)?))).collect();
+        let mut named = Vec::new();
+        for (e, (at, titles)) in titled {
+            match self.catalog.sequence_of_titles(&titles) {
+                catalog::TitleMatch::One(s) => named.push((e, s)),
+                catalog::TitleMatch::Several(fit) => {
+                    let sequences = fit.iter().map(|&s| self.catalog.sequences[s].id.clone()).collect();
+                    self.out.ambiguous_titles.push(AmbiguousTitles { at, sequences });
+                }
+                catalog::TitleMatch::None => {}
+            }
+        }
         for (e, s) in named {
             trace.executions[e as usize].id = Some(Arc::from(self.catalog.sequences[s].id.as_str()));
         }
@@ -503,7 +517,7 @@ impl<'c, 's> Attributor<'c, 's> {
         }
         let sequence = sequence.cloned();
         match record.outcome {
-            Outcome::Sample { ms, source } => {
+            BeatOutcome::Sample { ms, source } => {
                 out.counts.samples += 1;
                 data.durations.push(ms);
                 data.drill.push_with(ms, record.at, || Execution {
@@ -517,8 +531,8 @@ impl<'c, 's> Attributor<'c, 's> {
                     at: record.at,
                 });
             }
-            Outcome::Failed | Outcome::Incomplete => {
-                let failed = record.outcome == Outcome::Failed;
+            BeatOutcome::Failed | BeatOutcome::Incomplete => {
+                let failed = record.outcome == BeatOutcome::Failed;
                 if failed {
                     out.counts.failed += 1;
                 } else {
@@ -569,7 +583,7 @@ fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catal
     };
     if let Some((handler, plugin)) = record.stated_handler.as_deref() {
         let mapping =
-            if matches!(record.outcome, Outcome::Sample { source: Source::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
+            if matches!(record.outcome, BeatOutcome::Sample { source: TimedBy::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
         return Resolved::Named(HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping);
     }
     if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.of_event(e)?, info.request.as_deref())) {

@@ -1,20 +1,19 @@
 //! Reading a file into a trace: the input's recognized lines fed to the file's tracker, in
 //! file order, and the beats it releases attributed at once by the run's [`Attributor`] — those
 //! that need handler lines once the window of [`hints::WINDOW`] executions around them has been
-//! read; documents (markdown, frames exports) traced whole by [`super::trace_file`].
+//! read; documents (markdown, frames exports…), which `input` reads whole, traced by
+//! [`super::trace_document`].
 
 use std::path::Path;
-
-use sha2::Sha256;
 
 use std::collections::VecDeque;
 
 use super::hints::{self, Hints};
 use super::tracker::{BeatRecord, ExecutionInfo, FileTrace, Tracker};
 use super::{Attributor, InputFormat, Traced};
-use crate::input::reader::{self, BLOCK, Span};
+use crate::input::reader;
 use crate::input::{self, Body, Encoding};
-use crate::parse::user::Rule;
+use crate::parse::user::UserRule;
 use crate::parse::{Event, Location};
 
 pub struct Scanned {
@@ -32,55 +31,59 @@ pub fn read_file(
     format: InputFormat,
     file: u32,
     hash: bool,
-    rules: &[&Rule],
+    rules: &[&UserRule],
     threads: usize,
     early: Option<&mut Attributor<'_, '_>>,
 ) -> std::io::Result<Scanned> {
-    let mut feeder = Feeder::new(file, early);
-    let read = input::read_file(path, format, hash, rules, threads, &mut feeder)?;
+    let mut sink = TraceSink::new(file, early);
+    let read = input::read_file(path, format, hash, rules, threads, &mut sink)?;
     let traced = match read.body {
-        Body::Streamed { format, counts } => feeder.traced(format, counts),
-        Body::Document(text) => super::trace_file(&text, path.extension().and_then(|e| e.to_str()), format, file),
+        Body::Streamed { format, counts } => sink.traced(format, counts),
+        Body::Document { format, text } => super::trace_document(&text, format, file),
     };
     Ok(Scanned { traced, encoding: read.encoding, bytes: read.bytes, sha256: read.sha256 })
 }
 
+/// [`read_file`] of bytes in memory (as a file `*.{extension}`), without user rules: the same
+/// path, for the tests of the tracker and the attribution.
+#[cfg(test)]
+pub fn read_bytes(bytes: &[u8], extension: Option<&str>, format: InputFormat, file: u32) -> Traced {
+    let mut sink = TraceSink::new(file, None);
+    let read = input::read_bytes(bytes, extension, format, &[], reader::threads(), &mut sink);
+    match read.body {
+        Body::Streamed { format, counts } => sink.traced(format, counts),
+        Body::Document { format, text } => super::trace_document(&text, format, file),
+    }
+}
+
 /// What streaming a console log yields.
+#[cfg(test)]
 pub struct ConsoleTrace {
     pub trace: FileTrace,
     pub lines: u64,
-    /// Bytes read (of the span): what the tests of the block boundaries compare.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Bytes read (of the span).
     pub bytes: u64,
-    /// A NUL byte was seen and nothing recognized.
-    pub binary: bool,
 }
 
-/// Streams a console log held in memory.
-pub fn console(text: &[u8], file: u32) -> ConsoleTrace {
-    let span = Span { begin: 0, len: text.len() as u64 };
-    console_in_blocks(text, span, file, BLOCK, &[], None, None).expect("reading from memory does not fail")
-}
-
-/// Streams the console log `span` of `src` in blocks of `block_size` bytes into a tracker.
+/// Streams the console log `span` of `src` in blocks of `block_size` bytes into a tracker:
+/// what the tests of the block boundaries compare.
+#[cfg(test)]
 pub fn console_in_blocks(
-    src: &(impl reader::Source + ?Sized),
-    span: Span,
+    src: &(impl reader::ReadAt + ?Sized),
+    span: reader::Span,
     file: u32,
     block_size: usize,
-    rules: &[&Rule],
+    rules: &[&UserRule],
     early: Option<&mut Attributor<'_, '_>>,
-    hasher: Option<&mut Sha256>,
+    hasher: Option<&mut sha2::Sha256>,
 ) -> std::io::Result<ConsoleTrace> {
-    let mut feeder = Feeder::new(file, early);
-    let counts = reader::read_blocks(src, span, block_size, rules, reader::threads(), &mut feeder, hasher)?;
-    let trace = feeder.finish();
-    let binary = counts.nul && trace.recognized == 0;
-    Ok(ConsoleTrace { trace, lines: counts.lines, bytes: counts.bytes, binary })
+    let mut sink = TraceSink::new(file, early);
+    let counts = reader::read_blocks(src, span, block_size, rules, reader::threads(), &mut sink, hasher)?;
+    Ok(ConsoleTrace { trace: sink.finish(), lines: counts.lines, bytes: counts.bytes })
 }
 
 /// Feeds recognized lines to the file's tracker, in order.
-struct Feeder<'a, 'c, 's> {
+struct TraceSink<'a, 'c, 's> {
     tracker: Tracker,
     file: u32,
     /// Takes the beats the tracker releases while the file is read.
@@ -94,7 +97,7 @@ struct Feeder<'a, 'c, 's> {
     unmapped: rustc_hash::FxHashMap<std::sync::Arc<str>, u64>,
 }
 
-impl reader::Sink for Feeder<'_, '_, '_> {
+impl reader::Sink for TraceSink<'_, '_, '_> {
     fn line(&mut self, line: u32, ts: Option<i64>, event: Event<'_>) {
         self.tracker.feed(event, ts, Location { file: self.file, line });
     }
@@ -142,9 +145,9 @@ impl reader::Sink for Feeder<'_, '_, '_> {
     }
 }
 
-impl<'a, 'c, 's> Feeder<'a, 'c, 's> {
+impl<'a, 'c, 's> TraceSink<'a, 'c, 's> {
     fn new(file: u32, early: Option<&'a mut Attributor<'c, 's>>) -> Self {
-        Feeder { tracker: Tracker::new(), file, early, waiting: VecDeque::new(), hints: Hints::default(), unmapped: Default::default() }
+        TraceSink { tracker: Tracker::new(), file, early, waiting: VecDeque::new(), hints: Hints::default(), unmapped: Default::default() }
     }
 
     fn traced(self, format: InputFormat, counts: reader::Counts) -> Traced {
@@ -170,7 +173,7 @@ impl<'a, 'c, 's> Feeder<'a, 'c, 's> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::reader::Stream;
+    use crate::input::reader::{BLOCK, Span, Stream};
     use crate::parse::{self, conductor, envelope};
 
     /// The generator's logs (`run-NN.log`, every envelope and hard case) and catalog, in a

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use super::catalog::Sequence;
-use super::handlers_map;
+use super::handlers_map::{self, line_of};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct SourceRef {
@@ -82,11 +82,6 @@ impl SourceIndex {
         };
         Some(SourceRef { path: display(&self.root, chosen.0), line: chosen.1 })
     }
-}
-
-/// The 1-based line of byte `offset` of `text`.
-pub(super) fn line_of(text: &str, offset: usize) -> u32 {
-    u32::try_from(1 + text[..offset].bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
 }
 
 fn display(root: &Path, path: &Path) -> String {

@@ -2,24 +2,24 @@
 
 use super::catalog::{Catalog, CatalogBeat, Sequence};
 use super::source::SourceIndex;
-use super::tracker::{Outcome, Source};
+use super::tracker::{BeatOutcome, TimedBy};
 use super::*;
 
 fn trace(text: &str) -> FileTrace {
-    trace_file(text.as_bytes(), Some("log"), InputFormat::Console, 0).trace
+    read::read_bytes(text.as_bytes(), Some("log"), InputFormat::Console, 0).trace
 }
 
-fn samples(t: &FileTrace) -> Vec<(u32, Option<&str>, f64, Source)> {
+fn samples(t: &FileTrace) -> Vec<(u32, Option<&str>, f64, TimedBy)> {
     t.beats
         .iter()
         .filter_map(|b| match b.outcome {
-            Outcome::Sample { ms, source } => Some((b.beat, b.event.as_deref(), ms, source)),
+            BeatOutcome::Sample { ms, source } => Some((b.beat, b.event.as_deref(), ms, source)),
             _ => None,
         })
         .collect()
 }
 
-fn outcomes(t: &FileTrace) -> Vec<Outcome> {
+fn outcomes(t: &FileTrace) -> Vec<BeatOutcome> {
     t.beats.iter().map(|b| b.outcome).collect()
 }
 
@@ -44,8 +44,8 @@ fn h1_one_sample_per_beat_float_preferred_in_either_order() {
     assert_eq!(
         samples(&t),
         vec![
-            (1, Some("library:components:load"), 4.2, Source::PerformanceTracker),
-            (2, Some("library:components:notify-ui"), 5.2, Source::PerformanceTracker),
+            (1, Some("library:components:load"), 4.2, TimedBy::PerformanceTracker),
+            (2, Some("library:components:notify-ui"), 5.2, TimedBy::PerformanceTracker),
         ]
     );
     assert_eq!(t.timing_lines, 6);
@@ -66,7 +66,7 @@ fn memory_per_beat_stays_small() {
 #[test]
 fn h1_integer_fallback_when_the_float_is_missing() {
     let t = trace("⏱️ PerformanceTracker: Started timing beat 1 for A\n✅ BeatExecutor: Beat 1 (a:b) completed in 7ms\n");
-    assert_eq!(samples(&t), vec![(1, Some("a:b"), 7.0, Source::BeatExecutor)]);
+    assert_eq!(samples(&t), vec![(1, Some("a:b"), 7.0, TimedBy::BeatExecutor)]);
 }
 
 #[test]
@@ -118,9 +118,9 @@ fn h4_capture_starts_and_ends_mid_beat() {
     let o = &t.orphans[0];
     assert_eq!(
         (o.beat, o.event.as_deref(), o.ms, o.source),
-        (Some(2), Some("library:components:notify-ui"), 4.7, Source::PerformanceTracker)
+        (Some(2), Some("library:components:notify-ui"), 4.7, TimedBy::PerformanceTracker)
     );
-    assert_eq!(outcomes(&t), vec![Outcome::Incomplete]);
+    assert_eq!(outcomes(&t), vec![BeatOutcome::Incomplete]);
     // The orphan is attributed only because the catalog makes its event unambiguous.
     let mut catalog =
         catalog_of(&[("library-load-symphony", "Library Load", "LibraryPlugin", &[(2, "library:components:notify-ui", "notifyUi")])]);
@@ -144,7 +144,10 @@ fn h6_failed_and_incomplete_beats_are_never_samples() {
 ❌ SequenceExecutor: Sequence \"Canvas Component Create\" failed at movement 0, beat 3:
 ",
     );
-    assert_eq!(outcomes(&t), vec![Outcome::Sample { ms: 3.0, source: Source::PerformanceTracker }, Outcome::Incomplete, Outcome::Failed]);
+    assert_eq!(
+        outcomes(&t),
+        vec![BeatOutcome::Sample { ms: 3.0, source: TimedBy::PerformanceTracker }, BeatOutcome::Incomplete, BeatOutcome::Failed]
+    );
     assert_eq!(t.beats[2].event.as_deref(), Some("canvas:component:create"));
 }
 
@@ -157,7 +160,7 @@ fn h8_stale_failed_movement_wording_is_not_a_failure() {
 ⏱️ PerformanceTracker: Cleaned up failed movement Get Current Theme for Header UI Theme Get
 ",
     );
-    assert_eq!(samples(&t), vec![(1, Some("app:ui:theme:get"), 81.7, Source::PerformanceTracker)]);
+    assert_eq!(samples(&t), vec![(1, Some("app:ui:theme:get"), 81.7, TimedBy::PerformanceTracker)]);
 }
 
 #[test]
@@ -235,7 +238,7 @@ EventLogger.ts:139 🎵 Beat 1 Started: Load Components (library:components:load
  2025-11-10T21:56:20.196Z ✅ BeatExecutor: Beat 1 (library:components:load) completed in 36ms\r
 ",
     );
-    assert_eq!(samples(&t), vec![(1, Some("library:components:load"), 35.5, Source::PerformanceTracker)]);
+    assert_eq!(samples(&t), vec![(1, Some("library:components:load"), 35.5, TimedBy::PerformanceTracker)]);
     assert_eq!(t.beats[0].ts, crate::timestamp::parse_iso(b"2025-11-10T21:56:20.159Z").map(|x| x.0));
     assert_eq!(t.beats[0].at.line, 5);
 }
@@ -265,8 +268,8 @@ System.InvalidOperationException: boom
 [2025-11-09 14:30:46.806 +01:00] [INF] MusicalConductor.Core.SequenceExecutor: ✅ SequenceExecutor: Sequence \"Control Panel CSS Create\" completed in 15,2ms (1/2 beats)
 ",
     );
-    assert_eq!(samples(&t), vec![(1, Some("control:panel:css:create"), 12.3456, Source::BeatExecutor)]);
-    assert_eq!(outcomes(&t)[1], Outcome::Failed);
+    assert_eq!(samples(&t), vec![(1, Some("control:panel:css:create"), 12.3456, TimedBy::BeatExecutor)]);
+    assert_eq!(outcomes(&t)[1], BeatOutcome::Failed);
     let info = &t.executions[0];
     assert_eq!((info.name.as_deref(), info.plugin.as_deref()), (Some("Control Panel CSS Create"), Some("ControlPanelPlugin")));
 }
@@ -349,7 +352,7 @@ mod any_bytes {
             for input in [&bytes, &raw] {
                 let (text, _) = crate::input::decode(input.clone());
                 for format in [InputFormat::Auto, InputFormat::Console, InputFormat::Markdown, InputFormat::Frames] {
-                    let traced = trace_file(&text, Some("log"), format, 0);
+                    let traced = read::read_bytes(&text, Some("log"), format, 0);
                     let a = run(&traced.trace, &mut Catalog::default());
                     let total = a.counts.samples + a.counts.failed + a.counts.incomplete;
                     prop_assert_eq!(total, traced.trace.beats.len() as u64);
@@ -380,9 +383,9 @@ fn a_duration_out_of_range_is_rejected_where_it_is_read() {
     );
     assert_eq!(
         samples(&t),
-        vec![(1, Some("library:components:load"), 4.0, Source::BeatExecutor), (3, None, 1e9, Source::PerformanceTracker)]
+        vec![(1, Some("library:components:load"), 4.0, TimedBy::BeatExecutor), (3, None, 1e9, TimedBy::PerformanceTracker)]
     );
     assert_eq!(t.rejected.count, 2);
     assert_eq!(t.rejected.first, vec![(2, 1e12), (5, 1e23)]);
-    assert_eq!(outcomes(&t)[1], Outcome::Incomplete);
+    assert_eq!(outcomes(&t)[1], BeatOutcome::Incomplete);
 }

@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use crate::parse::{Event, HandlerLine, Location, ReportedBeat};
 
-/// Where a sample's duration was read.
+/// Which line (or input) timed a sample: where its duration was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Source {
+pub enum TimedBy {
     /// T2 `PerformanceTracker: Beat N completed in X.XXms` (or its T4 copy).
     PerformanceTracker,
     /// T3 `BeatExecutor: Beat N (event) completed in Nms` / the .NET `SequenceExecutor` line.
@@ -33,9 +33,15 @@ pub enum Source {
     Pattern,
 }
 
+/// The former name of [`TimedBy`], kept only so that `report.rs` (another checkout's file)
+/// still builds: to be removed once it says `TimedBy`.
+#[doc(hidden)]
+pub use TimedBy as Source;
+
+/// What became of a beat (not the gate's verdict, `crate::gate::Outcome`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Outcome {
-    Sample { ms: f64, source: Source },
+pub enum BeatOutcome {
+    Sample { ms: f64, source: TimedBy },
     Failed,
     Incomplete,
 }
@@ -56,7 +62,7 @@ pub struct BeatRecord {
     pub execution: u32,
     pub beat: u32,
     pub event: Option<Arc<str>>,
-    pub outcome: Outcome,
+    pub outcome: BeatOutcome,
     /// Timestamp of the beat's start (else of its completion).
     pub ts: Option<i64>,
     /// The line the duration was read from; for a failed beat the failure line; else the
@@ -72,7 +78,7 @@ pub struct OrphanRecord {
     pub beat: Option<u32>,
     pub event: Option<Arc<str>>,
     pub ms: f64,
-    pub source: Source,
+    pub source: TimedBy,
     pub ts: Option<i64>,
     pub at: Location,
 }
@@ -867,8 +873,8 @@ impl Tracker {
 /// The record of an orphan; `None` when no duration joined it.
 fn orphan_record(o: OrphanState) -> Option<OrphanRecord> {
     let ((ms, at), source) = match (o.perf, o.exec) {
-        (Some(p), _) => (p, Source::PerformanceTracker),
-        (None, Some(e)) => (e, Source::BeatExecutor),
+        (Some(p), _) => (p, TimedBy::PerformanceTracker),
+        (None, Some(e)) => (e, TimedBy::BeatExecutor),
         (None, None) => return None,
     };
     Some(OrphanRecord { beat: o.beat, event: o.event, ms, source, ts: o.ts, at })
@@ -917,9 +923,9 @@ pub const RELEASE_EVERY: usize = 1 << 16;
 
 fn count(outcomes: &mut [u64; 3], r: &BeatRecord) {
     let i = match r.outcome {
-        Outcome::Sample { .. } => 0,
-        Outcome::Failed => 1,
-        Outcome::Incomplete => 2,
+        BeatOutcome::Sample { .. } => 0,
+        BeatOutcome::Failed => 1,
+        BeatOutcome::Incomplete => 2,
     };
     outcomes[i] += 1;
 }
@@ -928,13 +934,15 @@ fn count(outcomes: &mut [u64; 3], r: &BeatRecord) {
 fn record_of(b: BeatState, file: u32) -> BeatRecord {
     let (outcome, line) = match b.status {
         Status::Done => match (b.perf, b.exec, b.report) {
-            (Some((ms, at)), _, _) => (Outcome::Sample { ms, source: Source::PerformanceTracker }, at),
-            (None, Some((ms, at)), _) => (Outcome::Sample { ms, source: Source::BeatExecutor }, at),
-            (None, None, Some(ms)) => (Outcome::Sample { ms, source: if b.pattern { Source::Pattern } else { Source::Report } }, b.started),
-            (None, None, None) => (Outcome::Incomplete, b.started),
+            (Some((ms, at)), _, _) => (BeatOutcome::Sample { ms, source: TimedBy::PerformanceTracker }, at),
+            (None, Some((ms, at)), _) => (BeatOutcome::Sample { ms, source: TimedBy::BeatExecutor }, at),
+            (None, None, Some(ms)) => {
+                (BeatOutcome::Sample { ms, source: if b.pattern { TimedBy::Pattern } else { TimedBy::Report } }, b.started)
+            }
+            (None, None, None) => (BeatOutcome::Incomplete, b.started),
         },
-        Status::Failed => (Outcome::Failed, b.failed_at.unwrap_or(b.started)),
-        Status::Open | Status::Incomplete => (Outcome::Incomplete, b.started),
+        Status::Failed => (BeatOutcome::Failed, b.failed_at.unwrap_or(b.started)),
+        Status::Open | Status::Incomplete => (BeatOutcome::Incomplete, b.started),
     };
     BeatRecord {
         execution: b.execution,

@@ -1,9 +1,11 @@
-//! Reading: which files a run reads (files, directories, globs, the standard input), what
-//! format each one is, how its bytes become UTF-8 (BOM sniffing, UTF-16LE/BE, invalid UTF-8 kept
-//! for lossy reading later), its SHA-256, and — for console logs, the large inputs — the
-//! [`reader`] that recognizes its lines in parallel blocks and pushes them into a
-//! [`reader::Sink`]. Documents (markdown, frames exports, UTF-16 captures) are read whole and
-//! handed back. Line endings (LF/CRLF) are handled by [`crate::parse::lines`]. Knows nothing of
+//! Reading: which files a run reads (files, directories, globs, the standard input), how their
+//! bytes become UTF-8 (BOM sniffing, UTF-16LE/BE, invalid UTF-8 kept for lossy reading later, CP437
+//! mojibake repaired by [`cp437`]), what format each one is — detected once, here, on its decoded
+//! text — its SHA-256, and, for console logs, the [`reader`] that recognizes their lines (the
+//! conductor's, then the user's rules) in parallel blocks and pushes them into a
+//! [`reader::Sink`]. Every console log goes through that reader, whatever its encoding; documents
+//! (markdown, frames exports, player reports, build consoles) are read whole and handed back with
+//! their format. Line endings (LF/CRLF) are handled by [`crate::parse::lines`]. Knows nothing of
 //! beats and handlers: `attribute` is the consumer.
 
 pub mod cp437;
@@ -15,8 +17,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::parse::user::Rule;
-use reader::{BLOCK, MIN_BLOCK, Sink, Source, Span, Stream};
+use crate::parse::user::UserRule;
+use reader::{BLOCK, MIN_BLOCK, ReadAt, Sink, Span, Stream};
 
 /// The path that names the standard input.
 pub const STDIN: &str = "-";
@@ -77,20 +79,62 @@ pub struct ReadFile {
 
 #[derive(Debug)]
 pub enum Body {
-    /// A console log: its recognized lines went into the sink.
+    /// A console log, in any encoding: its recognized lines (the conductor's, then the user
+    /// rules') went into the sink.
     Streamed { format: InputFormat, counts: reader::Counts },
-    /// A document read whole, decoded to UTF-8: for the caller to read as its format.
-    Document(Vec<u8>),
+    /// A document read whole, decoded to UTF-8 and its mojibake repaired: for the caller to
+    /// read as `format`.
+    Document { format: Document, text: Vec<u8> },
+}
+
+/// The formats read whole rather than streamed: they carry whole beats, or are JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    Markdown,
+    Frames,
+    PlayerReport,
+    Build,
+    OtherJson,
+}
+
+impl Document {
+    pub fn format(self) -> InputFormat {
+        match self {
+            Document::Markdown => InputFormat::Markdown,
+            Document::Frames => InputFormat::Frames,
+            Document::PlayerReport => InputFormat::PlayerReport,
+            Document::Build => InputFormat::Build,
+            Document::OtherJson => InputFormat::OtherJson,
+        }
+    }
+
+    /// The document format `format` is; `None` for a console log.
+    fn of(format: InputFormat) -> Option<Document> {
+        match format {
+            InputFormat::Auto | InputFormat::Console => None,
+            InputFormat::Markdown => Some(Document::Markdown),
+            InputFormat::Frames => Some(Document::Frames),
+            InputFormat::PlayerReport => Some(Document::PlayerReport),
+            InputFormat::Build => Some(Document::Build),
+            InputFormat::OtherJson => Some(Document::OtherJson),
+        }
+    }
 }
 
 /// Reads `path` as `format` (detected when `Auto`); `hash` computes the file's SHA-256 on the
 /// way; `rules` are the user rules (`[[sources.pattern]]`, `[[sources.json]]`) that apply to
 /// it. A console log's recognized lines are pushed into `sink`, read on `threads` threads.
+///
+/// Every file takes the same path, whatever its encoding: its format is detected once, here
+/// (on its decoded text), and a console log — UTF-8, UTF-8 with a byte-order mark, UTF-16LE/BE,
+/// LF or CRLF, CP437 mojibake or not — goes through the one reader, conductor lines first,
+/// then the user's rules. A plain UTF-8 console log is streamed from the file in blocks; one
+/// that must be transcoded or repaired first is read whole, then streamed from memory.
 pub fn read_file(
     path: &Path,
     format: InputFormat,
     hash: bool,
-    rules: &[&Rule],
+    rules: &[&UserRule],
     threads: usize,
     sink: &mut dyn Sink,
 ) -> std::io::Result<ReadFile> {
@@ -104,13 +148,28 @@ pub fn read_file(
         // A pipe or a device: read once, front to back.
         return read_stream(f, &how, sink);
     }
-    let (head, format) = read_head(&mut f, &how)?;
-    let Some(format) = format else { return whole(f, head, &how) };
+    let head = read_head(&mut f)?;
+    let Some(format) = streamed(&head, &how) else { return whole(f, head, &how, sink) };
     let size = meta.len();
     // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
     // recognize) is a small part of the file.
     let block = usize::try_from(size / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
     stream_console(&f, head.starts_with(BOM), size, block, format, &how, sink)
+}
+
+/// [`read_file`] of bytes in memory, as a file named `*.{extension}` (tests, and the
+/// in-memory readers of the library).
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn read_bytes(
+    bytes: &[u8],
+    extension: Option<&str>,
+    format: InputFormat,
+    rules: &[&UserRule],
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> ReadFile {
+    let how = How { format, hash: false, rules, threads, ext: extension };
+    read_stream(bytes, &how, sink).expect("reading from memory does not fail")
 }
 
 /// UTF-8's byte-order mark.
@@ -124,43 +183,76 @@ const JSON_HEAD: usize = 4 << 20;
 struct How<'r> {
     format: InputFormat,
     hash: bool,
-    rules: &'r [&'r Rule],
+    rules: &'r [&'r UserRule],
     threads: usize,
     ext: Option<&'r str>,
 }
 
-/// Reads the head of a file; gives the format when the file is a console log to stream, `None`
-/// when it is to be read whole.
-fn read_head(f: &mut impl Read, how: &How) -> std::io::Result<(Vec<u8>, Option<InputFormat>)> {
+impl How<'_> {
+    /// The format of a file whose (decoded) text begins with `head`: the one detection.
+    fn format_of(&self, head: &[u8]) -> InputFormat {
+        let format = detect(head, self.ext, self.format);
+        if format == InputFormat::OtherJson && !self.rules.is_empty() {
+            // JSON lines read by the user's rules.
+            return InputFormat::Console;
+        }
+        format
+    }
+}
+
+/// Reads the head of a file: what tells its format.
+fn read_head(f: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD);
     f.take(HEAD as u64).read_to_end(&mut head)?;
     if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         // A JSON document: a frames export says so in its first megabytes.
         f.take(JSON_HEAD as u64).read_to_end(&mut head)?;
     }
-    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-    let mut format = detect(&head, how.ext, how.format);
-    if format == InputFormat::OtherJson && !how.rules.is_empty() {
-        // JSON lines read by the user's rules.
-        format = InputFormat::Console;
-    }
-    let streamed = !utf16 && format == InputFormat::Console;
-    Ok((head, streamed.then_some(format)))
+    Ok(head)
 }
 
-/// Reads a small document (markdown, frames export, UTF-16) whole.
-fn whole(mut f: impl Read, mut head: Vec<u8>, how: &How) -> std::io::Result<ReadFile> {
-    f.read_to_end(&mut head)?;
-    let bytes = head.len() as u64;
-    let sha256 = how.hash.then(|| sha256_hex(&head));
-    let (text, encoding) = decode(head);
-    Ok(ReadFile { encoding, bytes, sha256, body: Body::Document(text) })
+/// The format of a file that can be streamed from its bytes as they are (a UTF-8 console log
+/// without mojibake in its head); `None` when it is to be read whole: a document, a UTF-16
+/// file (to transcode), a log whose head shows CP437 mojibake (to repair).
+fn streamed(head: &[u8], how: &How) -> Option<InputFormat> {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return None;
+    }
+    let format = how.format_of(head);
+    // The repair is judged on the head: a log is mojibake throughout or not at all (the console
+    // that showed it had one code page).
+    let mojibake = || cp437::repair(&String::from_utf8_lossy(head)).is_some();
+    (format == InputFormat::Console && !mojibake()).then_some(format)
+}
+
+/// Reads a file whole: decodes it, repairs its mojibake, detects its format on the text, and
+/// then streams it from memory (a console log) or hands it back (a document).
+fn whole(mut f: impl Read, mut raw: Vec<u8>, how: &How, sink: &mut dyn Sink) -> std::io::Result<ReadFile> {
+    f.read_to_end(&mut raw)?;
+    let bytes = raw.len() as u64;
+    let sha256 = how.hash.then(|| sha256_hex(&raw));
+    let (mut text, encoding) = decode(raw);
+    // Names and titles as the producer wrote them, not as a Windows console showed them.
+    if let Some(repaired) = std::str::from_utf8(&text).ok().and_then(cp437::repair) {
+        text = repaired.into_bytes();
+    }
+    let head = &text[..text.len().min(if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') { HEAD + JSON_HEAD } else { HEAD })];
+    let format = how.format_of(head);
+    let body = match Document::of(format) {
+        Some(document) => Body::Document { format: document, text },
+        None => {
+            let span = Span { begin: 0, len: text.len() as u64 };
+            let counts = reader::read_blocks(&text[..], span, BLOCK, how.rules, how.threads, sink, None)?;
+            Body::Streamed { format, counts }
+        }
+    };
+    Ok(ReadFile { encoding, bytes, sha256, body })
 }
 
 /// Reads a pipe or the standard input: its head, then the rest through a [`Stream`].
 fn read_stream(mut f: impl Read + Send, how: &How, sink: &mut dyn Sink) -> std::io::Result<ReadFile> {
-    let (head, format) = read_head(&mut f, how)?;
-    let Some(format) = format else { return whole(f, head, how) };
+    let head = read_head(&mut f)?;
+    let Some(format) = streamed(&head, how) else { return whole(f, head, how, sink) };
     let bom = head.starts_with(BOM);
     stream_console(&Stream::new(f, head), bom, u64::MAX, BLOCK, format, how, sink)
 }
@@ -168,7 +260,7 @@ fn read_stream(mut f: impl Read + Send, how: &How, sink: &mut dyn Sink) -> std::
 /// Streams a console log that begins with a byte-order mark (`bom`: skipped, and hashed) and
 /// whose size is `size` (`u64::MAX`: until the source ends).
 fn stream_console(
-    src: &(impl Source + ?Sized),
+    src: &(impl ReadAt + ?Sized),
     bom: bool,
     size: u64,
     block: usize,
@@ -251,6 +343,8 @@ pub fn name_of(path: &Path) -> String {
 pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String>) -> Result<Vec<PathBuf>, Error> {
     let mut out: Vec<PathBuf> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    // Said after the warnings of unreadable paths (the closure below holds `warnings`).
+    let mut loops = Vec::new();
     let mut unreadable = |path: &Path, source: std::io::Error| {
         if skip_unreadable {
             warnings.push(format!("{}: cannot read: {source}", path.display()));
@@ -274,16 +368,9 @@ pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String
             // A pipe or a device.
             found.push(p.to_path_buf());
         } else if arg.contains(['*', '?', '[']) {
-            let pattern = glob::glob(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
-            for entry in pattern {
-                match entry {
-                    Ok(f) if f.is_file() => found.push(f),
-                    Ok(_) => {}
-                    Err(e) => {
-                        let path = e.path().to_path_buf();
-                        unreadable(&path, e.into())?;
-                    }
-                }
+            let looped = glob_files(arg, &mut found, &mut unreadable)?;
+            if let Some(link) = looped {
+                loops.push(format!("{arg}: directories reached again through links (such as {}) were read once", name_of(&link)));
             }
             found.sort();
             if found.is_empty() {
@@ -300,7 +387,123 @@ pub fn expand(paths: &[String], skip_unreadable: bool, warnings: &mut Vec<String
             }
         }
     }
+    warnings.extend(loops);
     Ok(out)
+}
+
+/// The files a glob matches, found by walking the directories its pattern can reach (from its
+/// literal leading components) and matching each file's path; `**` crosses directories, `*`
+/// and `?` do not cross `/`. Links to directories are followed, but no directory is read twice
+/// (known by its device and inode on Unix, its canonical path elsewhere): a link to `.` or `..`
+/// would otherwise make the walk endless. Returns the first link that led to a directory read
+/// already, for the one warning.
+fn glob_files(
+    arg: &str,
+    out: &mut Vec<PathBuf>,
+    unreadable: &mut dyn FnMut(&Path, std::io::Error) -> Result<(), Error>,
+) -> Result<Option<PathBuf>, Error> {
+    glob::Pattern::new(arg).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
+    // Matched as the walk names paths: by components (`a//b` and `a/./b` are `a/b`).
+    let path: PathBuf = Path::new(arg).components().collect();
+    let pattern = glob::Pattern::new(&path.to_string_lossy()).map_err(|e| Error::Usage(format!("invalid glob {arg:?}: {e}")))?;
+    let options = glob::MatchOptions { require_literal_separator: true, ..glob::MatchOptions::new() };
+    // The literal leading components are where the walk starts; the rest bounds its depth
+    // (unless it holds `**`).
+    let mut base = PathBuf::new();
+    let mut rest = Vec::new();
+    for c in path.components() {
+        let text = c.as_os_str().to_string_lossy();
+        if rest.is_empty() && !text.contains(['*', '?', '[']) {
+            base.push(c);
+        } else {
+            rest.push(text.into_owned());
+        }
+    }
+    let depth = if rest.iter().any(|c| c.contains("**")) { usize::MAX } else { rest.len() };
+    let start = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base.clone() };
+    if !start.is_dir() {
+        // Nothing to match (the caller says so).
+        return Ok(None);
+    }
+    let mut walk = GlobWalk { pattern: &pattern, options, visited: std::collections::HashSet::new(), looped: None, out };
+    if let Some(key) = dir_key(&start) {
+        walk.visited.insert(key);
+    }
+    walk.dir(&start, &base, depth, unreadable)?;
+    Ok(walk.looped)
+}
+
+struct GlobWalk<'a> {
+    pattern: &'a glob::Pattern,
+    options: glob::MatchOptions,
+    visited: std::collections::HashSet<DirKey>,
+    looped: Option<PathBuf>,
+    out: &'a mut Vec<PathBuf>,
+}
+
+impl GlobWalk<'_> {
+    /// Walks the directory `dir` (named `name` in results: without the `./` of a relative
+    /// pattern), `depth` levels of components still to match.
+    fn dir(
+        &mut self,
+        dir: &Path,
+        name: &Path,
+        depth: usize,
+        unreadable: &mut dyn FnMut(&Path, std::io::Error) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if depth == 0 {
+            return Ok(());
+        }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => return unreadable(dir, e),
+        };
+        let mut children = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => children.push(e.file_name()),
+                Err(e) => return unreadable(dir, e),
+            }
+        }
+        // Sorted, so that a directory reached through several names is read under the same one
+        // every run.
+        children.sort();
+        for child in children {
+            let (path, named) = (dir.join(&child), name.join(&child));
+            // Links followed: a link to a file is the file, a link to a directory its directory.
+            let Ok(meta) = std::fs::metadata(&path) else { continue };
+            if meta.is_file() {
+                if self.pattern.matches_path_with(&named, self.options) {
+                    self.out.push(named);
+                }
+            } else if meta.is_dir() {
+                match dir_key(&path) {
+                    Some(key) if !self.visited.insert(key) => {
+                        self.looped.get_or_insert(named);
+                    }
+                    _ => self.dir(&path, &named, depth - 1, unreadable)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What makes two names one directory.
+#[cfg(unix)]
+type DirKey = (u64, u64);
+#[cfg(not(unix))]
+type DirKey = PathBuf;
+
+#[cfg(unix)]
+fn dir_key(path: &Path) -> Option<DirKey> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn dir_key(path: &Path) -> Option<DirKey> {
+    std::fs::canonicalize(path).ok()
 }
 
 fn walk_logs(
@@ -337,6 +540,27 @@ fn walk_logs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without links, the walk finds what the `glob` crate finds, for every shape of pattern.
+    #[test]
+    fn globs_match_as_the_glob_crate_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in ["a.log", "b.txt", ".hidden.log", "d/a.log", "d/b.log", "d/e/x.log", "d/e/f/x.log", "g/x.log"] {
+            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+            std::fs::write(root.join(f), "x").unwrap();
+        }
+        let base = root.display().to_string();
+        for pattern in ["*.log", "d/*.log", "d/[ab].log", "d/**/*.log", "**/x.log", "*/x.log", "d/*/x.log", "d/e/f/?.log"] {
+            let full = format!("{base}/{pattern}");
+            let mut want: Vec<PathBuf> = glob::glob(&full).unwrap().map(Result::unwrap).filter(|p| p.is_file()).collect();
+            want.sort();
+            let mut got = Vec::new();
+            let looped = glob_files(&full, &mut got, &mut |p, e| panic!("{}: {e}", p.display())).unwrap();
+            got.sort();
+            assert_eq!((got, looped), (want, None), "{pattern}");
+        }
+    }
 
     #[test]
     fn boms_and_utf16() {

@@ -15,7 +15,7 @@ use std::io::Read;
 
 use sha2::Sha256;
 
-use crate::parse::user::{self, Rule};
+use crate::parse::user::{self, UserRule};
 use crate::parse::{self, Event, conductor, envelope};
 
 /// Bytes per block (a block is extended to the end of its last line).
@@ -64,17 +64,17 @@ pub fn threads() -> usize {
 /// order), the other threads read and recognize the next batch; when the main thread is done,
 /// it joins them.
 pub fn read_blocks(
-    src: &(impl Source + ?Sized),
+    src: &(impl ReadAt + ?Sized),
     span: Span,
     block_size: usize,
-    rules: &[&Rule],
+    rules: &[&UserRule],
     threads: usize,
     sink: &mut dyn Sink,
     hasher: Option<&mut Sha256>,
 ) -> std::io::Result<Counts> {
     let threads = threads.max(1);
     let cursor = Cursor { begin: span.begin, next: span.begin, len: span.len, block_size: block_size.max(1) as u64, ended: false };
-    let mut feeder = Feeder { sink, lines: 0, bytes: 0, hasher, nul: false };
+    let mut pusher = Pusher { sink, lines: 0, bytes: 0, hasher, nul: false };
     let per_batch = threads * BLOCKS_PER_THREAD;
     let Kept { sets: [mut set_a, mut set_b], spare } = KEPT.lock().map(|mut k| k.take()).ok().flatten().unwrap_or_default();
     set_a.resize_with(per_batch, Block::default);
@@ -83,16 +83,16 @@ pub fn read_blocks(
         Reader { src, cursor, threads, rules, scratches: std::sync::Mutex::new(Vec::new()), spare: std::sync::Mutex::new(spare) };
     let mut ready = reader.prepare(&mut set_a, None)?;
     while !ready.is_empty() {
-        let next = reader.prepare(&mut set_b, Some((&mut feeder, ready)))?;
+        let next = reader.prepare(&mut set_b, Some((&mut pusher, ready)))?;
         if next.is_empty() {
             break;
         }
-        ready = reader.prepare(&mut set_a, Some((&mut feeder, next)))?;
+        ready = reader.prepare(&mut set_a, Some((&mut pusher, next)))?;
     }
     if let (Ok(mut kept), Ok(spare)) = (KEPT.lock(), reader.spare.into_inner()) {
         *kept = Some(Kept { sets: [set_a, set_b], spare });
     }
-    Ok(Counts { lines: feeder.lines, bytes: feeder.bytes, nul: feeder.nul })
+    Ok(Counts { lines: pusher.lines, bytes: pusher.bytes, nul: pusher.nul })
 }
 
 /// Block buffers and event vectors kept from one file to the next: fresh ones cost page faults
@@ -146,7 +146,7 @@ impl Block {
     /// after `end - 1`, read past `end` as far as needed. So blocks are read independently, yet
     /// every line is seen once, whole.
     /// Returns whether the source ended within the block (no later block has bytes).
-    fn fill(&mut self, src: &(impl Source + ?Sized), start: u64, end: u64, begin: u64, len: u64) -> std::io::Result<bool> {
+    fn fill(&mut self, src: &(impl ReadAt + ?Sized), start: u64, end: u64, begin: u64, len: u64) -> std::io::Result<bool> {
         // One byte before the block tells whether a line starts at its first byte.
         let from = if start > begin { start - 1 } else { start };
         let want = usize::try_from((end - from).saturating_add(SLACK as u64).min(len - from)).unwrap_or(usize::MAX);
@@ -206,7 +206,7 @@ struct Reader<'a, S: ?Sized> {
     src: &'a S,
     cursor: Cursor,
     threads: usize,
-    rules: &'a [&'a Rule],
+    rules: &'a [&'a UserRule],
     /// The user rules' matching scratch, kept from batch to batch (a fresh regex cache is slow
     /// to warm up).
     scratches: std::sync::Mutex<Vec<user::Scratch>>,
@@ -222,10 +222,10 @@ fn recycle<'x, 'y>(mut v: Vec<Recognized<'x>>) -> Vec<Recognized<'y>> {
     v.into_iter().map(|_| unreachable!("the vector is empty")).collect()
 }
 
-impl<'a, S: Source + ?Sized> Reader<'a, S> {
+impl<'a, S: ReadAt + ?Sized> Reader<'a, S> {
     /// Reads and recognizes the next batch of blocks into `set`; the calling thread first feeds
     /// `feed` (the previous batch) and then takes blocks too.
-    fn prepare<'s>(&mut self, set: &'s mut [Block], feed: Option<(&mut Feeder, Batch<'_>)>) -> std::io::Result<Batch<'s>>
+    fn prepare<'s>(&mut self, set: &'s mut [Block], feed: Option<(&mut Pusher, Batch<'_>)>) -> std::io::Result<Batch<'s>>
     where
         'a: 's,
     {
@@ -273,8 +273,8 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
         };
         let mut parts = std::thread::scope(|scope| -> std::io::Result<Vec<(usize, Part<'s>)>> {
             let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            if let Some((feeder, batch)) = feed {
-                let emptied = feeder.feed(batch);
+            if let Some((pusher, batch)) = feed {
+                let emptied = pusher.feed(batch);
                 spare.lock().expect("no thread panics holding it").extend(emptied.into_iter().map(recycle));
             }
             let mut parts = work()?;
@@ -289,7 +289,7 @@ impl<'a, S: Source + ?Sized> Reader<'a, S> {
 }
 
 /// Pushes recognized lines into the sink, in order, and counts lines and bytes.
-struct Feeder<'s, 'h> {
+struct Pusher<'s, 'h> {
     sink: &'s mut dyn Sink,
     lines: u64,
     bytes: u64,
@@ -297,7 +297,7 @@ struct Feeder<'s, 'h> {
     nul: bool,
 }
 
-impl Feeder<'_, '_> {
+impl Pusher<'_, '_> {
     /// Pushes a batch; gives back its emptied event vectors.
     fn feed<'b>(&mut self, batch: Batch<'b>) -> Vec<Vec<Recognized<'b>>> {
         use sha2::Digest;
@@ -322,7 +322,7 @@ impl Feeder<'_, '_> {
 
 /// Where a console log is read from: a file, by positioned reads (so that threads read their
 /// blocks in parallel), or bytes in memory.
-pub trait Source: Sync {
+pub trait ReadAt: Sync {
     /// Reads at most `buf.len()` bytes at `offset`; 0 at the end.
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
 
@@ -358,7 +358,7 @@ impl<R: Read> Stream<R> {
     }
 }
 
-impl<R: Read + Send> Source for Stream<R> {
+impl<R: Read + Send> ReadAt for Stream<R> {
     fn read_at(&self, out: &mut [u8], offset: u64) -> std::io::Result<usize> {
         let mut w = self.window.lock().map_err(|_| std::io::Error::other("a reading thread panicked"))?;
         let Window { reader, buf, base, ended } = &mut *w;
@@ -389,7 +389,7 @@ impl<R: Read + Send> Source for Stream<R> {
     }
 }
 
-impl Source for std::fs::File {
+impl ReadAt for std::fs::File {
     #[cfg(unix)]
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         std::os::unix::fs::FileExt::read_at(self, buf, offset)
@@ -401,7 +401,7 @@ impl Source for std::fs::File {
     }
 }
 
-impl Source for [u8] {
+impl ReadAt for [u8] {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         let at = usize::try_from(offset).unwrap_or(usize::MAX).min(self.len());
         let n = buf.len().min(self.len() - at);
@@ -411,7 +411,7 @@ impl Source for [u8] {
 }
 
 /// Reads until `buf` is full or the source ends; returns the bytes read.
-fn read_full(src: &(impl Source + ?Sized), buf: &mut [u8], mut offset: u64) -> std::io::Result<usize> {
+fn read_full(src: &(impl ReadAt + ?Sized), buf: &mut [u8], mut offset: u64) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match src.read_at(&mut buf[n..], offset) {
@@ -440,7 +440,7 @@ struct Recognized<'b> {
 /// returns its events and its number of lines.
 fn recognize_block<'b>(
     block: &'b [u8],
-    rules: &[&'b Rule],
+    rules: &[&'b UserRule],
     mut scratch: Option<&mut user::Scratch>,
     mut out: Vec<Recognized<'b>>,
 ) -> (Vec<Recognized<'b>>, u32) {

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Event, LineReport, ReportedBeat, parse_ms};
+use super::{Event, LineReport, ReportedBeat, duration_ms};
 
 #[derive(Debug, Default)]
 pub struct BuildParser {
@@ -133,7 +133,11 @@ impl BuildParser {
         };
         let (ms, failed) = if let Some(done) = rest.strip_prefix("Completed: ") {
             let mut fields = done.split('|').map(str::trim);
-            let ms = fields.next().and_then(|d| d.strip_suffix("ms")).and_then(|d| parse_ms(d.trim().as_bytes()));
+            // `Xms` alone in its field: anything else is a duration rejected (and counted).
+            let ms = fields.next().map(|d| match duration_ms(d.as_bytes()) {
+                (ms, n) if n == d.len() => ms,
+                _ => f64::NAN,
+            });
             let status = fields.find_map(|f| f.strip_prefix("Status:")).map(str::trim);
             let failed = status.is_some_and(|s| !s.eq_ignore_ascii_case("success"));
             (if failed { None } else { ms }, failed)

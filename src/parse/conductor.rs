@@ -3,7 +3,7 @@
 //! keywords (`PerformanceTracker: `, `BeatExecutor: `…), never on emoji, and checks the first
 //! byte before anything else so that the many lines that carry nothing cost almost nothing.
 
-use super::{Event, HandlerLine, parse_ms, txt};
+use super::{Event, HandlerLine, txt};
 
 /// Recognizes one message. `None` for everything perfgate does not need — including
 /// subscriptions (`EventBus: Subscribed to "musical-conductor:beat:started"`, C23/H22), which
@@ -41,7 +41,7 @@ pub fn recognize(msg: &[u8]) -> Option<Event<'_>> {
         }
         b'C' => {
             let r = msg.strip_prefix(b"Completed in ")?;
-            Some(Event::CompletedCopy { ms: parse_ms(r)? })
+            Some(Event::CompletedCopy { ms: ms(r) })
         }
         b'D' => data_baton(msg.strip_prefix(b"DataBaton: ")?),
         b'E' => {
@@ -116,7 +116,7 @@ fn performance_tracker(r: &[u8]) -> Option<Event<'_>> {
     if let Some(r) = r.strip_prefix(b"Beat ") {
         let (beat, r) = number(r)?;
         let r = r.strip_prefix(b" completed in ")?;
-        return Some(Event::PerfCompleted { beat, ms: parse_ms(r)? });
+        return Some(Event::PerfCompleted { beat, ms: ms(r) });
     }
     if r.starts_with(b"Movement ") && find(r, b" completed in ").is_some() {
         return Some(Event::MovementEnded);
@@ -132,10 +132,17 @@ fn beat_executor(r: &[u8]) -> Option<Event<'_>> {
     }
     let r = r.strip_prefix(b" (")?;
     if let Some((event, rest)) = split(r, b") completed in ") {
-        return Some(Event::ExecCompleted { beat, event: txt(event), ms: parse_ms(rest)? });
+        return Some(Event::ExecCompleted { beat, event: txt(event), ms: ms(rest) });
     }
     let (event, _) = split(r, b") failed")?;
     Some(Event::BeatFailed { beat: Some(beat), event: Some(txt(event)), sequence: None })
+}
+
+/// The duration after `completed in `, in milliseconds: `NaN` when it is not one with its
+/// unit (`3msg`, `4 min`, `1,23.4ms`), so that the tracker rejects the line and counts it.
+#[inline]
+fn ms(r: &[u8]) -> f64 {
+    super::duration_ms(r).0
 }
 
 /// After `SequenceExecutor: ` — the TypeScript T7 and the .NET host's templates.
@@ -151,7 +158,7 @@ fn sequence_executor(r: &[u8]) -> Option<Event<'_>> {
         let (beat, r) = number(r)?;
         let r = r.strip_prefix(b" (")?;
         let (event, rest) = split(r, b") completed in ")?;
-        return Some(Event::ExecCompleted { beat, event: txt(event), ms: parse_ms(rest)? });
+        return Some(Event::ExecCompleted { beat, event: txt(event), ms: ms(rest) });
     }
     if let Some(r) = r.strip_prefix(b"Executing beat ") {
         let (beat, r) = number(r)?;

@@ -4,7 +4,7 @@
 //! enclosing `#### N. <Name> Sequence` heading, its request id the section's `- **Request ID**:`.
 //! Console lines quoted inside a markdown file are quotes (H20) and are not parsed here.
 
-use super::{Event, LineReport, ReportedBeat, parse_ms};
+use super::{Event, LineReport, ReportedBeat, duration_ms};
 
 #[derive(Debug, Default)]
 pub struct MarkdownParser {
@@ -186,16 +186,13 @@ fn leading_number(s: &str) -> Option<(u32, &str)> {
     Some((v, &s[n..]))
 }
 
-/// `8.00ms`, `8ms`, `10.20 ms`, and what may follow them: a note, a flag (`12ms ⚠️ slow`,
-/// `8ms (cached)`); not `8msg` nor `8 seconds`.
+/// `8.00ms`, `8ms`, `10.20 ms`, `2.44s`, and what may follow them: a note, a flag (`12ms ⚠️
+/// slow`, `8ms (cached)`). `None` when the value does not start with a number (no duration
+/// stated); `NaN` (rejected and counted by the tracker) when the number has no unit, an unknown
+/// one or one glued to letters (`8msg`, `8 seconds`).
 fn duration(v: &str) -> Option<f64> {
     let v = v.trim_start();
-    let digits = v.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.' || *b == b',').count();
-    let rest = v[digits..].trim_start().strip_prefix("ms")?;
-    if rest.chars().next().is_some_and(char::is_alphanumeric) {
-        return None;
-    }
-    parse_ms(&v.as_bytes()[..digits])
+    v.starts_with(|c: char| c.is_ascii_digit()).then(|| duration_ms(v.as_bytes()).0)
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -261,7 +258,11 @@ mod tests {
              ## Run 2\n  - Beat 1 (Resolve Template): 9.5 ms (cached)\n  - Beat 2 (Init (Batched)): 2ms\n- Beat 3 (X): 8msg\n\
              - **Beat 4 (a:b)**: 1.5ms 🚩\n**Beat 5: a:c**\n- **Duration**: 4ms (p95)\n",
         );
-        let got: Vec<_> = beats.iter().map(|b| (b.group, b.beat, b.title.as_deref().or(b.event.as_deref()), b.ms)).collect();
+        // `8msg` is a duration rejected (NaN, counted by the tracker with its line), not 8 ms.
+        let got: Vec<_> = beats
+            .iter()
+            .map(|b| (b.group, b.beat, b.title.as_deref().or(b.event.as_deref()), b.ms.map(|ms| if ms.is_nan() { -1.0 } else { ms })))
+            .collect();
         assert_eq!(
             got,
             [
@@ -269,6 +270,7 @@ mod tests {
                 (1, 2, Some("Register Instance"), Some(3.0)),
                 (2, 1, Some("Resolve Template"), Some(9.5)),
                 (2, 2, Some("Init (Batched)"), Some(2.0)),
+                (2, 3, Some("X"), Some(-1.0)),
                 (0, 4, Some("a:b"), Some(1.5)),
                 (0, 5, Some("a:c"), Some(4.0)),
             ]

@@ -1,11 +1,19 @@
-//! Line recognition: turns the bytes of one input file into typed [`Event`]s, each with its
+//! Line recognition: turns the lines of a decoded input into typed [`Event`]s, each with its
 //! location. It never decides what the events *mean* for a beat — that is the tracker's job
-//! (`crate::attribute::tracker`). One module per log family:
+//! (`crate::attribute::tracker`) — and it reads no file: `crate::input` decodes the bytes,
+//! detects the format and hands lines (or a whole document) over. One module per log family:
 //!
 //! - [`envelope`]: the prefixes wrapped around messages (Chrome, Cypress, Serilog, analysers);
 //! - [`conductor`]: the Musical Conductor's messages (LOG-FORMATS.md §1, TypeScript and C#);
+//! - [`user`]: any application's lines, through the `[[sources.pattern]]` and `[[sources.json]]`
+//!   rules of `perfgate.toml` (tried after the conductor's recognition);
 //! - [`markdown`]: markdown telemetry blocks (§2(d)), which carry whole beats;
+//! - [`build`]: the build-pipeline symphony's console (`[BEAT N] Starting: …`), whole beats too;
+//! - [`player`]: a sequence player's `report.json` (§2(e).4);
 //! - [`frames`]: the frames JSON export (§2(e).1), whose `raw` messages are re-parsed.
+//!
+//! Shared here: [`lines`] (LF and CRLF), [`number`] and [`duration_ms`] (a duration and its unit) and [`txt`]
+//! (lossy text).
 
 pub mod build;
 pub mod conductor;
@@ -149,7 +157,6 @@ impl Event<'_> {
         )
     }
 
-    /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
     /// What the line says, in words (`perfgate analyze --explain`).
     pub fn describe(&self) -> String {
         let opt = |v: &Option<Txt<'_>>| v.as_deref().map_or("?".to_owned(), |s| format!("{s:?}"));
@@ -166,11 +173,16 @@ impl Event<'_> {
             Event::HostBeatStarted { beat, event } => format!("beat {beat} ({event:?}) of the current execution starts"),
             Event::BeatDescribed { beat, title, event } => format!("beat {beat} is {title:?}, event {event:?}"),
             Event::BeatEvent { event } => format!("the current beat's event is {event:?}"),
-            Event::PerfCompleted { beat, ms } => format!("beat {beat} completed in {ms} ms (the PerformanceTracker's duration, preferred)"),
-            Event::ExecCompleted { beat, event, ms } => {
-                format!("beat {beat} ({event:?}) completed in {ms} ms (the BeatExecutor's duration, used when the tracker's is missing)")
+            Event::PerfCompleted { beat, ms } => {
+                format!("beat {beat} completed in {} (the PerformanceTracker's duration, preferred)", shown(*ms))
             }
-            Event::CompletedCopy { ms } => format!("a copy of the last completion ({ms} ms), never a sample of its own"),
+            Event::ExecCompleted { beat, event, ms } => {
+                format!(
+                    "beat {beat} ({event:?}) completed in {} (the BeatExecutor's duration, used when the tracker's is missing)",
+                    shown(*ms)
+                )
+            }
+            Event::CompletedCopy { ms } => format!("a copy of the last completion ({}), never a sample of its own", shown(*ms)),
             Event::BeatFailed { beat, event, sequence } => format!(
                 "beat {} failed (event {}, sequence {}): never a sample",
                 beat.map_or("?".to_owned(), |b| b.to_string()),
@@ -188,7 +200,7 @@ impl Event<'_> {
                 b.sequence.as_deref().unwrap_or("?"),
                 b.ms.map_or("no duration".to_owned(), |ms| format!("{ms} ms"))
             ),
-            Event::Sample { handler, plugin, ms, .. } => format!("handler {handler:?} (plugin {}) took {ms} ms", opt(plugin)),
+            Event::Sample { handler, plugin, ms, .. } => format!("handler {handler:?} (plugin {}) took {}", opt(plugin), shown(*ms)),
             Event::HandlerSeen(h) => format!("handler {:?} runs event {:?} of sequence {:?}", h.handler, h.event, h.sequence),
         }
     }
@@ -203,6 +215,7 @@ impl Event<'_> {
         }
     }
 
+    /// Whether the line carries a beat duration (the "timing lines" of the diagnostics).
     pub fn is_timing(&self) -> bool {
         match self {
             Event::PerfCompleted { .. } | Event::ExecCompleted { .. } | Event::CompletedCopy { .. } => true,
@@ -210,6 +223,15 @@ impl Event<'_> {
             Event::Sample { .. } => true,
             _ => false,
         }
+    }
+}
+
+/// A duration as `--explain` says it: `NaN` is one the parsers could not read.
+fn shown(ms: f64) -> String {
+    if ms.is_nan() {
+        "an unreadable duration (rejected: a number and its unit, ms, s or µs, expected)".to_owned()
+    } else {
+        format!("{ms} ms")
     }
 }
 
@@ -221,44 +243,116 @@ pub struct Location {
     pub line: u32,
 }
 
-/// Reads a duration: digits with an optional `.` or `,` decimal separator (H19: .NET renders
-/// `{Duration}` with the current culture's separator).
-pub fn parse_ms(s: &[u8]) -> Option<f64> {
-    let int = s.iter().take_while(|b| b.is_ascii_digit()).count();
-    if int == 0 {
-        return None;
-    }
-    let mut end = int;
-    if matches!(s.get(int), Some(b'.' | b',')) {
-        let frac = s[int + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if frac > 0 {
-            end = int + 1 + frac;
+/// Reads a number as logs print it, at the start of `s`: digits with one `.` or `,` decimal
+/// separator (H19: .NET renders `{Duration}` with the current culture's separator), or digits
+/// grouped in threes (`1,234.50`, `1.234,50`, `1,234,567`: the grouping separator differs from
+/// the decimal one, which comes last). A separator not followed by a digit ends the number
+/// (`5.ms` is 5). Returns the value and the bytes read; `None` when `s` does not start with a
+/// digit, or when its digits and separators are not one number (`1,23.4`, `1.2.3`): such a
+/// number is rejected, never read as the part of it that looks like one.
+pub fn number(s: &[u8]) -> Option<(f64, usize)> {
+    let mut end = 0;
+    // The run of digits and separators, a separator only when a digit follows it.
+    while end < s.len() {
+        match s[end] {
+            b'0'..=b'9' => end += 1,
+            b'.' | b',' if s.get(end + 1).is_some_and(u8::is_ascii_digit) && end > 0 => end += 1,
+            _ => break,
         }
     }
-    if end <= 16 {
-        // Up to 16 digits: the digits as an integer (exact below 2^53) divided by a power of ten
-        // (exact up to 10^22) is the correctly rounded value, as parsing gives it.
-        let (mut m, mut frac) = (0u64, 0i32);
-        for (i, &b) in s[..end].iter().enumerate() {
-            if i == int {
-                continue;
+    if end == 0 {
+        return None;
+    }
+    let run = &s[..end];
+    // The decimal separator: the last separator, unless every separator is the same one and
+    // there are several (then they all group); the others must group in threes.
+    let seps = run.iter().filter(|b| !b.is_ascii_digit()).count();
+    let last = run.iter().rposition(|b| !b.is_ascii_digit());
+    let decimal = match last {
+        None => None,
+        Some(at) if seps == 1 => Some(at),
+        Some(at) => {
+            let group = if run[..at].iter().any(|&b| !b.is_ascii_digit() && b != run[at]) { Some(at) } else { None };
+            let grouping = if group.is_some() { run[..at].iter().find(|b| !b.is_ascii_digit()).copied() } else { Some(run[at]) };
+            let grouped = &run[..group.unwrap_or(end)];
+            let mut parts = grouped.split(|b| Some(*b) == grouping);
+            let first = parts.next().map_or(0, <[u8]>::len);
+            if !(1..=3).contains(&first) || !parts.all(|p| p.len() == 3 && p.iter().all(u8::is_ascii_digit)) {
+                return None;
             }
-            m = m * 10 + u64::from(b - b'0');
-            frac += i32::from(i > int);
+            group
         }
-        if m < 1 << 53 {
-            return Some(m as f64 / 10f64.powi(frac));
+    };
+    // The digits, as an integer (exact below 2^53) divided by a power of ten (exact up to
+    // 10^22): the correctly rounded value, as parsing the text gives it.
+    let (mut m, mut frac, mut digits) = (0u64, 0i32, 0usize);
+    for (i, &b) in run.iter().enumerate() {
+        if b.is_ascii_digit() {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            digits += 1;
+            frac += i32::from(decimal.is_some_and(|d| i > d));
         }
     }
-    let mut buf = [0u8; 40];
-    if end > buf.len() {
-        return None;
+    if digits <= 16 && m < 1 << 53 {
+        return Some((m as f64 / 10f64.powi(frac), end));
     }
-    buf[..end].copy_from_slice(&s[..end]);
-    if end > int {
-        buf[int] = b'.';
+    let mut buf = [0u8; 64];
+    if run.len() > buf.len() {
+        // Longer than any duration: not finite as far as the statistics go (rejected there).
+        return Some((f64::INFINITY, end));
     }
-    std::str::from_utf8(&buf[..end]).ok()?.parse().ok().filter(|v: &f64| v.is_finite())
+    let mut n = 0;
+    for (i, &b) in run.iter().enumerate() {
+        if b.is_ascii_digit() || Some(i) == decimal {
+            buf[n] = if b.is_ascii_digit() { b } else { b'.' };
+            n += 1;
+        }
+    }
+    let v: f64 = std::str::from_utf8(&buf[..n]).ok()?.parse().ok()?;
+    Some((v, end))
+}
+
+/// A duration unit, as a factor to milliseconds (LOG-FORMATS.md: the conductor prints `ms`; a
+/// producer that prints seconds or microseconds says so).
+pub fn unit_factor(unit: &[u8]) -> Option<f64> {
+    match unit {
+        b"ns" => Some(1e-6),
+        // `us`, `µs` (micro sign, C2 B5), `μs` (Greek mu, CE BC).
+        b"us" | [0xC2, 0xB5, b's'] | [0xCE, 0xBC, b's'] => Some(1e-3),
+        b"ms" => Some(1.0),
+        b"s" => Some(1000.0),
+        _ => None,
+    }
+}
+
+/// Reads a duration with its unit at the start of `s` (`81.70ms`, `12,3456ms`, `2.44s`,
+/// `750µs`, `12.5 ms`), in milliseconds, and the bytes read; `NaN` (with what was read) when
+/// `s` holds no such duration: no number, digits that are not one number (`1,23.4`), no unit or
+/// one that is unknown (`4 min`), or a unit glued to more letters (`3msg`). The caller keeps the
+/// `NaN` as the event's duration, so that the tracker rejects the event and counts it with its
+/// line; nothing is ever read as a number of milliseconds it is not.
+pub fn duration_ms(s: &[u8]) -> (f64, usize) {
+    let Some((v, mut n)) = number(s) else { return (f64::NAN, 0) };
+    if matches!(s.get(n), Some(b'.' | b',')) && s.get(n + 1).is_some_and(u8::is_ascii_alphabetic) {
+        // `5.ms`: a separator with no decimals.
+        n += 1;
+    }
+    let at = n + usize::from(s.get(n) == Some(&b' '));
+    // The unit: the letters that follow (µ and μ are two bytes each).
+    let mut end = at;
+    while end < s.len() {
+        if s[end].is_ascii_alphanumeric() || s[end] == b'_' {
+            end += 1;
+        } else if s[end..].starts_with("µ".as_bytes()) || s[end..].starts_with("μ".as_bytes()) {
+            end += 2;
+        } else {
+            break;
+        }
+    }
+    match unit_factor(&s[at..end]) {
+        Some(f) => (v * f, end),
+        None => (f64::NAN, n),
+    }
 }
 
 /// Splits a physical buffer into lines: yields (1-based line number, line without `\n`/`\r\n`).
@@ -401,17 +495,42 @@ mod tests {
             let frac = format!("{frac:08}");
             let text = if digits == 0 { format!("{int}ms") } else { format!("{int}{}{}ms", if comma { ',' } else { '.' }, &frac[..digits]) };
             let expected: f64 = text.trim_end_matches("ms").replace(',', ".").parse().unwrap();
-            proptest::prop_assert_eq!(parse_ms(text.as_bytes()).map(f64::to_bits), Some(expected.to_bits()), "{}", text);
+            proptest::prop_assert_eq!(duration_ms(text.as_bytes()).0.to_bits(), expected.to_bits(), "{}", text);
+        }
+
+        /// Any bytes: a duration is read whole or not at all, never a panic.
+        #[test]
+        fn any_bytes_read_or_rejected(s in proptest::collection::vec(proptest::prop_oneof![
+            proptest::prelude::Just(b'1'), proptest::prelude::Just(b','), proptest::prelude::Just(b'.'), proptest::prelude::Just(b'm'), proptest::prelude::Just(b's'), proptest::prelude::any::<u8>()
+        ], 0..20)) {
+            let (ms, n) = duration_ms(&s);
+            proptest::prop_assert!(n <= s.len());
+            proptest::prop_assert!(ms.is_nan() || ms >= 0.0);
         }
     }
 
     #[test]
-    fn durations_with_point_or_comma() {
-        assert_eq!(parse_ms(b"4.20ms"), Some(4.2));
-        assert_eq!(parse_ms(b"12,3456ms"), Some(12.3456));
-        assert_eq!(parse_ms(b"5ms"), Some(5.0));
-        assert_eq!(parse_ms(b"5.ms"), Some(5.0));
-        assert_eq!(parse_ms(b"ms"), None);
+    fn durations_with_their_unit() {
+        let ms = |s: &str| duration_ms(s.as_bytes()).0;
+        assert_eq!(ms("4.20ms"), 4.2);
+        assert_eq!(ms("12,3456ms"), 12.3456);
+        assert_eq!(ms("5ms"), 5.0);
+        assert_eq!(ms("5.ms"), 5.0);
+        assert_eq!(ms("81.70ms (cached)"), 81.7);
+        assert_eq!(ms("12.5 ms"), 12.5);
+        assert_eq!(ms("2.44s"), 2440.0);
+        assert_eq!(ms("750µs"), 0.75);
+        assert_eq!(ms("750μs"), 0.75);
+        assert_eq!(ms("750us"), 0.75);
+        assert_eq!(ms("1,234.50ms"), 1234.5);
+        assert_eq!(ms("1.234,50ms"), 1234.5);
+        assert_eq!(ms("1,234,567ms"), 1_234_567.0);
+        assert_eq!(duration_ms(b"13ms (3/3 beats)"), (13.0, 4));
+        for bad in ["3msg", "4 min", "4", "ms", "1,23.4ms", "1.2.3ms", "12,34,5ms", "1,234.5.6ms", "5 seconds", "NaNms", "-5ms", "5ms_x"] {
+            assert!(ms(bad).is_nan(), "{bad}: {}", ms(bad));
+        }
+        assert_eq!(number(b"1,234.50"), Some((1234.5, 8)));
+        assert_eq!(number(b"5."), Some((5.0, 1)));
     }
 
     #[test]

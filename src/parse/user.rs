@@ -51,15 +51,9 @@ pub struct RawNormalize {
     pub replace: String,
 }
 
-/// A duration unit, as a factor to milliseconds.
+/// A duration unit, as a factor to milliseconds (the same units everywhere: [`super::unit_factor`]).
 fn unit_factor(u: &str) -> Option<f64> {
-    match u.trim() {
-        "ns" => Some(1e-6),
-        "us" | "µs" | "μs" => Some(1e-3),
-        "ms" => Some(1.0),
-        "s" => Some(1000.0),
-        _ => None,
-    }
+    super::unit_factor(u.trim().as_bytes())
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +86,7 @@ enum Kind {
 
 /// One compiled rule.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub struct UserRule {
     /// `sources.pattern[2]` / `sources.json[1]`, or the rule's `name`.
     pub label: String,
     kind: Kind,
@@ -105,7 +99,7 @@ pub struct Rule {
 /// The rules of a config.
 #[derive(Debug, Clone, Default)]
 pub struct UserRules {
-    pub rules: Vec<Rule>,
+    pub rules: Vec<UserRule>,
 }
 
 impl UserRules {
@@ -127,7 +121,7 @@ impl UserRules {
                 Some(lit) => Some(lit.clone()),
                 None => required_literal(&p.regex),
             };
-            rules.push(Rule {
+            rules.push(UserRule {
                 label: p.name.clone().unwrap_or(key.clone()),
                 kind: Kind::Regex {
                     prefilter: prefilter.map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()),
@@ -150,7 +144,7 @@ impl UserRules {
             if j.handler.is_empty() || j.duration.is_empty() {
                 return Err(format!("{key}: `handler` and `duration` name the JSON fields to read"));
             }
-            rules.push(Rule {
+            rules.push(UserRule {
                 label: j.name.clone().unwrap_or(key.clone()),
                 kind: Kind::Json {
                     handler: path(&j.handler),
@@ -169,7 +163,7 @@ impl UserRules {
     }
 
     /// The rules that apply to a file.
-    pub fn for_file(&self, path: &str) -> Vec<&Rule> {
+    pub fn for_file(&self, path: &str) -> Vec<&UserRule> {
         let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         self.rules.iter().filter(|r| r.files.as_ref().is_none_or(|g| g.matches(&name) || g.matches(path))).collect()
     }
@@ -257,7 +251,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    pub fn new(rules: &[&Rule]) -> Self {
+    pub fn new(rules: &[&UserRule]) -> Self {
         Scratch {
             regexes: rules
                 .iter()
@@ -272,7 +266,7 @@ impl Scratch {
 }
 
 /// The first rule that turns `line` into a sample.
-pub fn recognize<'a>(rules: &[&'a Rule], scratch: &mut Scratch, line: &'a [u8]) -> Option<Event<'a>> {
+pub fn recognize<'a>(rules: &[&'a UserRule], scratch: &mut Scratch, line: &'a [u8]) -> Option<Event<'a>> {
     for (i, rule) in rules.iter().enumerate() {
         let found = match &rule.kind {
             Kind::Regex { prefilter, handler, duration, unit, plugin, ts, .. } => {
@@ -285,15 +279,15 @@ pub fn recognize<'a>(rules: &[&'a Rule], scratch: &mut Scratch, line: &'a [u8]) 
                 }
                 let get = |g: usize| locs.get(g).map(|(a, b)| &line[a..b]);
                 let (Some(h), Some(d)) = (get(*handler), get(*duration)) else { continue };
+                // The rule matched: a duration that is not one (digits that are not one number,
+                // an unknown unit) is rejected and counted, not read as something else.
                 let factor = match unit.and_then(get) {
-                    Some(u) => match std::str::from_utf8(u).ok().and_then(unit_factor) {
-                        Some(f) => f,
-                        None => continue,
-                    },
+                    Some(u) => std::str::from_utf8(u).ok().and_then(unit_factor).unwrap_or(f64::NAN),
                     None => rule.unit,
                 };
-                let Some(ms) = super::parse_ms(d).filter(|_| d.iter().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b','))) else {
-                    continue;
+                let ms = match super::number(d) {
+                    Some((ms, n)) if n == d.len() => ms,
+                    _ => f64::NAN,
                 };
                 Found {
                     handler: super::txt(h),
@@ -403,7 +397,7 @@ mod tests {
     }
 
     fn sample(r: &UserRules, line: &str) -> Option<(String, Option<String>, f64)> {
-        let all: Vec<&Rule> = r.rules.iter().collect();
+        let all: Vec<&UserRule> = r.rules.iter().collect();
         let mut scratch = Scratch::new(&all);
         match recognize(&all, &mut scratch, line.as_bytes())? {
             Event::Sample { handler, plugin, ms, .. } => Some((handler.into_owned(), plugin.map(Cow::into_owned), ms)),

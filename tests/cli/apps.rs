@@ -97,3 +97,55 @@ fn readme_explain_example_works_as_written() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim_end(), said);
 }
+
+/// One reading path: a log written by PowerShell's `>` (UTF-16LE with a byte-order mark and
+/// CRLF), its UTF-16BE, CRLF and CP437-mojibake twins, each read alone through a
+/// `[[sources.pattern]]` rule, give exactly the samples of the UTF-8 original (they once gave
+/// "nothing recognized": UTF-16 files were read as documents, without the user's rules).
+#[test]
+fn every_encoding_goes_through_the_user_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("perfgate.toml"),
+        "[[sources.pattern]]\nname = \"job\"\nregex = '^(?P<ts>\\S+) job (?P<handler>\\S+) took (?P<duration>[\\d.]+) ?(?P<unit>ms|s)$'\nplugin = \"worker\"\n",
+    )
+    .unwrap();
+    let mut text = String::new();
+    for (i, (job, ms)) in
+        [("résumé.parse", "12.5ms"), ("send✅", "0.25s"), ("résumé.parse", "7ms"), ("index", "3.75 ms")].iter().enumerate()
+    {
+        text.push_str(&format!("2025-11-20T10:00:0{i}.000Z info starting {job}\n2025-11-20T10:00:0{i}.500Z job {job} took {ms}\n"));
+    }
+    let crlf = text.replace('\n', "\r\n");
+    let utf16 =
+        |s: &str, bom: [u8; 2], unit: fn(u16) -> [u8; 2]| -> Vec<u8> { bom.into_iter().chain(s.encode_utf16().flat_map(unit)).collect() };
+    // What a Windows console shows of UTF-8 bytes (code page 437), saved as text: `✅` is `Γ£à`.
+    let mojibake = text.replace('✅', "Γ£à").replace('é', "├⌐");
+    let twins: [(&str, Vec<u8>); 5] = [
+        ("utf8.log", text.clone().into_bytes()),
+        ("utf16le.log", utf16(&crlf, [0xFF, 0xFE], u16::to_le_bytes)),
+        ("utf16be.log", utf16(&text, [0xFE, 0xFF], u16::to_be_bytes)),
+        ("crlf.log", crlf.clone().into_bytes()),
+        ("mojibake.log", mojibake.into_bytes()),
+    ];
+    let mut reports = Vec::new();
+    for (name, bytes) in &twins {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        let out = format!("{name}.json");
+        let o = perfgate(dir.path(), &["analyze", name, "--json", &out]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let r = json(&dir.path().join(&out));
+        let times: Vec<String> = r["handlers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|h| h["executionList"].as_array().unwrap().iter().map(|e| e["timestamp"].as_str().unwrap_or("").to_owned()))
+            .collect();
+        reports.push((name, handler_samples(&r), times));
+    }
+    let want = expected(&[("worker.résumé.parse", &[12.5, 7.0]), ("worker.send✅", &[250.0]), ("worker.index", &[3.75])]);
+    assert_eq!(reports[0].1, want);
+    for (name, samples, times) in &reports[1..] {
+        assert_eq!((samples, times), (&reports[0].1, &reports[0].2), "{name}");
+    }
+}

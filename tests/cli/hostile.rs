@@ -411,3 +411,100 @@ fn a_check_with_no_handler_in_common_with_the_baseline_is_an_error() {
     assert_eq!(code(&o), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("empty.json: no baseline"), "{}", stderr(&o));
 }
+
+/// A glob under a directory holding links to `.` and `..` (and a link to a sibling directory)
+/// ends, reads each directory once — the loops followed no further, said in one warning — and
+/// gives the samples of the same tree without the links (`'d/**/*.log'` never ended).
+#[cfg(unix)]
+#[test]
+fn a_glob_through_directory_loops_ends_and_reads_each_file_once() {
+    let log = std::fs::read(repo().join("fixtures/logs/plain-console.log")).unwrap();
+    let other = std::fs::read(repo().join("fixtures/logs/chrome-devtools.log")).unwrap();
+    let tree = |root: &Path| {
+        std::fs::create_dir_all(root.join("d/sub/deeper")).unwrap();
+        std::fs::write(root.join("d/a.log"), &log).unwrap();
+        std::fs::write(root.join("d/sub/deeper/b.log"), &other).unwrap();
+    };
+    let plain = tempfile::tempdir().unwrap();
+    tree(plain.path());
+    let looped = tempfile::tempdir().unwrap();
+    tree(looped.path());
+    let d = looped.path().join("d");
+    std::os::unix::fs::symlink(".", d.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink("../..", d.join("sub/deeper/upup")).unwrap();
+    std::os::unix::fs::symlink("../d", d.join("again")).unwrap();
+    let run = |cwd: &Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .args(["analyze", "d/**/*.log", "--json", "out.json"])
+            .current_dir(cwd)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("the glob never ended");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (json(&cwd.join("out.json")), stderr(&o))
+    };
+    let (want, quiet) = run(plain.path());
+    let (got, warned) = run(looped.path());
+    assert!(!quiet.contains("warning"), "{quiet}");
+    assert!(handler_samples(&want).len() >= 2, "{want}");
+    assert_eq!(handler_samples(&got), handler_samples(&want));
+    let paths = |r: &serde_json::Value| -> Vec<String> {
+        r["diagnostics"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(paths(&got), ["d/a.log", "d/sub/deeper/b.log"]);
+    assert_eq!(paths(&want), paths(&got));
+    assert_eq!(warned.matches("warning").count(), 1, "{warned}");
+    assert!(warned.contains("d/**/*.log") && warned.contains("read once"), "{warned}");
+}
+
+/// Durations are read with their unit: `2.44s` is 2,440 ms, `750µs` 0.75 ms, `1,234.50ms`
+/// (grouped digits) 1,234.5 ms; a number glued to letters (`3msg`), an unknown unit (`4 min`)
+/// or digits grouped wrongly (`1,23.4ms`) is rejected and counted with its line — never read as
+/// a number of milliseconds it is not (a tenfold slowdown written in seconds passed).
+#[test]
+fn durations_are_read_with_their_unit_or_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for (beat, took) in ["2.44s", "1,234.50ms", "3msg", "750µs", "4 min", "12.5 ms", "1,23.4ms", "2500us", "7ms"].iter().enumerate() {
+        let beat = beat + 1;
+        text.push_str(&format!(
+            " ⏱️ PerformanceTracker: Started timing beat {beat} for Library Load\n ⏱️ PerformanceTracker: Beat {beat} completed in {took}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("u.log"), text).unwrap();
+    let o = perfgate(dir.path(), &["analyze", "u.log", "--json", "out.json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let r = json(&dir.path().join("out.json"));
+    let mut got: Vec<(u64, f64)> = r["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| {
+            h["executionList"].as_array().unwrap().iter().map(|e| (e["beat"].as_u64().unwrap(), e["durationMs"].as_f64().unwrap()))
+        })
+        .collect();
+    got.sort_by_key(|g| g.0);
+    assert_eq!(got, [(1, 2440.0), (2, 1234.5), (4, 0.75), (6, 12.5), (8, 2.5), (9, 7.0)]);
+    assert_eq!(r["diagnostics"]["rejected"].as_u64(), Some(3));
+    let err = stderr(&o);
+    assert!(err.contains("u.log: 3 duration(s) skipped"), "{err}");
+    for line in [6, 10, 14] {
+        assert!(err.contains(&format!("u.log:{line}: unreadable")), "{line}: {err}");
+    }
+    // `--explain` says so too.
+    let o = perfgate(dir.path(), &["analyze", "--explain", " ⏱️ PerformanceTracker: Beat 1 completed in 3msg"]);
+    assert!(stdout(&o).contains("beat 1 completed in an unreadable duration (rejected"), "{}", stdout(&o));
+    let o = perfgate(dir.path(), &["analyze", "--explain", " ⏱️ PerformanceTracker: Beat 1 completed in 2.44s"]);
+    assert!(stdout(&o).contains("beat 1 completed in 2440 ms"), "{}", stdout(&o));
+}

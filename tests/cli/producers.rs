@@ -202,3 +202,34 @@ fn handler_sources_follow_the_plugins_handlers_map() {
         ]
     );
 }
+
+/// A diagnosis report's block of beat titles that abbreviate the catalog's (`Render React` for
+/// `Render React Component`, `Enhance Line` for `Enhance Line (Advanced)`) maps to the sequence
+/// whose beat numbers agree (all six beats stayed unmapped); a block that two sequences fit
+/// (`Resolve`) stays unmapped, and the warning says which sequences fit and where.
+#[test]
+fn a_block_of_abbreviated_titles_maps_when_the_numbers_agree() {
+    let dir = repo().join("fixtures/telemetry/abbreviated");
+    let o = perfgate(&dir, &["analyze", "diagnosis.md", "--catalog", "catalog", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        handler_samples(&r),
+        expected(&[
+            ("CanvasComponentPlugin.resolveTemplate", &[8.0]),
+            ("CanvasComponentPlugin.registerInstance", &[3.0]),
+            ("CanvasComponentPlugin.createNode", &[12.5]),
+            ("CanvasComponentPlugin.renderReact", &[2950.0, 41.0]),
+            ("CanvasComponentPlugin.notifyUi", &[1.0]),
+            ("CanvasComponentPlugin.enhanceLine", &[4.0, 2.0]),
+            ("?#1 Resolve", &[3.0]),
+        ])
+    );
+    let warnings: Vec<&str> = r["diagnostics"]["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "diagnosis.md:22: a block of beat titles that several catalog sequences fit (canvas-component-create-symphony, canvas-component-import-symphony): left unmapped; a `#### N. Name Sequence` heading above it, or the catalog's full titles, would say which"
+        ]
+    );
+}
