@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::attribute::tracker::Source;
+use crate::attribute::tracker::TimedBy;
 use crate::attribute::{HandlerKey, Mapping, Orphan};
 use crate::config::SortKey;
 pub use crate::measure::{CatalogDiagnostics, Diagnostics, FileDiagnostics};
@@ -136,7 +136,7 @@ pub struct ExecutionReport {
     pub event: Option<String>,
     pub request_id: Option<String>,
     pub duration_ms: f64,
-    pub source: Source,
+    pub source: TimedBy,
     pub file: String,
     pub line: u32,
 }
@@ -159,7 +159,7 @@ pub struct OrphanReport {
     pub beat: Option<u32>,
     pub event: Option<String>,
     pub duration_ms: f64,
-    pub source: Source,
+    pub source: TimedBy,
     pub timestamp: Option<String>,
     /// `Plugin.handler` when the catalog (or the log) makes the beat unambiguous.
     pub handler: Option<String>,

@@ -33,10 +33,6 @@ pub enum TimedBy {
     Pattern,
 }
 
-/// The former name of [`TimedBy`], kept only so that `report.rs` (another checkout's file)
-/// still builds: to be removed once it says `TimedBy`.
-#[doc(hidden)]
-pub use TimedBy as Source;
 
 /// What became of a beat (not the gate's verdict, `crate::gate::Outcome`).
 #[derive(Debug, Clone, Copy, PartialEq)]
