@@ -6,16 +6,18 @@
 //! the catalog names their handlers) → [`measure`] (per handler its samples, sorted and
 //! summarized once) → [`report`] (the view the renderers read), [`baseline`] (the committed
 //! file and the run it records) and [`gate`] (the comparison and its verdicts), each reading
-//! the measurements → [`render`] (terminal, markdown, HTML, JSON; escaping in one place) →
-//! [`publish`] (the PR comment, job summary, annotations). [`pipeline`] runs the commands as
+//! the measurements; [`history`] (the runs of main, one file each) → [`trend`] (the change
+//! points along them, and each handler's accepted level) → [`render`] (terminal, markdown,
+//! HTML, JSON; escaping in one place) → [`publish`] (the PR comment, job summary, annotations). [`pipeline`] runs the commands as
 //! functions of validated options; [`cli`] parses and validates the flags into them; `output`
 //! writes without destroying anything (through links, devices directly, regular files
 //! atomically, the baseline under a lock).
 //!
 //! Imports follow one order, each module using only modules before it: `error`, `output`,
 //! [`stats`], `timestamp`, `parse`, `input`, `attribute`, [`measure`], [`config`], [`report`],
-//! [`baseline`], [`gate`], [`publish`], [`render`], `analyze`, [`pipeline`], [`cli`] (`render`
-//! uses `publish` for the comment's marker and GitHub's size limit).
+//! [`baseline`], [`gate`], [`history`], [`trend`], [`publish`], [`render`], `analyze`,
+//! [`pipeline`], [`cli`] (`render` uses `publish` for the comment's marker and GitHub's size
+//! limit).
 //!
 //! Exit codes, decided by the binary from [`cli::run`]: 0 success or a passing check, 1 a
 //! failing check, 2 an error (never a verdict).
@@ -28,6 +30,7 @@ pub mod config;
 pub mod error;
 pub mod gate;
 pub(crate) mod generate;
+pub mod history;
 pub(crate) mod init;
 pub(crate) mod input;
 pub mod measure;
