@@ -43,3 +43,4 @@ pub mod report;
 pub(crate) mod rng;
 pub mod stats;
 pub(crate) mod timestamp;
+pub mod trend;
