@@ -101,9 +101,9 @@ pub struct TrendConfig {
 impl Default for TrendConfig {
     fn default() -> Self {
         TrendConfig {
-            false_alarm_rate: 0.01,
+            false_alarm_rate: 0.005,
             max_increase: 0.10,
-            min_step: 0.05,
+            min_step: 0.10,
             min_segment: 2,
             creep_window: 12,
             min_samples: 5,
@@ -389,19 +389,32 @@ pub fn detect_runs(entries: &[Entry], config: &TrendConfig) -> Trend {
                 p_value: round6(p_value),
             }
         };
-        let mut creep = None;
+        let mut creep: Option<Hinge> = None;
+        let mut step_at: Vec<usize> = steps[i].clone();
         if let Some(sl) = &slopes[i]
             && creep_p[i] <= alpha
+            && sl.cumulative.abs() >= (1.0 + config.max_increase).ln()
+            && sl.hinge.rss < sl.step_rss
         {
-            let threshold = (1.0 + config.max_increase).ln();
-            if sl.cumulative.abs() >= threshold && sl.hinge_rss < sl.step_rss {
-                creep = Some(sl);
+            // Steps inside the window are the ramp's; so are earlier steps the same way that a
+            // longer ramp explains as well (BIC: two parameters fewer, `2 ln m`).
+            let n = p.y.len();
+            let mut hinge = sl.hinge;
+            step_at.retain(|&k| k < sl.window_start);
+            while let Some(&last) = step_at.last() {
+                let prev = if step_at.len() >= 2 { step_at[step_at.len() - 2] } else { 0 };
+                let next = hinge.knot.max(last + 1).min(n);
+                let same_way = (mean(p, last, next).0 - mean(p, prev, last).0) * hinge.slope.0 > 0.0;
+                let wide = best_hinge(p, prev, n);
+                let split = flat_rss(p, prev, last) + best_hinge(p, last, n).rss;
+                if !(same_way && wide.rss <= split + 2.0 * ((n - prev) as f64).ln()) {
+                    break;
+                }
+                hinge = wide;
+                step_at.pop();
             }
-        }
-        let mut step_at: Vec<usize> = steps[i].clone();
-        if let Some(c) = creep {
-            step_at.retain(|&k| k < c.window_start);
             step_at = prune(p, step_at, config.min_step);
+            creep = Some(hinge);
         }
         let bounds: Vec<usize> = std::iter::once(0).chain(step_at.iter().copied()).chain(std::iter::once(p.y.len())).collect();
         let mut changes = Vec::new();
@@ -416,25 +429,25 @@ pub fn detect_runs(entries: &[Entry], config: &TrendConfig) -> Trend {
         let mut accepted = None;
         if let Some(c) = creep {
             // The knot is the last run at the old level; the ramp starts after it.
-            let knot = c.hinge;
+            let knot = c.knot.max(seg_start);
             let last = p.y.len() - 1;
             let span = (p.t[last] - p.t[knot]) as f64;
             changes.push(change(
                 Kind::Creep,
                 knot + 1,
-                (c.hinge_slope.0 * span, c.hinge_slope.1 * span),
+                (c.slope.0 * span, c.slope.1 * span),
                 knot + 1 - seg_start,
                 last - knot,
-                Some(round6(c.hinge_slope.0.exp())),
+                Some(round6(c.slope.0.exp())),
                 creep_p[i],
             ));
             accepted = Some(if knot + 1 - seg_start >= 2 {
                 level(entries, p, seg_start, knot + 1, LevelBasis::BeforeCreep)
             } else {
                 Level {
-                    log_level: round6(c.hinge_level.0),
-                    std_error: round6(c.hinge_level.1),
-                    typical: stats::round3(stats::from_log(c.hinge_level.0)),
+                    log_level: round6(c.level.0),
+                    std_error: round6(c.level.1),
+                    typical: stats::round3(stats::from_log(c.level.0)),
                     since_run: p.t[knot],
                     since_commit: entries[p.t[knot]].commit.clone(),
                     runs: 1,
@@ -628,7 +641,8 @@ fn prune(p: &Prepared, mut steps: Vec<usize>, min_step: f64) -> Vec<usize> {
     let floor = (1.0 + min_step).ln();
     loop {
         let bounds: Vec<usize> = std::iter::once(0).chain(steps.iter().copied()).chain(std::iter::once(p.y.len())).collect();
-        let sizes: Vec<f64> = (1..bounds.len() - 1).map(|j| (mean(p, bounds[j], bounds[j + 1]).0 - mean(p, bounds[j - 1], bounds[j]).0).abs()).collect();
+        let sizes: Vec<f64> =
+            (1..bounds.len() - 1).map(|j| (mean(p, bounds[j], bounds[j + 1]).0 - mean(p, bounds[j - 1], bounds[j]).0).abs()).collect();
         match sizes.iter().enumerate().filter(|(_, s)| **s < floor).min_by(|a, b| a.1.total_cmp(b.1)) {
             Some((j, _)) => {
                 steps.remove(j);
@@ -663,12 +677,51 @@ struct Slope {
     /// The window's two-sided p-value and cumulative change (log scale).
     p: f64,
     cumulative: f64,
-    /// The best hinge (index of its knot), its slope and standard error, its flat level and se.
-    hinge: usize,
-    hinge_slope: (f64, f64),
-    hinge_level: (f64, f64),
-    hinge_rss: f64,
+    /// The best hinge in the window, and the best two-level step's residual sum of squares.
+    hinge: Hinge,
     step_rss: f64,
+}
+
+/// A broken line `y = a + b (t − t_knot)₊` fitted by weighted least squares.
+#[derive(Clone, Copy)]
+struct Hinge {
+    rss: f64,
+    /// The last run (index into the series) at the flat level.
+    knot: usize,
+    /// `b` and its standard error; `a` (the flat level) and its standard error.
+    slope: (f64, f64),
+    level: (f64, f64),
+}
+
+/// The best hinge over `[a, b)`, its knot anywhere from `a` to `b − 3` (at `a`: a line).
+fn best_hinge(p: &Prepared, a: usize, b: usize) -> Hinge {
+    let (t, y, w) = (&p.t[a..b], &p.y[a..b], &p.w[a..b]);
+    let sw: f64 = w.iter().sum();
+    let ybar = w.iter().zip(y).map(|(w, y)| w * y).sum::<f64>() / sw;
+    let mut best = Hinge { rss: f64::INFINITY, knot: a, slope: (0.0, f64::INFINITY), level: (ybar, 1.0 / sw.sqrt()) };
+    for j in 0..(b - a).saturating_sub(2) {
+        let x: Vec<f64> = t.iter().map(|&ti| ti.saturating_sub(t[j]) as f64).collect();
+        let xbar = w.iter().zip(&x).map(|(w, x)| w * x).sum::<f64>() / sw;
+        let sxx: f64 = w.iter().zip(&x).map(|(w, x)| w * (x - xbar).powi(2)).sum();
+        if sxx <= 0.0 {
+            continue;
+        }
+        let sxy: f64 = w.iter().zip(&x).zip(y).map(|((w, x), y)| w * (x - xbar) * (y - ybar)).sum();
+        let bj = sxy / sxx;
+        let aj = ybar - bj * xbar;
+        let rss: f64 = w.iter().zip(&x).zip(y).map(|((w, x), y)| w * (y - aj - bj * x).powi(2)).sum();
+        if rss < best.rss {
+            // Var(a) = 1/Σw + x̄²/Sxx: the flat level's standard error.
+            best = Hinge { rss, knot: a + j, slope: (bj, (1.0 / sxx).sqrt()), level: (aj, (1.0 / sw + xbar * xbar / sxx).sqrt()) };
+        }
+    }
+    best
+}
+
+/// The weighted residual sum of squares of `y[a..b]` about its mean.
+fn flat_rss(p: &Prepared, a: usize, b: usize) -> f64 {
+    let (m, _) = mean(p, a, b);
+    p.w[a..b].iter().zip(&p.y[a..b]).map(|(w, y)| w * (y - m).powi(2)).sum()
 }
 
 fn slope(p: &Prepared, window: usize) -> Option<Slope> {
@@ -687,38 +740,12 @@ fn slope(p: &Prepared, window: usize) -> Option<Slope> {
     let sty: f64 = w.iter().zip(&t).zip(y).map(|((w, t), y)| w * (t - tbar) * (y - ybar)).sum();
     let b = sty / stt;
     let z = b / (1.0 / stt).sqrt();
-    // The best hinge: knot at window index j, regressor x = (t − t_j)₊ (j = 0 is the line).
-    let mut best_hinge = (f64::INFINITY, 0, (0.0, 0.0), (0.0, 0.0));
-    for j in 0..len - 2 {
-        let x: Vec<f64> = t.iter().map(|ti| (ti - t[j]).max(0.0)).collect();
-        let xbar = w.iter().zip(&x).map(|(w, x)| w * x).sum::<f64>() / sw;
-        let sxx: f64 = w.iter().zip(&x).map(|(w, x)| w * (x - xbar).powi(2)).sum();
-        let sxy: f64 = w.iter().zip(&x).zip(y).map(|((w, x), y)| w * (x - xbar) * (y - ybar)).sum();
-        let bj = sxy / sxx;
-        let aj = ybar - bj * xbar;
-        let rss: f64 = w.iter().zip(&x).zip(y).map(|((w, x), y)| w * (y - aj - bj * x).powi(2)).sum();
-        if rss < best_hinge.0 {
-            // Var(a) = 1/Σw + x̄²/Sxx: the flat level's standard error.
-            best_hinge = (rss, j, (bj, (1.0 / sxx).sqrt()), (aj, (1.0 / sw + xbar * xbar / sxx).sqrt()));
-        }
-    }
-    let mut step_rss = f64::INFINITY;
-    for k in 2..=len - 2 {
-        let part = |lo: usize, hi: usize| {
-            let ws: f64 = w[lo..hi].iter().sum();
-            let m = w[lo..hi].iter().zip(&y[lo..hi]).map(|(w, y)| w * y).sum::<f64>() / ws;
-            w[lo..hi].iter().zip(&y[lo..hi]).map(|(w, y)| w * (y - m).powi(2)).sum::<f64>()
-        };
-        step_rss = step_rss.min(part(0, k) + part(k, len));
-    }
+    let step_rss = (a + 2..=n - 2).map(|k| flat_rss(p, a, k) + flat_rss(p, k, n)).fold(f64::INFINITY, f64::min);
     Some(Slope {
         window_start: a,
         p: (2.0 * normal_sf(z.abs())).min(1.0),
         cumulative: b * (t[len - 1] - t[0]),
-        hinge: a + best_hinge.1,
-        hinge_slope: best_hinge.2,
-        hinge_level: best_hinge.3,
-        hinge_rss: best_hinge.0,
+        hinge: best_hinge(p, a, n),
         step_rss,
     })
 }
@@ -791,6 +818,77 @@ mod tests {
         assert!(crossing(z, 0.999_999) < 1e-5);
         // Orthant probability for c = 0.5 at z = 0: P(Z₁ ≤ 0 < Z₂) = 1/4 − asin(0.5)/(2π) = 1/6.
         assert!((crossing(0.0, 0.5) - 1.0 / 6.0).abs() < 1e-4, "{}", crossing(0.0, 0.5));
+    }
+
+    /// A history of `runs` runs × `handlers` handlers built from summaries directly (counts
+    /// 5–500, σ 0.5, 10% runner drift, 3% jitter); handler 0 is ×1.3 from run `runs / 2` on.
+    fn synthetic(runs: usize, handlers: usize, seed: u64) -> History {
+        use crate::history::{Entry, HandlerRun, Histogram};
+        let mut rng = crate::rng::Rng::new(seed);
+        let shape: Vec<(f64, u64)> = (0..handlers).map(|_| (rng.log_uniform(1.0, 20.0).ln(), rng.log_uniform(5.0, 500.0) as u64)).collect();
+        let entries = (0..runs)
+            .map(|r| {
+                let drift = 0.1 * rng.normal();
+                let handlers = shape
+                    .iter()
+                    .enumerate()
+                    .map(|(h, &(mu, n))| {
+                        let step = if h == 0 && r >= runs / 2 { 1.3f64.ln() } else { 0.0 };
+                        let m = mu + drift + step + 0.03 * rng.normal() + 0.5 / (n as f64).sqrt() * rng.normal();
+                        let (plugin, name) = ("P".to_owned(), format!("h{h:03}"));
+                        let run = HandlerRun {
+                            plugin,
+                            name,
+                            count: n,
+                            log_mean: m,
+                            log_sd: 0.5,
+                            p50: m.exp(),
+                            p95: m.exp() * 2.3,
+                            histogram: Histogram::default(),
+                        };
+                        (format!("P.h{h:03}"), run)
+                    })
+                    .collect();
+                Entry { commit: Some(format!("c{r:04}")), time: None, seeded: None, shift: None, handlers }
+            })
+            .collect();
+        History::new(entries)
+    }
+
+    #[test]
+    fn a_step_in_a_long_history_is_found_at_its_commit() {
+        let t = detect(&synthetic(120, 30, 3), &TrendConfig::default());
+        let found: Vec<(&str, usize, Kind)> = t.changes.iter().map(|c| (c.key.as_str(), c.run, c.kind)).collect();
+        assert_eq!(found, [("P.h000", 60, Kind::Step)]);
+        let c = &t.changes[0];
+        assert!(c.lower < 1.3 && 1.3 < c.upper && c.direction == Direction::Slower, "{c:?}");
+        assert_eq!(
+            (c.commit.as_deref(), c.previous_commit.as_deref(), c.runs_before, c.runs_after),
+            (Some("c0060"), Some("c0059"), 60, 60)
+        );
+        // The accepted level is the new segment's.
+        let level = &t.accepted_levels()["P.h000"];
+        assert_eq!((level.since_run, level.runs, level.basis), (60, 60, LevelBasis::Segment));
+    }
+
+    /// `detect` over 1,000 runs × 100 handlers (the product's budget: well under a second in
+    /// release): `cargo test --release --lib trend::tests::timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn timing_1000_runs_100_handlers() {
+        let history = synthetic(1000, 100, 11);
+        let config = TrendConfig::default();
+        let mut best = std::time::Duration::MAX;
+        let mut trend = None;
+        for _ in 0..5 {
+            let start = std::time::Instant::now();
+            trend = Some(detect(&history, &config));
+            best = best.min(start.elapsed());
+        }
+        println!("detect over 1,000 runs × 100 handlers: {best:?} (best of 5)");
+        let trend = trend.unwrap();
+        assert!(trend.changes.iter().any(|c| c.key == "P.h000" && c.run == 500), "{:?}", trend.changes);
+        assert!(best < std::time::Duration::from_secs(1), "{best:?}");
     }
 
     #[test]
