@@ -55,21 +55,23 @@
 //!    `± z_{(1+confidence)/2} √(1/W_before + 1/W_after)`.
 //! 5. **Creep: a weighted least-squares slope** over the last `creep_window` runs:
 //!    `b = Σw(t−t̄)(y−ȳ) / Σw(t−t̄)²`, `se(b) = 1/√Σw(t−t̄)²`, `z = b / se(b)` two-sided, Holm
-//!    over the handlers at `α/2` (a family of its own). It is reported when significant, the
-//!    window's cumulative factor `exp(b (t_last − t_first))` is past `max_increase` (or below
-//!    its inverse), **and** a ramp explains the window better than a step: the best broken
-//!    line `y = a + b (t − t_k)₊` (a hinge at `k`) has a smaller weighted residual sum of
-//!    squares than the best two-level step (both have three parameters). The hinge places the
-//!    creep's start; its ratio is `exp(b_k (t_last − t_k))` with `se(b_k)(t_last − t_k)`.
+//!    over the handlers at `α/2` (a family of its own). The test counts when significant and
+//!    the window's cumulative factor `exp(b (t_last − t_first))` is past `max_increase` (or
+//!    below its inverse); for a handler without steps, also only when a ramp explains the
+//!    window better than a step: the best broken line `y = a + b (t − t_k)₊` (a hinge at `k`,
+//!    weighted least squares) has a smaller weighted residual sum of squares than the best
+//!    two-level step (both have three parameters).
 //!    **Stairs or a ramp.** Binary segmentation cuts a long ramp into stairs, and a check that
 //!    accepted each stair would accept the creep. So for every handler with a change (steps,
-//!    or the slope test above), the shape is chosen by BIC (`RSS + k ln n`; Schwarz 1978):
-//!    the steps found, against, for each region start `b` (the first run or a step), the
-//!    steps before `b` then one hinge over `[b, n)` whose rise from its knot passes
-//!    `max_increase`. A ramp that wins is reported as a creep (its p-value the slope test's,
-//!    or, when that did not reject, the step scan's: the change is established by then, the
-//!    shape is a model choice); the steps after `b` are its own, and a step at `b` is
-//!    measured up to the creep's knot.
+//!    or the slope test), the shape is chosen by BIC (`RSS + k ln n`, the RSS weighted, so in
+//!    χ² units; Schwarz 1978): the steps found (`k = 2·steps + 1`) against, for each region
+//!    start `b` (the first run, or the `j`-th step), the steps up to `b` then one hinge over
+//!    `[b, n)` (`k = 2j + 3`) whose rise from its knot passes `max_increase`. A ramp that wins
+//!    is reported as a creep (its p-value the slope test's, or, when that did not reject, the
+//!    step scan's: the change is established by then, the shape is a model choice); the steps
+//!    after `b` are its own, and a step at `b` is measured up to the creep's knot. The hinge's
+//!    knot places the creep's start (its first run is the one after the knot); its ratio is
+//!    `exp(b_k (t_last − t_k))` with the interval from `se(b_k)(t_last − t_k)`.
 //! 6. **Accepted level**: the weighted mean of `y` over the handler's current segment (since
 //!    its last step), or, with a creep, over the runs of its segment before the creep began —
 //!    so a PR is judged against the level creep started from, and creep fails `check` once its
