@@ -1009,6 +1009,27 @@ mod tests {
     }
 
     #[test]
+    fn a_run_with_too_few_handlers_takes_its_recorded_shift() {
+        // Three handlers (fewer than `min_handlers`): no shift can be estimated; runs 6 and 7
+        // were on a runner 50% slower, as their checks recorded.
+        let mut h = synthetic(14, 3, 13, &|_, r| if r == 6 || r == 7 { 1.5 } else { 1.0 });
+        for e in &mut h.entries {
+            e.shift = Some(0.0);
+        }
+        let (with, without) = {
+            let mut recorded = h.clone();
+            recorded.entries[6].shift = Some(1.5f64.ln());
+            recorded.entries[7].shift = Some(1.5f64.ln());
+            (detect(&recorded, &TrendConfig::default()), detect(&h, &TrendConfig::default()))
+        };
+        assert_eq!((with.runs[6].shift, with.runs[6].recorded_shift), (None, Some(1.5f64.ln())));
+        assert_eq!(with.changes, []);
+        // The adjusted series has the runner taken out only where it was recorded.
+        let adjusted = |t: &Trend| t.handlers["P.h000"].series[6].adjusted / t.handlers["P.h000"].series[5].adjusted;
+        assert!(adjusted(&with) < 1.3 && adjusted(&without) > 1.3, "{} {}", adjusted(&with), adjusted(&without));
+    }
+
+    #[test]
     fn hinge_by_sums_matches_direct_least_squares() {
         let mut rng = crate::rng::Rng::new(4);
         let t: Vec<usize> = (0..30)
