@@ -20,6 +20,8 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     /// The baseline file is unreadable, corrupt, foreign or of another schema.
     Baseline { path: PathBuf, message: String },
+    /// A history file (or its directory) that is unreadable, corrupt or of another schema.
+    History { path: PathBuf, message: String },
     /// `check` without a baseline file.
     NoBaseline(PathBuf),
     /// A bad option value.
@@ -61,6 +63,7 @@ impl fmt::Display for Error {
             Error::Catalog { path, message } => write!(f, "{}: invalid sequence catalog: {message}", shown(path)),
             Error::Config { path, message } => write!(f, "{}: {message}", shown(path)),
             Error::Baseline { path, message } => write!(f, "{}: {message}", shown(path)),
+            Error::History { path, message } => write!(f, "{}: {message}", shown(path)),
             Error::NoBaseline(path) => {
                 write!(f, "{}: no baseline; create it with `perfgate update-baseline` and commit it (or pass --baseline FILE)", shown(path))
             }

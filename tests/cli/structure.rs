@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::support::repo;
 
 /// The order of `src/lib.rs`'s doc, with the modules it leaves out placed where they belong.
-const ORDER: [&str; 21] = [
+const ORDER: [&str; 23] = [
     "error",
     "output",
     "stats",
@@ -21,6 +21,8 @@ const ORDER: [&str; 21] = [
     "report",
     "baseline",
     "gate",
+    "history",
+    "trend",
     "judged",
     "render",
     "publish",
