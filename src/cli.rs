@@ -36,6 +36,13 @@ pub enum Command {
     Publish(PublishArgs),
     /// Write a commented perfgate.toml (with the catalogs found) and a GitHub Actions workflow.
     Init(InitArgs),
+    /// Change points along the history of main: per handler, the commits from which it got
+    /// slower (or faster), a step or a creep, with the ratio and its interval.
+    #[command(after_long_help = TREND_EXAMPLES)]
+    Trend(TrendArgs),
+    /// Record that a handler's detected change is intended: it stops failing and stays visible
+    /// with its reason (in accepted.json beside the history; commit it).
+    Accept(AcceptArgs),
     /// Analyze and append the run to the baseline file (written atomically); print what changed.
     #[command(name = "update-baseline", after_long_help = UPDATE_EXAMPLES)]
     UpdateBaseline(UpdateArgs),
@@ -68,6 +75,14 @@ Exit codes: 0 pass (warnings included), 1 regression, 2 error.";
 const PUBLISH_EXAMPLES: &str = "Examples:
   perfgate publish --report perfgate-report.json --pr 17    in a workflow_run job, with a write token
 Exit codes: 0 (a publishing failure is a warning), 2 on error or with --fail-on-publish-error.";
+
+const TREND_EXAMPLES: &str = "Examples:
+  perfgate trend                                  changes along .perfgate/history
+  perfgate trend --html trend.html --markdown \"$GITHUB_STEP_SUMMARY\"
+  perfgate trend --fail-on change                 exit 1 on a slower change nobody accepted (main's workflow)
+  perfgate accept CanvasComponentPlugin.renderReact --reason \"virtualized list: slower first paint, by design\"
+
+Exit codes: 0 (or no unaccepted slower change with --fail-on change), 1 such a change, 2 error.";
 
 const UPDATE_EXAMPLES: &str = "Examples:
   perfgate update-baseline .logs/                append this run (the last [baseline] history runs are kept)
@@ -338,6 +353,75 @@ pub struct PublishArgs {
     pub github: GithubArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrendFailOn {
+    /// A slower change (step or creep) that nobody accepted fails (exit 1).
+    Change,
+    /// Report only.
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// Configuration file. Default: the nearest perfgate.toml from here up to the repository's
+    /// root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The history of main. Default: `[history] dir`, else .perfgate/history.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// The baseline whose runs seed an empty history. Default: `[baseline] path`.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Accepted for the same command line as `check`; the trend reads no logs or catalogs.
+    #[arg(long = "catalog", value_name = "PATH", hide = true)]
+    pub catalogs: Vec<PathBuf>,
+    /// What to print on stdout: terminal, markdown, json or html.
+    #[arg(long, value_enum, default_value = "terminal")]
+    pub format: TrendFormat,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the markdown (for the job summary) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the HTML trend page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// When to exit 1.
+    #[arg(long, value_enum, default_value = "never")]
+    pub fail_on: TrendFailOn,
+    /// The repository's web address, for commit links. Default: from the Actions environment.
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrendFormat {
+    Terminal,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// The handler, as the trend names it (`Plugin.handler`).
+    pub handler: String,
+    /// Why the change is intended (shown wherever the change is).
+    #[arg(long)]
+    pub reason: String,
+    /// The change's first commit. Default: the handler's latest detected change.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The history of main. Default: `[history] dir`, else .perfgate/history.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Overwrite existing files.
@@ -355,12 +439,21 @@ pub struct UpdateArgs {
     /// Start over: the baseline holds only this run (an unreadable old file is replaced).
     #[arg(long)]
     pub reset: bool,
-    /// The commit the logs were produced from, recorded as provenance.
+    /// The commit the logs were produced from, recorded as provenance (in the baseline and the
+    /// history). Default: $GITHUB_SHA, else `git rev-parse HEAD`.
     #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
     pub commit: Option<String>,
     /// How long to wait for another `update-baseline` of the same file to finish.
     #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = lock_timeout)]
     pub lock_timeout: std::time::Duration,
+}
+
+/// `git rev-parse HEAD` in `cwd`, when it names a commit (the history's default commit).
+fn head_commit(cwd: &Path) -> Option<String> {
+    let out =
+        std::process::Command::new("git").args(["rev-parse", "HEAD"]).current_dir(cwd).stderr(std::process::Stdio::null()).output().ok()?;
+    let sha = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && sha.len() >= 7 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then_some(sha)
 }
 
 fn lock_timeout(v: &str) -> Result<std::time::Duration, String> {
@@ -385,13 +478,51 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
         Command::Check(args) => pipeline::check(&check(args, cwd, env)?),
         Command::Publish(args) => pipeline::publish(&pipeline::Publish { report: args.report.clone(), github: github(&args.github, env)? }),
         Command::Init(args) => crate::init::run(cwd, args.force),
+        Command::Trend(args) => {
+            let config = Config::load(args.config.as_deref(), cwd)?;
+            let (context, _) = Context::from_env(env);
+            let repo_url = args.repo_url.clone().or_else(|| {
+                let (owner, name) = context.repo.as_ref()?;
+                Some(format!("{}/{owner}/{name}", context.server_url.trim_end_matches('/')))
+            });
+            let format = match args.format {
+                TrendFormat::Terminal => pipeline::TrendFormat::Terminal,
+                TrendFormat::Markdown => pipeline::TrendFormat::Markdown,
+                TrendFormat::Json => pipeline::TrendFormat::Json,
+                TrendFormat::Html => pipeline::TrendFormat::Html,
+            };
+            pipeline::trend(&pipeline::TrendOptions {
+                history: args.history.clone().unwrap_or_else(|| config.history_dir.clone()),
+                baseline: baseline_path(args.baseline.as_deref(), &config),
+                format,
+                json: args.json.clone(),
+                markdown: args.markdown.clone(),
+                html: args.html.clone(),
+                fail_on_change: args.fail_on == TrendFailOn::Change,
+                repo_url,
+                config: config.trend,
+            })
+        }
+        Command::Accept(args) => {
+            let config = Config::load(args.config.as_deref(), cwd)?;
+            pipeline::accept(
+                &args.history.clone().unwrap_or_else(|| config.history_dir.clone()),
+                &args.handler,
+                args.commit.as_deref(),
+                &args.reason,
+                &config.trend,
+            )
+        }
         Command::UpdateBaseline(args) => {
             let input = input(&args.input, None, cwd, true)?;
             pipeline::update_baseline(&pipeline::Update {
                 baseline: baseline_path(args.baseline.as_deref(), &input.config),
                 reset: args.reset,
-                commit: args.commit.clone().filter(|c| !c.is_empty()),
+                commit: args.commit.clone().filter(|c| !c.is_empty()).or_else(|| head_commit(cwd)),
                 lock_timeout: args.lock_timeout,
+                time_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
                 input,
             })
         }

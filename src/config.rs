@@ -23,6 +23,61 @@ struct RawConfig {
     gate: RawGate,
     #[serde(default)]
     baseline: RawBaseline,
+    #[serde(default)]
+    history: RawHistory,
+}
+
+/// Where the history of main is kept, and how many runs, by default (`history` owns the files).
+pub const DEFAULT_HISTORY_DIR: &str = ".perfgate/history";
+pub const DEFAULT_HISTORY_RETENTION: usize = 500;
+
+/// The change-point detector's settings (`trend`; `[history]` in the file).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendConfig {
+    /// Probability that a trend of unchanged code reports any change (steps and creep share it).
+    pub false_alarm_rate: f64,
+    /// A creep is reported when its cumulative factor over the window passes `1 + max_increase`.
+    pub max_increase: f64,
+    /// A step smaller than this (relative) is not reported.
+    pub min_step: f64,
+    /// Runs on each side of a step, at least.
+    pub min_segment: usize,
+    /// The recent runs the creep's slope is fitted over.
+    pub creep_window: usize,
+    /// Executions a handler needs in a run to enter that run's runner shift.
+    pub min_samples: usize,
+    /// Handlers a run needs to estimate its runner shift.
+    pub min_handlers: usize,
+    /// Confidence of the intervals shown.
+    pub confidence: f64,
+}
+
+impl Default for TrendConfig {
+    fn default() -> Self {
+        TrendConfig {
+            false_alarm_rate: 0.005,
+            max_increase: 0.10,
+            min_step: 0.10,
+            min_segment: 2,
+            creep_window: 12,
+            min_samples: 5,
+            min_handlers: 10,
+            confidence: 0.95,
+        }
+    }
+}
+
+/// `[history]`: the runs of main, one file each (see `history`), and what `trend` calls a change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHistory {
+    dir: Option<PathBuf>,
+    retention: Option<usize>,
+    /// The family-wise chance that a trend of unchanged handlers reports a change.
+    false_alarm_rate: Option<String>,
+    /// The smallest step and the cumulative creep that are changes.
+    min_step: Option<String>,
+    max_increase: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -378,6 +433,12 @@ pub struct Config {
     pub baseline_path: PathBuf,
     /// `[baseline] history`: runs kept in the baseline.
     pub history: usize,
+    /// `[history] dir`: the history of main, one file per run.
+    pub history_dir: PathBuf,
+    /// `[history] retention`: runs kept in it.
+    pub history_retention: usize,
+    /// `[history]`'s change-point settings.
+    pub trend: TrendConfig,
     /// `[[sources.pattern]]`, `[[sources.json]]`: any application's logs.
     pub rules: crate::parse::user::UserRules,
 }
@@ -397,6 +458,9 @@ impl Default for Config {
             gate: GateConfig::default(),
             baseline_path: PathBuf::from(".perfgate/baseline.json"),
             history: 5,
+            history_dir: PathBuf::from(DEFAULT_HISTORY_DIR),
+            history_retention: DEFAULT_HISTORY_RETENTION,
+            trend: TrendConfig::default(),
             rules: crate::parse::user::UserRules::default(),
         }
     }
@@ -428,6 +492,9 @@ impl Config {
             }
             if config.baseline_path == d.baseline_path {
                 config.baseline_path = dir.join(&d.baseline_path);
+            }
+            if config.history_dir == d.history_dir {
+                config.history_dir = dir.join(&d.history_dir);
             }
             if config.source_root == d.source_root {
                 config.source_root = dir.to_path_buf();
@@ -475,7 +542,27 @@ impl Config {
         if history == 0 {
             return Err(err("baseline.history: must be at least 1".into()));
         }
+        let retention = raw.history.retention.unwrap_or(d.history_retention);
+        if retention == 0 {
+            return Err(err("history.retention: must be at least 1".into()));
+        }
+        let mut trend = d.trend.clone();
+        if let Some(v) = &raw.history.false_alarm_rate {
+            trend.false_alarm_rate = percent("history.false_alarm_rate", v).map_err(err)?;
+            if !(trend.false_alarm_rate > 0.0 && trend.false_alarm_rate < 0.5) {
+                return Err(err(format!("history.false_alarm_rate: {v:?} must be above 0% and below 50%")));
+            }
+        }
+        if let Some(v) = &raw.history.min_step {
+            trend.min_step = percent("history.min_step", v).map_err(err)?;
+        }
+        if let Some(v) = &raw.history.max_increase {
+            trend.max_increase = percent("history.max_increase", v).map_err(err)?;
+        }
         Ok(Config {
+            history_dir: raw.history.dir.map(|p| base.join(p)).unwrap_or(d.history_dir),
+            history_retention: retention,
+            trend,
             rules,
             gate,
             history,

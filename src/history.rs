@@ -6,7 +6,7 @@
 //! **Why one file per run.** Every merge to main appends a file and never rewrites one, so two
 //! branches that both record runs merge without conflict, a review sees one new file, and no
 //! server is needed. A file is named `<UTC time>-<short commit>.json`
-//! (`20261203T093710Z-1a2b3c4.json`), so lexical order is run order; runs seeded from a baseline
+//! (`20261203T093710123Z-1a2b3c4.json`, to the millisecond), so lexical order is run order; runs seeded from a baseline
 //! (no time known) are `00000000T000000Z-b01-<commit>.json`, before every timed run, in the
 //! baseline's order. Retention keeps the newest [`DEFAULT_RETENTION`] files (the oldest are
 //! deleted after a successful append).
@@ -40,9 +40,9 @@ use crate::stats::{self, Summary};
 
 pub const SCHEMA: u64 = 1;
 /// Where the history lives, relative to the repository.
-pub const DEFAULT_DIR: &str = ".perfgate/history";
+pub const DEFAULT_DIR: &str = crate::config::DEFAULT_HISTORY_DIR;
 /// How many runs the directory keeps.
-pub const DEFAULT_RETENTION: usize = 500;
+pub const DEFAULT_RETENTION: usize = crate::config::DEFAULT_HISTORY_RETENTION;
 /// Histogram buckets per doubling of `ms + c`.
 pub const BUCKETS_PER_OCTAVE: f64 = 2.0;
 const BUCKET_RULE: &str = "floor(2*log2(ms+0.1))";
@@ -194,7 +194,8 @@ impl Entry {
         let sha = if sha.is_empty() { "nocommit".to_owned() } else { sha.to_ascii_lowercase() };
         match (&self.time, self.seeded) {
             (Some(t), _) => {
-                let digits: String = t.chars().filter(char::is_ascii_digit).take(14).collect();
+                // To the millisecond: runs recorded in one second still sort in run order.
+                let digits: String = t.chars().filter(char::is_ascii_digit).take(17).collect();
                 format!("{}T{}Z-{sha}.json", &digits[..8.min(digits.len())], &digits[8.min(digits.len())..])
             }
             (None, seeded) => format!("00000000T000000Z-b{:02}-{sha}.json", seeded.unwrap_or(0)),
@@ -419,6 +420,52 @@ pub fn append(dir: &Path, entry: &Entry, retention: usize) -> Result<PathBuf, Er
     Ok(path)
 }
 
+/// A change someone said was intended (`perfgate accept`): it stops failing `trend --fail-on
+/// change` and the check's history test, and stays visible with its reason. Kept in
+/// `accepted.json` beside the history directory (reviewable in a PR, like the baseline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// `Plugin.handler`.
+    pub handler: String,
+    /// The first commit at the new level (the change's `commit`).
+    pub commit: Option<String>,
+    pub reason: String,
+    /// After / before, as the trend measured it when it was accepted.
+    pub ratio: Option<f64>,
+}
+
+/// Where the acceptances of the history in `dir` are kept: `accepted.json` beside it.
+pub fn accepted_path(dir: &Path) -> PathBuf {
+    dir.with_file_name("accepted.json")
+}
+
+/// The acceptances in `path` (none when it does not exist).
+pub fn load_accepted(path: &Path) -> Result<Vec<Acceptance>, Error> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::History { path: path.to_path_buf(), message: format!("cannot read: {e}") }),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| Error::History {
+        path: path.to_path_buf(),
+        message: format!("not a list of accepted changes (line {}, column {}): {e}; fix it or take the entry out", e.line(), e.column()),
+    })
+}
+
+/// Writes `list` (sorted by handler and commit, one entry per line: a diff shows one line).
+pub fn write_accepted(path: &Path, list: &[Acceptance]) -> Result<(), Error> {
+    let mut list = list.to_vec();
+    list.sort_by(|a, b| (&a.handler, &a.commit).cmp(&(&b.handler, &b.commit)));
+    let mut out = String::from("[");
+    for (i, a) in list.iter().enumerate() {
+        out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+        out.push_str(&serde_json::to_string(a).expect("an acceptance serializes"));
+    }
+    out.push_str(if list.is_empty() { "]\n" } else { "\n]\n" });
+    crate::output::write(path, out.as_bytes())
+}
+
 /// The runs an existing baseline keeps, oldest first, as history entries: no time and no
 /// histogram (the baseline keeps neither), `seeded` their position. Percentiles and moments
 /// are the baseline's.
@@ -506,7 +553,7 @@ mod tests {
              \"P\":{\n\"a\":[4,1.415,1.577,2.5,34.4,[0,1,0,1,1,0,0,0,0,0,0,1]],\n\
              \"b\":[1,-2.3026,0.0,0.0,0.0,[-7,1]]}\n}}\n"
         );
-        assert_eq!(e.file_name(), "20261203T093710Z-1a2b3c4.json");
+        assert_eq!(e.file_name(), "20261203T093710000Z-1a2b3c4.json");
         let back = Entry::parse(text.as_bytes()).unwrap();
         assert_eq!(back, e);
         assert_eq!(back.to_json(), text);
@@ -576,7 +623,7 @@ mod tests {
         append(dir2.path(), &Entry::of(&run, Some("c1"), 60_000, None), 10).unwrap();
         let h = load(dir2.path()).unwrap();
         let names: Vec<_> = h.files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert_eq!(names, ["00000000T000000Z-b01-b1.json", "00000000T000000Z-b02-b2.json", "19700101T000100Z-c1.json"]);
+        assert_eq!(names, ["00000000T000000Z-b01-b1.json", "00000000T000000Z-b02-b2.json", "19700101T000100000Z-c1.json"]);
         assert_eq!(h.entries[1].handlers["P.a"].count, 2);
         assert_eq!(h.entries[1].handlers["P.a"].histogram, Histogram::default());
         assert_eq!(h.entries[1].handlers["P.a"].log_mean, round_to(baseline.handlers["P.a"].runs[1].unwrap().log_mean, 4));

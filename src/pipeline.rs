@@ -13,6 +13,7 @@ use crate::baseline::{Baseline, Run, SourceInfo};
 use crate::config::Config;
 use crate::error::Error;
 use crate::gate::{self, Comparison, Outcome, Verdict};
+use crate::history;
 use crate::judged::{Judged, Judgement};
 use crate::measure::Measurements;
 use crate::publish::{Publisher, github::GitHub};
@@ -60,6 +61,8 @@ pub struct Update {
     pub reset: bool,
     pub commit: Option<String>,
     pub lock_timeout: Duration,
+    /// When the run is recorded (epoch ms; the clock enters at the CLI).
+    pub time_ms: i64,
 }
 
 pub struct Publish {
@@ -230,6 +233,121 @@ pub fn publish(p: &Publish) -> Result<i32, Error> {
     Ok(0)
 }
 
+/// What `perfgate trend` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendFormat {
+    Terminal,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrendOptions {
+    pub history: PathBuf,
+    /// Seeds an empty history (in memory) with the runs it keeps.
+    pub baseline: PathBuf,
+    pub format: TrendFormat,
+    pub json: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    pub fail_on_change: bool,
+    pub repo_url: Option<String>,
+    pub config: crate::config::TrendConfig,
+}
+
+/// The history in `dir`, or — when it has no run yet — the runs a baseline keeps.
+fn history_or_baseline(dir: &Path, baseline: &Path) -> Result<history::History, Error> {
+    let h = history::load(dir)?;
+    if !h.is_empty() {
+        return Ok(h);
+    }
+    Ok(match Baseline::load(baseline)? {
+        Some(b) => history::History::new(history::bootstrap(&b)),
+        None => h,
+    })
+}
+
+/// `perfgate trend`: the change points of the history of main; exit 1 with `--fail-on change`
+/// when a slower change was not accepted.
+pub fn trend(t: &TrendOptions) -> Result<i32, Error> {
+    let history = history_or_baseline(&t.history, &t.baseline)?;
+    if history.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no run of main recorded yet (and no baseline to begin from): `perfgate update-baseline` on main records one per run",
+            t.history.display()
+        )));
+    }
+    let accepted = history::load_accepted(&history::accepted_path(&t.history))?;
+    let trend = crate::trend::detect(&history, &t.config);
+    let find = |c: &crate::trend::Change| {
+        accepted.iter().find(|a| a.handler == c.key && (a.commit.is_none() || a.commit == c.commit)).map(|a| a.reason.clone())
+    };
+    let view = render::trend::TrendView { trend: &trend, accepted: &find, repo_url: t.repo_url.as_deref(), spark_runs: 20 };
+    let outputs: Vec<(&str, &Path)> = [("--json", &t.json), ("--markdown", &t.markdown), ("--html", &t.html)]
+        .into_iter()
+        .filter_map(|(f, p)| Some((f, p.as_deref()?)))
+        .collect();
+    let protected = [("the baseline", t.baseline.as_path()), ("the accepted changes", &history::accepted_path(&t.history))];
+    crate::output::check_targets(&outputs, &protected)?;
+    crate::output::check_outside(&outputs, &[("the history", t.history.as_path())])?;
+    let render = |f: TrendFormat| match f {
+        TrendFormat::Terminal => render::trend::terminal(&view),
+        TrendFormat::Markdown => render::trend::markdown(&view),
+        TrendFormat::Json => render::trend::json(&view),
+        TrendFormat::Html => render::trend::html(&view),
+    };
+    for (path, f) in [(&t.json, TrendFormat::Json), (&t.markdown, TrendFormat::Markdown), (&t.html, TrendFormat::Html)] {
+        if let Some(path) = path {
+            crate::output::write(path, render(f).as_bytes())?;
+        }
+    }
+    crate::output::stdout(&render(t.format))?;
+    Ok(if t.fail_on_change && !render::trend::unaccepted_slower(&view).is_empty() { 1 } else { 0 })
+}
+
+/// `perfgate accept HANDLER --reason …`: records that the handler's change (its latest, or the
+/// one from `commit`) is intended.
+pub fn accept(dir: &Path, handler: &str, commit: Option<&str>, reason: &str, config: &crate::config::TrendConfig) -> Result<i32, Error> {
+    if reason.trim().is_empty() {
+        return Err(Error::Usage("--reason: say why the change is intended (it is shown wherever the change is)".into()));
+    }
+    let history = history::load(dir)?;
+    let trend = crate::trend::detect(&history, config);
+    let changes: Vec<&crate::trend::Change> = trend.changes.iter().filter(|c| c.key == handler).collect();
+    let change = match commit {
+        Some(sha) => changes.iter().rev().find(|c| c.commit.as_deref().is_some_and(|c| c.starts_with(sha))).copied(),
+        None => changes.last().copied(),
+    };
+    let Some(change) = change else {
+        let known =
+            if trend.handlers.contains_key(handler) { "no change of it is detected" } else { "no handler of that name is in the history" };
+        return Err(Error::Usage(format!(
+            "{}: {known}{}; `perfgate trend` lists the changes and their handlers",
+            render::escape::terminal(handler),
+            commit.map(|c| format!(" from {}", render::escape::terminal(c))).unwrap_or_default()
+        )));
+    };
+    let path = history::accepted_path(dir);
+    let mut list = history::load_accepted(&path)?;
+    list.retain(|a| !(a.handler == change.key && a.commit == change.commit));
+    list.push(history::Acceptance {
+        handler: change.key.clone(),
+        commit: change.commit.clone(),
+        reason: reason.to_owned(),
+        ratio: Some(change.ratio),
+    });
+    history::write_accepted(&path, &list)?;
+    println!(
+        "accepted: {} ×{:.2} from {} — commit {}",
+        render::escape::terminal(&change.key),
+        change.ratio,
+        render::escape::terminal(&change.commit.clone().unwrap_or_else(|| "?".into())),
+        path.display()
+    );
+    Ok(0)
+}
+
 /// A gate's id: letters, digits, `-`, `_` and `.` (it is written into the comment's marker).
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -264,11 +382,44 @@ pub fn update_baseline(u: &Update) -> Result<i32, Error> {
         eprintln!("perfgate: {}: these inputs are already the baseline's run {n} (same SHA-256): nothing appended", path.display());
         return Ok(0);
     }
-    let history = u.input.config.history;
-    let next = old.clone().unwrap_or_else(|| Baseline::empty(history)).append(&run, history);
+    // The history of main is read before anything is written: a broken file stops the update
+    // with nothing changed.
+    let config = &u.input.config;
+    let dir = &config.history_dir;
+    let kept = history::load(dir)?;
+    let next = old.clone().unwrap_or_else(|| Baseline::empty(config.history)).append(&run, config.history);
     next.write(path)?;
-    let judged = old.as_ref().map(|old| gate::compare(old, &run, &u.input.config.gate));
-    crate::output::stdout(&render::terminal::baseline_changes(old.as_ref(), &next, path, judged.as_ref()))?;
+    let judged = old.as_ref().map(|old| gate::compare(old, &run, &config.gate));
+    // A history begins with the runs the baseline kept, so that a trend has them from the start.
+    let mut seeded = 0;
+    if kept.is_empty()
+        && let Some(old) = &old
+    {
+        for entry in history::bootstrap(old) {
+            history::append(dir, &entry, config.history_retention)?;
+            seeded += 1;
+        }
+    }
+    // Runs recorded within one millisecond (or by a clock that went back) still keep their order.
+    let last_ms = kept
+        .entries
+        .iter()
+        .filter_map(|e| e.time.as_deref())
+        .filter_map(|t| crate::timestamp::parse_iso(t.as_bytes()))
+        .map(|(ms, _)| ms)
+        .max();
+    let time_ms = last_ms.map_or(u.time_ms, |last| u.time_ms.max(last + 1));
+    let shift = judged.as_ref().and_then(|c| c.drift.factor).map(f64::ln);
+    let file = history::append(dir, &history::Entry::of(&run, u.commit.as_deref(), time_ms, shift), config.history_retention)?;
+    let mut out = render::terminal::baseline_changes(old.as_ref(), &next, path, judged.as_ref());
+    out.push_str(&format!(
+        "History {}: {}{} (keeps {} runs).\n",
+        dir.display(),
+        file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        if seeded > 0 { format!(", after {seeded} run(s) seeded from the baseline") } else { String::new() },
+        config.history_retention
+    ));
+    crate::output::stdout(&out)?;
     Ok(0)
 }
 

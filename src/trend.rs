@@ -99,41 +99,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use crate::history::{Entry, History};
 use crate::stats;
 
-/// The detector's settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TrendConfig {
-    /// Probability that a trend of unchanged code reports any change (steps and creep share it).
-    pub false_alarm_rate: f64,
-    /// A creep is reported when its cumulative factor over the window passes `1 + max_increase`.
-    pub max_increase: f64,
-    /// A step smaller than this (relative) is not reported.
-    pub min_step: f64,
-    /// Runs on each side of a step, at least.
-    pub min_segment: usize,
-    /// The recent runs the creep's slope is fitted over.
-    pub creep_window: usize,
-    /// Executions a handler needs in a run to enter that run's runner shift.
-    pub min_samples: usize,
-    /// Handlers a run needs to estimate its runner shift.
-    pub min_handlers: usize,
-    /// Confidence of the intervals shown.
-    pub confidence: f64,
-}
-
-impl Default for TrendConfig {
-    fn default() -> Self {
-        TrendConfig {
-            false_alarm_rate: 0.005,
-            max_increase: 0.10,
-            min_step: 0.10,
-            min_segment: 2,
-            creep_window: 12,
-            min_samples: 5,
-            min_handlers: 10,
-            confidence: 0.95,
-        }
-    }
-}
+pub use crate::config::TrendConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -33,7 +33,6 @@ pub enum TimedBy {
     Pattern,
 }
 
-
 /// What became of a beat (not the gate's verdict, `crate::gate::Outcome`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BeatOutcome {

@@ -12,6 +12,7 @@ pub mod json;
 pub mod markdown;
 pub mod table;
 pub mod terminal;
+pub mod trend;
 pub mod words;
 
 use crate::config::{Bands, SortKey};

@@ -18,3 +18,4 @@ mod producers;
 mod sinks;
 mod structure;
 mod support;
+mod trend;

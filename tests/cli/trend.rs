@@ -1,0 +1,101 @@
+//! The history of main and its trend through the binary: `update-baseline` records one run per
+//! commit, `trend` finds the commit a handler got slower from, `accept` acknowledges it.
+
+use crate::gate::generate;
+use crate::support::*;
+
+const TARGET: &str = "CanvasComponentPlugin.renderReact";
+
+#[test]
+fn a_step_is_found_at_its_commit_and_can_be_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 1..=12 {
+        let out = format!("r{i}");
+        let slow = format!("{TARGET}=1.25");
+        let extra: Vec<&str> = if i >= 7 { vec!["--slow", &slow] } else { vec![] };
+        generate(d, &out, &i.to_string(), &extra);
+        let o = perfgate(
+            d,
+            &[
+                "update-baseline",
+                &format!("{out}/logs"),
+                "--catalog",
+                &format!("{out}/json-sequences"),
+                "--baseline",
+                "baseline.json",
+                "--commit",
+                &format!("c{i:02}"),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains("History .perfgate/history: "), "{}", stdout(&o));
+    }
+    let files = std::fs::read_dir(d.join(".perfgate/history")).unwrap().count();
+    assert_eq!(files, 12);
+    let o = perfgate(
+        d,
+        &["trend", "--catalog", "r1/json-sequences", "--baseline", "baseline.json", "--json", "out.json", "--fail-on", "change"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&d.join("out.json"));
+    let changes = r["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    let c = &changes[0];
+    assert_eq!((c["handler"].as_str(), c["commit"].as_str(), c["previousCommit"].as_str()), (Some(TARGET), Some("c07"), Some("c06")));
+    assert_eq!(
+        (c["direction"].as_str(), c["kind"].as_str(), c["runsBefore"].as_u64(), c["runsAfter"].as_u64()),
+        (Some("slower"), Some("step"), Some(6), Some(6))
+    );
+    let ratio = c["ratio"].as_f64().unwrap();
+    let [lo, hi] = [c["interval"][0].as_f64().unwrap(), c["interval"][1].as_f64().unwrap()];
+    assert!(lo < ratio && ratio < hi && (1.15..1.35).contains(&ratio) && lo > 1.1 && hi < 1.4, "{c}");
+    // Accepted, it no longer fails and stays visible with its reason.
+    let o = perfgate(d, &["accept", TARGET, "--reason", "bigger canvas, by design"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = perfgate(d, &["trend", "--fail-on", "change", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("`{TARGET}` ×1.2")) && stdout(&o).contains("accepted: bigger canvas, by design"),
+        "{}",
+        stdout(&o)
+    );
+    // A handler without a change cannot be accepted.
+    let o = perfgate(d, &["accept", "CanvasComponentPlugin.createNode", "--reason", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no change of it is detected"), "{}", stderr(&o));
+    // The trend page: self-contained, the change's commit in its data.
+    let o = perfgate(d, &["trend", "--html", "trend.html"]);
+    assert_eq!(o.status.code(), Some(0));
+    let page = std::fs::read_to_string(d.join("trend.html")).unwrap();
+    assert!(page.contains("default-src 'none'") && page.contains("\"commit\":\"c07\""));
+    // A report written into the history would be read as a run: refused.
+    let o = perfgate(d, &["trend", "--json", ".perfgate/history/x.json"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn an_empty_history_begins_with_the_baselines_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 1..=3 {
+        generate(d, &format!("r{i}"), &i.to_string(), &[]);
+    }
+    // A baseline kept before the history existed.
+    for i in 1..=2 {
+        let o = perfgate(d, &["update-baseline", &format!("r{i}/logs"), "--commit", &format!("b{i}")]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    std::fs::remove_dir_all(d.join(".perfgate/history")).unwrap();
+    let o = perfgate(d, &["update-baseline", "r3/logs", "--commit", "b3"]);
+    assert!(stdout(&o).contains("after 2 run(s) seeded from the baseline"), "{}", stdout(&o));
+    let mut names: Vec<String> =
+        std::fs::read_dir(d.join(".perfgate/history")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names.len(), 3);
+    assert!(names[0].ends_with("-b01-b1.json") && names[1].ends_with("-b02-b2.json") && names[2].ends_with("-b3.json"), "{names:?}");
+    let o = perfgate(d, &["trend", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((r["runs"].as_u64(), r["changes"].as_array().map(Vec::len)), (Some(3), Some(0)));
+}
