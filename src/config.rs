@@ -546,7 +546,7 @@ impl Config {
         if retention == 0 {
             return Err(err("history.retention: must be at least 1".into()));
         }
-        let mut trend = d.trend.clone();
+        let mut trend = d.trend;
         if let Some(v) = &raw.history.false_alarm_rate {
             trend.false_alarm_rate = percent("history.false_alarm_rate", v).map_err(err)?;
             if !(trend.false_alarm_rate > 0.0 && trend.false_alarm_rate < 0.5) {
