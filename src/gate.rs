@@ -73,10 +73,12 @@ use crate::stats::{self, Stat, round3, round6};
 
 mod family;
 mod levels;
+mod main_level;
 mod statistic;
 mod verdict;
 
 pub use family::holm_adjust;
+pub use main_level::{MainLevel, MainLevels, MainTest};
 use levels::{Base, Current};
 use statistic::Terms;
 pub use verdict::{FamilyTest, HandlerReason, Severity, StatReason};
@@ -185,6 +187,9 @@ pub struct HandlerComparison {
     pub now_p95: Option<f64>,
     pub stats: Vec<StatComparison>,
     pub budgets: Vec<BudgetCheck>,
+    /// Its test against main's accepted level, when the history of main has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main: Option<MainTest>,
     /// The reports lead with it: its severity is above `pass` (it fails the run, warns, or
     /// improved). The others (unchanged, insufficient, and new unless configured to fail) are
     /// folded.
@@ -293,6 +298,13 @@ const DRIFT_WARN: f64 = 2.0 / 3.0;
 
 /// Compares `run` with `baseline` under `gate`.
 pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison {
+    compare_with(baseline, run, gate, &MainLevels::new())
+}
+
+/// Compares `run` with `baseline` under `gate`, and with main's accepted levels when there are
+/// any (`main_level`): the two families then share the false-alarm rate, half each, so that a
+/// run of unchanged code fails with at most `false_alarm_rate` in all.
+pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &MainLevels) -> Comparison {
     let current: BTreeMap<&str, Current> = run
         .handlers
         .iter()
@@ -371,6 +383,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
             now_p95: now.map(|c| round3(c.summary.p95)),
             stats: Vec::new(),
             budgets: Vec::new(),
+            main: None,
             changed: false,
         };
         for b in &rule.budgets {
@@ -391,7 +404,7 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
     }
 
     // 6. Holm within each family: gated increases, warn-only increases, decreases.
-    let alpha = gate.false_alarm_rate;
+    let alpha = if main.is_empty() { gate.false_alarm_rate } else { gate.false_alarm_rate / 2.0 };
     let gated = family::holm_family(&handlers, |s| s.gated, |p| p);
     let tests = gated.len();
     let warn_only = family::holm_family(&handlers, |s| !s.gated, |p| p);
@@ -422,6 +435,11 @@ pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison 
         };
         h.verdict = verdict;
         h.reason = reason;
+    }
+    if !main.is_empty() {
+        main_level::test(&mut handlers, &current, main, &rules, alpha, terms.z_level);
+    }
+    for h in &mut handlers {
         if h.broken_budgets().next().is_some() {
             h.verdict = h.verdict.min(Verdict::OverBudget);
         }

@@ -132,7 +132,8 @@ pub fn check(c: &Check) -> Result<i32, Error> {
     let m = measure(&c.input)?;
     check_outputs(&c.output, &c.input, &m, &[("the baseline", &c.baseline)])?;
     let baseline = Baseline::load(&c.baseline)?.ok_or_else(|| Error::NoBaseline(c.baseline.clone()))?;
-    let comparison = gate::compare(&baseline, &Run::of(&m, None, Vec::new()), &c.input.config.gate);
+    let main = main_levels(&c.input.config)?;
+    let comparison = gate::compare_with(&baseline, &Run::of(&m, None, Vec::new()), &c.input.config.gate, &main);
     nothing_compared(&comparison, &c.baseline, c.input.analyze.allow_empty)?;
     let report = report::build(&m, c.output.view.sort);
     let run = Judged {
@@ -147,6 +148,36 @@ pub fn check(c: &Check) -> Result<i32, Error> {
     let published: Vec<Result<(), Error>> = c.publishers.iter().map(|p| p.publish(&run, &c.output.view, json)).collect();
     published.into_iter().collect::<Result<(), Error>>()?;
     Ok(if comparison.outcome == Outcome::Fail { 1 } else { 0 })
+}
+
+/// Runs of main the history needs before a check is judged against its levels: fewer leave a
+/// level resting on too few runs, and a step or creep too short to tell apart.
+pub const MIN_HISTORY_RUNS: usize = 6;
+
+/// Each handler's accepted level on main, from the history (`trend`), when it holds at least
+/// [`MIN_HISTORY_RUNS`] runs; a handler whose creep was accepted (`perfgate accept`) is judged
+/// against the baseline alone.
+fn main_levels(config: &crate::config::Config) -> Result<gate::MainLevels, Error> {
+    let history = history::load(&config.history_dir)?;
+    if history.len() < MIN_HISTORY_RUNS {
+        return Ok(gate::MainLevels::new());
+    }
+    let accepted = history::load_accepted(&history::accepted_path(&config.history_dir))?;
+    let trend = crate::trend::detect(&history, &config.trend);
+    Ok(trend
+        .handlers
+        .values()
+        .filter(|h| {
+            !h.changes.iter().any(|c| {
+                c.kind == crate::trend::Kind::Creep && accepted.iter().any(|a| a.handler == c.key && (a.commit.is_none() || a.commit == c.commit))
+            })
+        })
+        .filter_map(|h| {
+            let l = h.accepted.as_ref()?;
+            let level = gate::MainLevel { log_level: l.log_level, std_error: l.std_error, jitter: h.jitter, since_commit: l.since_commit.clone(), runs: l.runs };
+            Some((h.key.clone(), level))
+        })
+        .collect())
 }
 
 /// A check that compared no handler judged nothing — the logs are of another app, the names

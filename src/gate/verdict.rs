@@ -91,6 +91,8 @@ pub enum HandlerReason {
     NoStatistic,
     /// The statistic that decided (its reason and numbers are in `stats`).
     Statistic { stat: crate::stats::Stat },
+    /// Its typical duration against main's accepted level (the numbers are in `main`).
+    MainLevel,
 }
 
 /// The verdict and reason of a measured statistic, given its adjusted p-values (increase within

@@ -64,6 +64,19 @@ pub fn reason(h: &HandlerComparison) -> String {
         HandlerReason::New => "not in the baseline".to_owned(),
         HandlerReason::Missing => "in the baseline, not in this run".to_owned(),
         HandlerReason::NoStatistic => "no statistic compared".to_owned(),
+        HandlerReason::MainLevel => match &h.main {
+            Some(m) => format!(
+                "typical {} {} against main's level ({:.2} ms since {}, {} runs): past {} and +{:.2} ms",
+                pct(m.change),
+                interval(m.lower, m.upper),
+                m.expected,
+                m.since_commit.as_deref().map_or_else(|| "its first run".to_owned(), |c| c.chars().take(7).collect()),
+                m.runs,
+                pct(m.threshold),
+                m.delta_ms
+            ),
+            None => "against main's level".to_owned(),
+        },
         HandlerReason::Statistic { .. } => match h.deciding_stat() {
             Some(s) => match change(s) {
                 Some(c) => format!("{} {c}: {}", s.stat.name(), stat_reason(s)),
