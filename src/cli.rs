@@ -367,7 +367,7 @@ pub struct TrendArgs {
     /// root.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The history of main. Default: `[history] dir`, else .perfgate/history.
+    /// The history of main. Default: `[history] dir`, else history/ beside the baseline.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
     /// The baseline whose runs seed an empty history. Default: `[baseline] path`.
@@ -417,9 +417,12 @@ pub struct AcceptArgs {
     /// Configuration file.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The history of main. Default: `[history] dir`, else .perfgate/history.
+    /// The history of main. Default: `[history] dir`, else history/ beside the baseline.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
+    /// The baseline the history is kept with. Default: `[baseline] path`.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -492,7 +495,7 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
                 TrendFormat::Html => pipeline::TrendFormat::Html,
             };
             pipeline::trend(&pipeline::TrendOptions {
-                history: args.history.clone().unwrap_or_else(|| config.history_dir.clone()),
+                history: args.history.clone().unwrap_or_else(|| config.history_dir(&baseline_path(args.baseline.as_deref(), &config))),
                 baseline: baseline_path(args.baseline.as_deref(), &config),
                 format,
                 json: args.json.clone(),
@@ -506,7 +509,7 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
         Command::Accept(args) => {
             let config = Config::load(args.config.as_deref(), cwd)?;
             pipeline::accept(
-                &args.history.clone().unwrap_or_else(|| config.history_dir.clone()),
+                &args.history.clone().unwrap_or_else(|| config.history_dir(&baseline_path(args.baseline.as_deref(), &config))),
                 &args.handler,
                 args.commit.as_deref(),
                 &args.reason,

@@ -27,7 +27,8 @@ struct RawConfig {
     history: RawHistory,
 }
 
-/// Where the history of main is kept, and how many runs, by default (`history` owns the files).
+/// Where the history of main is kept with the default baseline, and how many runs it keeps
+/// (`history` owns the files).
 pub const DEFAULT_HISTORY_DIR: &str = ".perfgate/history";
 pub const DEFAULT_HISTORY_RETENTION: usize = 500;
 
@@ -433,8 +434,9 @@ pub struct Config {
     pub baseline_path: PathBuf,
     /// `[baseline] history`: runs kept in the baseline.
     pub history: usize,
-    /// `[history] dir`: the history of main, one file per run.
-    pub history_dir: PathBuf,
+    /// `[history] dir`: the history of main, one file per run (default: `history/` beside the
+    /// baseline; see [`Config::history_dir`]).
+    pub history_dir: Option<PathBuf>,
     /// `[history] retention`: runs kept in it.
     pub history_retention: usize,
     /// `[history]`'s change-point settings.
@@ -458,7 +460,7 @@ impl Default for Config {
             gate: GateConfig::default(),
             baseline_path: PathBuf::from(".perfgate/baseline.json"),
             history: 5,
-            history_dir: PathBuf::from(DEFAULT_HISTORY_DIR),
+            history_dir: None,
             history_retention: DEFAULT_HISTORY_RETENTION,
             trend: TrendConfig::default(),
             rules: crate::parse::user::UserRules::default(),
@@ -492,9 +494,6 @@ impl Config {
             }
             if config.baseline_path == d.baseline_path {
                 config.baseline_path = dir.join(&d.baseline_path);
-            }
-            if config.history_dir == d.history_dir {
-                config.history_dir = dir.join(&d.history_dir);
             }
             if config.source_root == d.source_root {
                 config.source_root = dir.to_path_buf();
@@ -560,7 +559,7 @@ impl Config {
             trend.max_increase = percent("history.max_increase", v).map_err(err)?;
         }
         Ok(Config {
-            history_dir: raw.history.dir.map(|p| base.join(p)).unwrap_or(d.history_dir),
+            history_dir: raw.history.dir.map(|p| base.join(p)),
             history_retention: retention,
             trend,
             rules,
@@ -593,6 +592,14 @@ fn find(cwd: &Path) -> Option<(PathBuf, usize)> {
         }
     }
     None
+}
+
+impl Config {
+    /// The history of main kept with the baseline at `baseline`: `[history] dir`, else
+    /// `history/` beside the baseline (`.perfgate/history` for the default baseline).
+    pub fn history_dir(&self, baseline: &Path) -> PathBuf {
+        self.history_dir.clone().unwrap_or_else(|| baseline.parent().unwrap_or(Path::new("")).join("history"))
+    }
 }
 
 /// `"gate.override[2].min_increase_ms: …"` → `"line 14: gate.override[2].min_increase_ms: …"`,

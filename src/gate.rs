@@ -78,8 +78,8 @@ mod statistic;
 mod verdict;
 
 pub use family::holm_adjust;
-pub use main_level::{MainLevel, MainLevels, MainTest};
 use levels::{Base, Current};
+pub use main_level::{MainLevel, MainLevels, MainTest};
 use statistic::Terms;
 pub use verdict::{FamilyTest, HandlerReason, Severity, StatReason};
 

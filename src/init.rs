@@ -9,12 +9,17 @@ use std::path::Path;
 use crate::error::Error;
 
 const CONFIG: &str = include_str!("../config/perfgate.toml");
-const WORKFLOW: &str = include_str!("../examples/workflows/perfgate.yml");
+/// The workflows `init` writes: the pull-request check, and main's record and trend (on the
+/// perfgate-data branch, never on main).
+const WORKFLOWS: [(&str, &str); 2] = [
+    ("perfgate.yml", include_str!("../examples/workflows/perfgate.yml")),
+    ("perfgate-main.yml", include_str!("../examples/workflows/perfgate-main.yml")),
+];
 
 pub fn run(cwd: &Path, force: bool) -> Result<i32, Error> {
     let config_path = cwd.join("perfgate.toml");
-    let workflow_path = cwd.join(".github/workflows/perfgate.yml");
-    for p in [&config_path, &workflow_path] {
+    let workflow_paths: Vec<std::path::PathBuf> = WORKFLOWS.iter().map(|(name, _)| cwd.join(".github/workflows").join(name)).collect();
+    for p in std::iter::once(&config_path).chain(&workflow_paths) {
         if p.exists() && !force {
             return Err(Error::Usage(format!("{} exists; pass --force to overwrite it", p.display())));
         }
@@ -56,7 +61,9 @@ pub fn run(cwd: &Path, force: bool) -> Result<i32, Error> {
     };
     let config = CONFIG.replacen("# paths = [\"packages\"]\n", &listing, 1);
     crate::output::write(&config_path, config.as_bytes())?;
-    crate::output::write(&workflow_path, WORKFLOW.as_bytes())?;
+    for (path, (_, text)) in workflow_paths.iter().zip(WORKFLOWS) {
+        crate::output::write(path, text.as_bytes())?;
+    }
     if let Some((edited, kept)) = &package {
         if let Some(text) = edited {
             crate::output::write(&package_path, text.as_bytes())?;
@@ -69,13 +76,15 @@ pub fn run(cwd: &Path, force: bool) -> Result<i32, Error> {
         );
     }
     println!(
-        "wrote {} ({} catalog director{} found) and {}",
+        "wrote {} ({} catalog director{} found), {}",
         config_path.display(),
         dirs.len(),
         if dirs.len() == 1 { "y" } else { "ies" },
-        workflow_path.display()
+        workflow_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and ")
     );
-    println!("next: capture your app's logs into .logs/, run `perfgate update-baseline`, and commit .perfgate/baseline.json");
+    println!(
+        "next: capture your app's console into .logs/ (perfgate/playwright or perfgate/cypress), try `npx perfgate analyze`, and push: perfgate-main.yml records main's runs on the perfgate-data branch, perfgate.yml checks each pull request against them"
+    );
     Ok(0)
 }
 

@@ -132,7 +132,7 @@ pub fn check(c: &Check) -> Result<i32, Error> {
     let m = measure(&c.input)?;
     check_outputs(&c.output, &c.input, &m, &[("the baseline", &c.baseline)])?;
     let baseline = Baseline::load(&c.baseline)?.ok_or_else(|| Error::NoBaseline(c.baseline.clone()))?;
-    let main = main_levels(&c.input.config)?;
+    let main = main_levels(&c.input.config, &c.baseline)?;
     let comparison = gate::compare_with(&baseline, &Run::of(&m, None, Vec::new()), &c.input.config.gate, &main);
     nothing_compared(&comparison, &c.baseline, c.input.analyze.allow_empty)?;
     let report = report::build(&m, c.output.view.sort);
@@ -157,24 +157,32 @@ pub const MIN_HISTORY_RUNS: usize = 6;
 /// Each handler's accepted level on main, from the history (`trend`), when it holds at least
 /// [`MIN_HISTORY_RUNS`] runs; a handler whose creep was accepted (`perfgate accept`) is judged
 /// against the baseline alone.
-fn main_levels(config: &crate::config::Config) -> Result<gate::MainLevels, Error> {
-    let history = history::load(&config.history_dir)?;
+fn main_levels(config: &crate::config::Config, baseline: &Path) -> Result<gate::MainLevels, Error> {
+    let dir = config.history_dir(baseline);
+    let history = history::load(&dir)?;
     if history.len() < MIN_HISTORY_RUNS {
         return Ok(gate::MainLevels::new());
     }
-    let accepted = history::load_accepted(&history::accepted_path(&config.history_dir))?;
+    let accepted = history::load_accepted(&history::accepted_path(&dir))?;
     let trend = crate::trend::detect(&history, &config.trend);
     Ok(trend
         .handlers
         .values()
         .filter(|h| {
             !h.changes.iter().any(|c| {
-                c.kind == crate::trend::Kind::Creep && accepted.iter().any(|a| a.handler == c.key && (a.commit.is_none() || a.commit == c.commit))
+                c.kind == crate::trend::Kind::Creep
+                    && accepted.iter().any(|a| a.handler == c.key && (a.commit.is_none() || a.commit == c.commit))
             })
         })
         .filter_map(|h| {
             let l = h.accepted.as_ref()?;
-            let level = gate::MainLevel { log_level: l.log_level, std_error: l.std_error, jitter: h.jitter, since_commit: l.since_commit.clone(), runs: l.runs };
+            let level = gate::MainLevel {
+                log_level: l.log_level,
+                std_error: l.std_error,
+                jitter: h.jitter,
+                since_commit: l.since_commit.clone(),
+                runs: l.runs,
+            };
             Some((h.key.clone(), level))
         })
         .collect())
@@ -416,7 +424,7 @@ pub fn update_baseline(u: &Update) -> Result<i32, Error> {
     // The history of main is read before anything is written: a broken file stops the update
     // with nothing changed.
     let config = &u.input.config;
-    let dir = &config.history_dir;
+    let dir = &config.history_dir(path);
     let kept = history::load(dir)?;
     let next = old.clone().unwrap_or_else(|| Baseline::empty(config.history)).append(&run, config.history);
     next.write(path)?;
@@ -441,14 +449,16 @@ pub fn update_baseline(u: &Update) -> Result<i32, Error> {
         .max();
     let time_ms = last_ms.map_or(u.time_ms, |last| u.time_ms.max(last + 1));
     let shift = judged.as_ref().and_then(|c| c.drift.factor).map(f64::ln);
-    let file = history::append(dir, &history::Entry::of(&run, u.commit.as_deref(), time_ms, shift), config.history_retention)?;
+    history::append(dir, &history::Entry::of(&run, u.commit.as_deref(), time_ms, shift), config.history_retention)?;
+    let total = (kept.len() + seeded + 1).min(config.history_retention);
     let mut out = render::terminal::baseline_changes(old.as_ref(), &next, path, judged.as_ref());
     out.push_str(&format!(
-        "History {}: {}{} (keeps {} runs).\n",
+        "History {}: {} run{} (keeps {}){}.\n",
         dir.display(),
-        file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        if seeded > 0 { format!(", after {seeded} run(s) seeded from the baseline") } else { String::new() },
-        config.history_retention
+        total,
+        if total == 1 { "" } else { "s" },
+        config.history_retention,
+        if seeded > 0 { format!(", {seeded} of them seeded from the baseline") } else { String::new() }
     ));
     crate::output::stdout(&out)?;
     Ok(0)

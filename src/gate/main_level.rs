@@ -97,7 +97,18 @@ pub(super) fn test(
             (*i, d, var.sqrt(), *now, *l)
         })
         .collect();
-    let p: Vec<f64> = tested.iter().map(|(_, d, se, _, _)| if *se > 0.0 { normal.sf(d / se) } else if *d > 0.0 { 0.0 } else { 1.0 }).collect();
+    let p: Vec<f64> = tested
+        .iter()
+        .map(|(_, d, se, _, _)| {
+            if *se > 0.0 {
+                normal.sf(d / se)
+            } else if *d > 0.0 {
+                0.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
     let adjusted = family::holm_adjust(&p, &vec![1.0; p.len()]);
     let tests = p.len();
     for (((i, d, se, now, l), p), adj) in tested.into_iter().zip(p).zip(adjusted) {
@@ -123,7 +134,10 @@ pub(super) fn test(
             tests,
             regressed,
         });
-        if regressed && h.verdict > Verdict::Regressed && matches!(h.verdict, Verdict::Warning | Verdict::Improved | Verdict::Insufficient | Verdict::Unchanged) {
+        if regressed
+            && h.verdict > Verdict::Regressed
+            && matches!(h.verdict, Verdict::Warning | Verdict::Improved | Verdict::Insufficient | Verdict::Unchanged)
+        {
             h.verdict = Verdict::Regressed;
             h.reason = super::HandlerReason::MainLevel;
         }

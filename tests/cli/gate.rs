@@ -162,7 +162,7 @@ fn an_interrupted_update_leaves_the_old_baseline_intact() {
     let left: Vec<String> = std::fs::read_dir(dir.path().join(".perfgate"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "baseline.json")
+        .filter(|n| n != "baseline.json" && n != "history")
         // Windows keeps the lock's sidecar (see `output::Lock`).
         .filter(|n| !(cfg!(windows) && n == ".baseline.json.lock"))
         .collect();

@@ -29,9 +29,10 @@ fn a_step_is_found_at_its_commit_and_can_be_accepted() {
             ],
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        assert!(stdout(&o).contains("History .perfgate/history: "), "{}", stdout(&o));
+        // The history is kept beside the baseline.
+        assert!(stdout(&o).contains(&format!("History history: {i} run{} (keeps 500).", if i == 1 { "" } else { "s" })), "{}", stdout(&o));
     }
-    let files = std::fs::read_dir(d.join(".perfgate/history")).unwrap().count();
+    let files = std::fs::read_dir(d.join("history")).unwrap().count();
     assert_eq!(files, 12);
     let o = perfgate(
         d,
@@ -51,9 +52,10 @@ fn a_step_is_found_at_its_commit_and_can_be_accepted() {
     let [lo, hi] = [c["interval"][0].as_f64().unwrap(), c["interval"][1].as_f64().unwrap()];
     assert!(lo < ratio && ratio < hi && (1.15..1.35).contains(&ratio) && lo > 1.1 && hi < 1.4, "{c}");
     // Accepted, it no longer fails and stays visible with its reason.
-    let o = perfgate(d, &["accept", TARGET, "--reason", "bigger canvas, by design"]);
+    let o = perfgate(d, &["accept", TARGET, "--reason", "bigger canvas, by design", "--baseline", "baseline.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = perfgate(d, &["trend", "--fail-on", "change", "--format", "markdown"]);
+    assert!(std::fs::read_to_string(d.join("accepted.json")).unwrap().contains("\"reason\":\"bigger canvas, by design\""));
+    let o = perfgate(d, &["trend", "--fail-on", "change", "--format", "markdown", "--baseline", "baseline.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(&format!("`{TARGET}` ×1.2")) && stdout(&o).contains("accepted: bigger canvas, by design"),
@@ -61,16 +63,16 @@ fn a_step_is_found_at_its_commit_and_can_be_accepted() {
         stdout(&o)
     );
     // A handler without a change cannot be accepted.
-    let o = perfgate(d, &["accept", "CanvasComponentPlugin.createNode", "--reason", "x"]);
+    let o = perfgate(d, &["accept", "CanvasComponentPlugin.createNode", "--reason", "x", "--history", "history"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no change of it is detected"), "{}", stderr(&o));
     // The trend page: self-contained, the change's commit in its data.
-    let o = perfgate(d, &["trend", "--html", "trend.html"]);
+    let o = perfgate(d, &["trend", "--html", "trend.html", "--history", "history"]);
     assert_eq!(o.status.code(), Some(0));
     let page = std::fs::read_to_string(d.join("trend.html")).unwrap();
     assert!(page.contains("default-src 'none'") && page.contains("\"commit\":\"c07\""));
     // A report written into the history would be read as a run: refused.
-    let o = perfgate(d, &["trend", "--json", ".perfgate/history/x.json"]);
+    let o = perfgate(d, &["trend", "--json", "history/x.json", "--baseline", "baseline.json"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -88,7 +90,7 @@ fn an_empty_history_begins_with_the_baselines_runs() {
     }
     std::fs::remove_dir_all(d.join(".perfgate/history")).unwrap();
     let o = perfgate(d, &["update-baseline", "r3/logs", "--commit", "b3"]);
-    assert!(stdout(&o).contains("after 2 run(s) seeded from the baseline"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("History .perfgate/history: 3 runs (keeps 500), 2 of them seeded from the baseline."), "{}", stdout(&o));
     let mut names: Vec<String> =
         std::fs::read_dir(d.join(".perfgate/history")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
