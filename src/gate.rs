@@ -492,7 +492,7 @@ pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &Ma
 }
 
 #[cfg(test)]
-mod simulation;
+pub(crate) mod simulation;
 
 #[cfg(test)]
 mod tests {

@@ -211,21 +211,22 @@ fn false_alarm_and_detection_rates() {
     }
     // The plain rule's detections come with its false alarms.
     assert!(rows[0].plain.is_some_and(|p| p > 0.2), "plain rule false alarms {:?}", rows[0].plain);
-    readme_table(&table);
+    readme_table("simulation", &table);
 }
 
-/// The README's copy of the table, between its markers: rewritten with `PERFGATE_BLESS=1`,
-/// else compared.
-fn readme_table(table: &str) {
+/// The README's copy of a simulation's table, between its markers (`<!-- NAME:begin -->`):
+/// rewritten with `PERFGATE_BLESS=1`, else compared.
+pub(crate) fn readme_table(name: &str, table: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).expect("README.md");
-    let (begin, end) = ("<!-- simulation:begin -->\n", "<!-- simulation:end -->");
+    let (begin, end) = (format!("<!-- {name}:begin -->\n"), format!("<!-- {name}:end -->"));
+    let (begin, end) = (begin.as_str(), end.as_str());
     let (Some(a), Some(b)) = (readme.find(begin), readme.find(end)) else { panic!("README.md lacks the simulation markers") };
     let current = &readme[a + begin.len()..b];
     if std::env::var_os("PERFGATE_BLESS").is_some() {
         let next = format!("{}{table}{}", &readme[..a + begin.len()], &readme[b..]);
         std::fs::write(&path, next).expect("write README.md");
     } else {
-        assert_eq!(current, table, "README.md's simulation table is stale: PERFGATE_BLESS=1 cargo test --lib simulation");
+        assert_eq!(current, table, "README.md's {name} table is stale: PERFGATE_BLESS=1 cargo test --lib simulation");
     }
 }

@@ -327,6 +327,7 @@ fn false_alarm_and_detection_rates() {
         table.push_str(&format!("| {} | {value} | {bound} |\n", r.name));
     }
     println!("{table}");
+    crate::gate::simulation::readme_table("trend-simulation", &table);
     for r in &rows {
         let v = if r.percent { r.value * 100.0 } else { r.value };
         let ok = if r.bound.0 { v >= r.bound.1 - 1e-9 } else { v <= r.bound.1 + 1e-9 };
