@@ -90,9 +90,12 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
         let mut problem = traced.problem.clone();
         if problem.is_none() && t.recognized == 0 {
             problem = Some(match encoding {
-                input::Encoding::Utf8 if traced.binary => {
-                    "nothing recognized (the file looks binary or UTF-16 without a byte-order mark)".to_owned()
-                }
+                input::Encoding::Utf8 if traced.binary => match compressed(&name) {
+                    Some(tool) => format!(
+                        "nothing recognized: the file looks compressed; decompress it into perfgate: `{tool} {name} | perfgate analyze -`"
+                    ),
+                    None => "nothing recognized (the file looks binary or UTF-16 without a byte-order mark)".to_owned(),
+                },
                 _ => format!("nothing recognized in {} line(s) read as {}", traced.lines, format_name(traced.format)),
             });
         }
@@ -336,4 +339,14 @@ mod tests {
             assert_eq!(json(plan), one_by_one, "{plan:?}");
         }
     }
+}
+
+/// The command that decompresses a file named like a compressed one (`.gz`, `.zst`, `.bz2`,
+/// `.xz`), for the next step of its error.
+fn compressed(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    [(".gz", "gzip -dc"), (".zst", "zstd -dc"), (".bz2", "bzip2 -dc"), (".xz", "xz -dc")]
+        .into_iter()
+        .find(|(ext, _)| lower.ends_with(ext))
+        .map(|(_, tool)| tool)
 }

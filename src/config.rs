@@ -505,7 +505,7 @@ impl Config {
     /// Parses and validates the text of a config file; paths in it are relative to its folder.
     pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         let raw: RawConfig =
-            toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_owned() })?;
+            toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: plain_types(e.to_string().trim_end()) })?;
         // A value's error names its key; the line is found in the text.
         let err = |message: String| Error::Config { path: path.to_path_buf(), message: with_line(text, message) };
         let base = path.parent().unwrap_or(Path::new(""));
@@ -600,6 +600,25 @@ impl Config {
     pub fn history_dir(&self, baseline: &Path) -> PathBuf {
         self.history_dir.clone().unwrap_or_else(|| baseline.parent().unwrap_or(Path::new("")).join("history"))
     }
+}
+
+/// A TOML error in words a user of the file knows (`expected usize` → `expected a whole number,
+/// 0 or more`), with the next step.
+fn plain_types(message: &str) -> String {
+    let mut m = message.to_owned();
+    for (rust, plain) in [
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected a quoted string"),
+        ("expected a sequence", "expected a list: [\"…\", \"…\"]"),
+    ] {
+        m = m.replace(rust, plain);
+    }
+    m.push_str("\n(every key, its type and its default are in the commented perfgate.toml that `perfgate init` writes)");
+    m
 }
 
 /// `"gate.override[2].min_increase_ms: …"` → `"line 14: gate.override[2].min_increase_ms: …"`,

@@ -55,9 +55,14 @@ impl fmt::Display for Error {
                     "nothing recognized in {} input file(s): no beat timing, markdown telemetry or frames export found (use --allow-empty to accept this)",
                     files.len()
                 )?;
+
                 for (path, why) in files {
                     write!(f, "\n  {}: {}", one_line(path), one_line(why))?;
                 }
+                write!(
+                    f,
+                    "\nLogs of an app not built on Musical Conductor? Describe their lines with a [[sources.pattern]] or [[sources.json]] rule in perfgate.toml (README: \"Any application's logs\"); `perfgate analyze --explain 'LINE'` shows what perfgate reads in one line."
+                )?;
                 Ok(())
             }
             Error::Catalog { path, message } => write!(f, "{}: invalid sequence catalog: {message}", shown(path)),

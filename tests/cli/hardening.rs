@@ -177,3 +177,23 @@ fn the_config_is_found_from_a_package_of_the_repository() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("report.top: must be at least 1"), "{}", stderr(&o));
 }
+
+/// An error says what to do next: logs of another app point at the user rules, a compressed log
+/// at the command that feeds it to perfgate, a config type error names the type in plain words.
+#[test]
+fn errors_name_the_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("app.log"), "GET /users/42 200 handled in 12.5 ms\n").unwrap();
+    let gz = std::process::Command::new("gzip").arg("-c").arg(d.join("app.log")).output().unwrap().stdout;
+    std::fs::write(d.join("app.log.gz"), gz).unwrap();
+    let o = perfgate(d, &["analyze", "app.log", "app.log.gz"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("[[sources.pattern]]") && err.contains("--explain"), "{err}");
+    assert!(err.contains("app.log.gz: nothing recognized: the file looks compressed; decompress it into perfgate: `gzip -dc app.log.gz | perfgate analyze -`"), "{err}");
+    std::fs::write(d.join("perfgate.toml"), "[report]\ntop = \"x\"\n").unwrap();
+    let o = perfgate(d, &["analyze", "app.log"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected a whole number, 0 or more") && !stderr(&o).contains("usize"), "{}", stderr(&o));
+}
