@@ -300,6 +300,16 @@ fn format_name(f: InputFormat) -> &'static str {
     }
 }
 
+/// The command that decompresses a file named like a compressed one (`.gz`, `.zst`, `.bz2`,
+/// `.xz`), for the next step of its error.
+fn compressed(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    [(".gz", "gzip -dc"), (".zst", "zstd -dc"), (".bz2", "bzip2 -dc"), (".xz", "xz -dc")]
+        .into_iter()
+        .find(|(ext, _)| lower.ends_with(ext))
+        .map(|(_, tool)| tool)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,14 +349,4 @@ mod tests {
             assert_eq!(json(plan), one_by_one, "{plan:?}");
         }
     }
-}
-
-/// The command that decompresses a file named like a compressed one (`.gz`, `.zst`, `.bz2`,
-/// `.xz`), for the next step of its error.
-fn compressed(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    [(".gz", "gzip -dc"), (".zst", "zstd -dc"), (".bz2", "bzip2 -dc"), (".xz", "xz -dc")]
-        .into_iter()
-        .find(|(ext, _)| lower.ends_with(ext))
-        .map(|(_, tool)| tool)
 }
