@@ -451,6 +451,12 @@ pub struct UpdateArgs {
     pub lock_timeout: std::time::Duration,
 }
 
+/// Where catalogs are looked for when the config names none: the repository's root (the nearest
+/// folder holding `.git`), else `cwd`.
+fn catalog_root(cwd: &Path) -> PathBuf {
+    cwd.ancestors().find(|d| d.join(".git").exists()).unwrap_or(cwd).to_path_buf()
+}
+
 /// `git rev-parse HEAD` in `cwd`, when it names a commit (the history's default commit).
 fn head_commit(cwd: &Path) -> Option<String> {
     let out =
@@ -556,7 +562,8 @@ fn input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_source
     let mut catalog_paths = input.catalogs.clone();
     catalog_paths.extend(match &config.catalog_paths {
         Some(p) => p.clone(),
-        None => crate::attribute::catalog::Catalog::discover(cwd),
+        // The repository's catalogs, wherever in it perfgate runs (a package of a monorepo).
+        None => crate::attribute::catalog::Catalog::discover(&catalog_root(cwd)),
     });
     let analyze = AnalyzeOptions {
         paths: if input.paths.is_empty() { config.source_paths.clone() } else { input.paths.clone() },

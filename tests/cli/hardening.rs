@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::gate::generate;
 use crate::support::*;
 
 /// A copy of the fixtures (logs, catalogs, handler sources) in a scratch directory.
@@ -196,4 +197,21 @@ fn errors_name_the_next_step() {
     let o = perfgate(d, &["analyze", "app.log"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("expected a whole number, 0 or more") && !stderr(&o).contains("usize"), "{}", stderr(&o));
+}
+
+/// From a package of a monorepo, the catalogs of the whole repository name the handlers.
+#[test]
+fn catalogs_are_found_from_anywhere_in_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    generate(root, "app", "1", &[]);
+    let package = root.join("packages/library");
+    std::fs::create_dir_all(&package).unwrap();
+    let o = perfgate(&package, &["analyze", "../../app/logs", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = &r["diagnostics"];
+    assert!(d["catalog"]["sequences"].as_u64().is_some_and(|n| n > 0), "{d}");
+    assert_eq!(d["unmappedBeats"].as_u64(), Some(0), "{d}");
 }
