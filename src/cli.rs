@@ -361,8 +361,9 @@ pub enum TrendFailOn {
     Never,
 }
 
+/// Where the history of main is.
 #[derive(Debug, Args)]
-pub struct TrendArgs {
+pub struct HistoryArgs {
     /// Configuration file. Default: the nearest perfgate.toml from here up to the repository's
     /// root.
     #[arg(long, value_name = "FILE")]
@@ -370,9 +371,26 @@ pub struct TrendArgs {
     /// The history of main. Default: `[history] dir`, else history/ beside the baseline.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
-    /// The baseline whose runs seed an empty history. Default: `[baseline] path`.
+    /// The baseline the history is kept with (its runs begin an empty history). Default:
+    /// `[baseline] path`.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+}
+
+impl HistoryArgs {
+    /// The config, the history's folder and the baseline's path.
+    fn resolve(&self, cwd: &Path) -> Result<(Config, PathBuf, PathBuf), Error> {
+        let config = Config::load(self.config.as_deref(), cwd)?;
+        let baseline = baseline_path(self.baseline.as_deref(), &config);
+        let history = self.history.clone().unwrap_or_else(|| config.history_dir(&baseline));
+        Ok((config, history, baseline))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    #[command(flatten)]
+    pub at: HistoryArgs,
     /// Accepted for the same command line as `check`; the trend reads no logs or catalogs.
     #[arg(long = "catalog", value_name = "PATH", hide = true)]
     pub catalogs: Vec<PathBuf>,
@@ -414,15 +432,8 @@ pub struct AcceptArgs {
     /// The change's first commit. Default: the handler's latest detected change.
     #[arg(long, value_name = "SHA")]
     pub commit: Option<String>,
-    /// Configuration file.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// The history of main. Default: `[history] dir`, else history/ beside the baseline.
-    #[arg(long, value_name = "DIR")]
-    pub history: Option<PathBuf>,
-    /// The baseline the history is kept with. Default: `[baseline] path`.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: HistoryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -488,7 +499,7 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
         Command::Publish(args) => pipeline::publish(&pipeline::Publish { report: args.report.clone(), github: github(&args.github, env)? }),
         Command::Init(args) => crate::init::run(cwd, args.force),
         Command::Trend(args) => {
-            let config = Config::load(args.config.as_deref(), cwd)?;
+            let (config, history, baseline) = args.at.resolve(cwd)?;
             let (context, _) = Context::from_env(env);
             let repo_url = args.repo_url.clone().or_else(|| {
                 let (owner, name) = context.repo.as_ref()?;
@@ -501,8 +512,8 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
                 TrendFormat::Html => pipeline::TrendFormat::Html,
             };
             pipeline::trend(&pipeline::TrendOptions {
-                history: args.history.clone().unwrap_or_else(|| config.history_dir(&baseline_path(args.baseline.as_deref(), &config))),
-                baseline: baseline_path(args.baseline.as_deref(), &config),
+                history,
+                baseline,
                 format,
                 json: args.json.clone(),
                 markdown: args.markdown.clone(),
@@ -513,14 +524,8 @@ pub fn run(cli: Cli, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result
             })
         }
         Command::Accept(args) => {
-            let config = Config::load(args.config.as_deref(), cwd)?;
-            pipeline::accept(
-                &args.history.clone().unwrap_or_else(|| config.history_dir(&baseline_path(args.baseline.as_deref(), &config))),
-                &args.handler,
-                args.commit.as_deref(),
-                &args.reason,
-                &config.trend,
-            )
+            let (config, history, _) = args.at.resolve(cwd)?;
+            pipeline::accept(&history, &args.handler, args.commit.as_deref(), &args.reason, &config.trend)
         }
         Command::UpdateBaseline(args) => {
             let input = input(&args.input, None, cwd, true)?;
