@@ -6,7 +6,7 @@
 # (the working directory's, or INPUT_CONFIG), then to perfgate's own defaults — so the action
 # gates exactly as `perfgate check` does locally.
 #
-#   INPUT_LOGS        paths, space-separated     (else [sources] paths, else .logs/*.log)
+#   INPUT_LOGS        paths, space-separated     (else [sources] paths, else .logs/**/*.log)
 #   INPUT_CONFIG      --config                   (else ./perfgate.toml when present)
 #   INPUT_BASELINE    --baseline                 (else [baseline] path, else .perfgate/baseline.json)
 #   INPUT_COMMENT     --comment                  INPUT_COMMENT_ID  --comment-id

@@ -138,7 +138,7 @@ test("npm install -D perfgate from a local registry, then npx perfgate and npm r
   // 4. A fresh project.
   const app = path.join(tmp, "app");
   fs.mkdirSync(app);
-  fs.writeFileSync(path.join(app, "package.json"), `${JSON.stringify({ name: "app", version: "1.0.0", private: true, scripts: { "analyze:performance": "perfgate analyze .logs" } }, null, 2)}\n`);
+  fs.writeFileSync(path.join(app, "package.json"), `${JSON.stringify({ name: "app", version: "1.0.0", private: true, scripts: { test: "echo ok" } }, null, 2)}\n`);
   const install = ok(npm(["install", "-D", "perfgate", "--registry", registry], app), "npm install -D perfgate");
   t.diagnostic(`npm install -D perfgate: ${install.ms} ms`);
   const manifest = JSON.parse(fs.readFileSync(path.join(app, "package.json"), "utf8"));
@@ -169,16 +169,26 @@ test("npm install -D perfgate from a local registry, then npx perfgate and npm r
   const internal = sh(process.execPath, ["-e", 'require("perfgate/lib/format.js")'], { cwd: app, env });
   assert.match(internal.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
 
-  // 6. npm run analyze:performance on generated logs, with the generator's catalog in the
-  // project (found by default) and its ground truth to compare with.
+  // 6. README's quick start, verbatim, on generated logs (the generator's catalog in the
+  // project, found by default; its ground truth to compare with): `npx perfgate init`,
+  // `npm run analyze:performance`, `npx perfgate update-baseline`, `npm run check:performance`.
   const gen = path.join(tmp, "gen");
   ok(sh(BINARY, ["generate", "--out", gen, "--seed", "11", "--files", "2", "--executions", "40"]), "perfgate generate");
   fs.cpSync(path.join(gen, "logs"), path.join(app, ".logs"), { recursive: true });
   fs.cpSync(path.join(gen, "json-sequences"), path.join(app, "json-sequences"), { recursive: true });
+  const init = ok(sh("npx", ["--no-install", "perfgate", "init"], { cwd: app, env }), "npx perfgate init");
+  assert.match(init.stdout, /package\.json: added the scripts analyze:performance, check:performance/);
+  const scripts = JSON.parse(fs.readFileSync(path.join(app, "package.json"), "utf8")).scripts;
+  assert.deepEqual(scripts, { test: "echo ok", "analyze:performance": "perfgate analyze", "check:performance": "perfgate check" });
+  for (const f of ["perfgate.toml", ".github/workflows/perfgate.yml", ".github/workflows/perfgate-main.yml"]) assert.ok(fs.existsSync(path.join(app, f)), f);
   const run = ok(npm(["run", "analyze:performance"], app), "npm run analyze:performance");
-  const expected = ok(sh(BINARY, ["analyze", ".logs"], { cwd: app, env: { ...process.env, NO_COLOR: "1" } }), "perfgate analyze .logs");
-  assert.equal(run.stdout, `\n> app@1.0.0 analyze:performance\n> perfgate analyze .logs\n\n${expected.stdout}`);
+  const expected = ok(sh(BINARY, ["analyze"], { cwd: app, env: { ...process.env, NO_COLOR: "1" } }), "perfgate analyze");
+  assert.equal(run.stdout, `\n> app@1.0.0 analyze:performance\n> perfgate analyze\n\n${expected.stdout}`);
   assert.match(run.stdout, /Handler Performance Heatmap/);
+  ok(sh("npx", ["--no-install", "perfgate", "update-baseline"], { cwd: app, env }), "npx perfgate update-baseline");
+  assert.ok(fs.existsSync(path.join(app, ".perfgate/baseline.json")));
+  const check = ok(npm(["run", "check:performance"], app), "npm run check:performance");
+  assert.match(check.stdout, /perfgate check: ✅ PASS/);
 
   const json = ok(npm(["run", "analyze:performance", "--", "--json", "report.json", "--max-executions", "100000"], app), "npm run analyze:performance -- --json");
   const report = JSON.parse(fs.readFileSync(path.join(app, "report.json"), "utf8"));
