@@ -434,6 +434,7 @@ fn input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_source
         skip_unreadable: input.skip_unreadable,
         hash_sources,
         rules: config.rules.clone(),
+        max_handlers: config.max_handlers,
     };
     Ok(pipeline::Input { config, analyze })
 }

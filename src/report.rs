@@ -362,6 +362,7 @@ mod tests {
             skip_unreadable: false,
             hash_sources: false,
             rules: Default::default(),
+            max_handlers: usize::MAX,
         })
         .unwrap();
         let r = build(&m, SortKey::Avg);
