@@ -36,6 +36,9 @@ pub struct AnalyzeOptions {
     pub rules: crate::parse::user::UserRules,
     /// `[sources] max_handlers`: more distinct handlers is an error (see [`attribute::Limit`]).
     pub max_handlers: usize,
+    /// An output shows the drill-down selection (HTML, JSON's executions): without one, no
+    /// execution is kept (`max_executions` 0), which costs nothing per beat.
+    pub drill: bool,
 }
 
 /// Runs the pipeline. An input that cannot be read is an error unless `skip_unreadable`
@@ -64,7 +67,8 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
     // files: the result does not depend on how many are read at a time.
     let read = |i: usize| -> std::io::Result<(Scanned, Attribution)> {
         let rules = opts.rules.for_file(&names[i]);
-        let mut attributor = attribute::Attributor::new(&catalog, &sources, opts.max_executions).with_max_handlers(opts.max_handlers);
+        let mut attributor = attribute::Attributor::new(&catalog, &sources, if opts.drill { opts.max_executions } else { 0 })
+            .with_max_handlers(opts.max_handlers);
         let mut scanned =
             attribute::read::read_file(&files[i], opts.format, i as u32, opts.hash_sources, &rules, threads, Some(&mut attributor))?;
         let counts = scanned.traced.trace.counts();
@@ -366,6 +370,7 @@ mod tests {
             hash_sources: true,
             rules: Default::default(),
             max_handlers: usize::MAX,
+            drill: true,
         };
         let json = |plan: (usize, usize)| {
             let m = analyze_with(&opts, |_| plan).unwrap();
@@ -376,5 +381,40 @@ mod tests {
         for plan in [(2, 1), (3, 1), (6, 2)] {
             assert_eq!(json(plan), one_by_one, "{plan:?}");
         }
+    }
+
+    /// Without an output that shows it, no execution is kept for drill-down; everything else
+    /// (statistics, counts, diagnostics) is the same.
+    #[test]
+    fn the_drill_down_selection_is_kept_only_when_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let args =
+            crate::generate::GenerateArgs { seed: 6, files: 2, executions: 200, ..crate::generate::GenerateArgs::writing_to(dir.path()) };
+        crate::generate::run(&args).unwrap();
+        let opts = |drill: bool| AnalyzeOptions {
+            paths: vec![dir.path().join("logs").display().to_string()],
+            format: InputFormat::Auto,
+            catalog_paths: vec![dir.path().join("json-sequences")],
+            source_root: dir.path().to_path_buf(),
+            max_executions: 20,
+            allow_empty: false,
+            skip_unreadable: false,
+            hash_sources: false,
+            rules: Default::default(),
+            max_handlers: usize::MAX,
+            drill,
+        };
+        let report = |drill: bool| crate::report::build(&analyze(&opts(drill)).unwrap(), crate::config::SortKey::Avg);
+        let (shown, hidden) = (report(true), report(false));
+        assert!(shown.handlers.iter().any(|h| !h.execution_list.is_empty()));
+        assert!(hidden.handlers.iter().all(|h| h.execution_list.is_empty()));
+        let without = |mut r: crate::report::Report| {
+            for h in &mut r.handlers {
+                h.execution_list.clear();
+                h.executions_truncated = false;
+            }
+            crate::render::json::render(&r)
+        };
+        assert_eq!(without(shown), without(hidden));
     }
 }

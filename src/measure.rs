@@ -192,6 +192,7 @@ pub mod testing {
             hash_sources: false,
             rules: config.rules,
             max_handlers: usize::MAX,
+            drill: true,
         })
         .unwrap()
     }

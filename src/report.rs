@@ -363,6 +363,7 @@ mod tests {
             hash_sources: false,
             rules: Default::default(),
             max_handlers: usize::MAX,
+            drill: true,
         })
         .unwrap();
         let r = build(&m, SortKey::Avg);
