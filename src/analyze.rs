@@ -34,6 +34,11 @@ pub struct AnalyzeOptions {
     pub hash_sources: bool,
     /// `[[sources.pattern]]` and `[[sources.json]]`.
     pub rules: crate::parse::user::UserRules,
+    /// `[sources] max_handlers`: more distinct handlers is an error (see [`attribute::Limit`]).
+    pub max_handlers: usize,
+    /// An output shows the drill-down selection (HTML, JSON's executions): without one, no
+    /// execution is kept (`max_executions` 0), which costs nothing per beat.
+    pub drill: bool,
 }
 
 /// Runs the pipeline. An input that cannot be read is an error unless `skip_unreadable`
@@ -62,12 +67,19 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
     // files: the result does not depend on how many are read at a time.
     let read = |i: usize| -> std::io::Result<(Scanned, Attribution)> {
         let rules = opts.rules.for_file(&names[i]);
-        let mut attributor = attribute::Attributor::new(&catalog, &sources, opts.max_executions);
+        let mut attributor = attribute::Attributor::new(&catalog, &sources, if opts.drill { opts.max_executions } else { 0 })
+            .with_max_handlers(opts.max_handlers);
         let mut scanned =
             attribute::read::read_file(&files[i], opts.format, i as u32, opts.hash_sources, &rules, threads, Some(&mut attributor))?;
         let counts = scanned.traced.trace.counts();
-        attributor.add(std::mem::replace(&mut scanned.traced.trace, counts));
-        Ok((scanned, attributor.finish()))
+        if scanned.stopped.is_none() && attributor.stopped().is_none() {
+            attributor.add(std::mem::replace(&mut scanned.traced.trace, counts));
+        }
+        let mut part = attributor.finish();
+        if let Some(stopped) = scanned.stopped.take() {
+            part.stopped = Some(stopped);
+        }
+        Ok((scanned, part))
     };
     let mut attribution = Attribution::default();
     let mut read_any = false;
@@ -84,6 +96,18 @@ fn analyze_with(opts: &AnalyzeOptions, plan: impl Fn(&[PathBuf]) -> (usize, usiz
                 return Ok(());
             }
         };
+        if let Some(stopped) = &part.stopped {
+            return Err(limit_error(stopped, &names));
+        }
+        // Across files: the handlers this file adds, in the order they were first seen.
+        let mut new: Vec<(&attribute::HandlerKey, crate::parse::Location)> =
+            part.handlers.iter().filter(|(k, _)| !attribution.handlers.contains_key(k)).map(|(k, d)| (k, d.first)).collect();
+        if attribution.handlers.len() + new.len() > opts.max_handlers {
+            new.sort_by_key(|(_, at)| *at);
+            let (key, at) = new[opts.max_handlers - attribution.handlers.len()];
+            let limit = attribute::Limit::Handlers { max: opts.max_handlers, handler: key.display() };
+            return Err(limit_error(&attribute::Stopped { at, limit }, &names));
+        }
         let (traced, encoding, size, sha256) = (scanned.traced, scanned.encoding, scanned.bytes, scanned.sha256);
         let t = &traced.trace;
         let [samples, failed, incomplete] = t.outcomes;
@@ -260,6 +284,26 @@ fn in_order<T: Send>(
 /// hundreds of handlers; a route with ids in it has as many as executions).
 pub const MANY_HANDLERS: usize = 2000;
 
+/// The error of a bound passed at a line: what it was, where, and what to do.
+fn limit_error(stopped: &attribute::Stopped, names: &[String]) -> Error {
+    let at = format!("{}:{}", names[stopped.at.file as usize], stopped.at.line);
+    Error::Usage(match &stopped.limit {
+        attribute::Limit::Handlers { max, handler } => {
+            let mut shown: String = handler.chars().take(80).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+            if shown.len() < handler.len() {
+                shown.push('…');
+            }
+            format!(
+                "{at}: more than {max} distinct handlers (the next one: {shown:?}); names that carry ids or parameters make every execution a handler of its own, which no baseline can judge: fold the ids out of the names with a `[[sources.pattern.normalize]]` (or `[[sources.json.normalize]]`) rule in perfgate.toml, or raise `[sources] max_handlers`"
+            )
+        }
+        attribute::Limit::NameTooLong { rule, normalize, len } => format!(
+            "{at}: the rule {rule}: its normalize[{normalize}] made a handler name of {len} bytes, more than {} bytes; make its replacement shorter, or its match longer (each rewrite may not grow a name without bound)",
+            crate::parse::user::MAX_NAME
+        ),
+    })
+}
+
 fn empty_file(path: String, problem: Option<String>) -> FileDiagnostics {
     FileDiagnostics {
         path,
@@ -338,6 +382,8 @@ mod tests {
             skip_unreadable: false,
             hash_sources: true,
             rules: Default::default(),
+            max_handlers: usize::MAX,
+            drill: true,
         };
         let json = |plan: (usize, usize)| {
             let m = analyze_with(&opts, |_| plan).unwrap();
@@ -348,5 +394,40 @@ mod tests {
         for plan in [(2, 1), (3, 1), (6, 2)] {
             assert_eq!(json(plan), one_by_one, "{plan:?}");
         }
+    }
+
+    /// Without an output that shows it, no execution is kept for drill-down; everything else
+    /// (statistics, counts, diagnostics) is the same.
+    #[test]
+    fn the_drill_down_selection_is_kept_only_when_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let args =
+            crate::generate::GenerateArgs { seed: 6, files: 2, executions: 200, ..crate::generate::GenerateArgs::writing_to(dir.path()) };
+        crate::generate::run(&args).unwrap();
+        let opts = |drill: bool| AnalyzeOptions {
+            paths: vec![dir.path().join("logs").display().to_string()],
+            format: InputFormat::Auto,
+            catalog_paths: vec![dir.path().join("json-sequences")],
+            source_root: dir.path().to_path_buf(),
+            max_executions: 20,
+            allow_empty: false,
+            skip_unreadable: false,
+            hash_sources: false,
+            rules: Default::default(),
+            max_handlers: usize::MAX,
+            drill,
+        };
+        let report = |drill: bool| crate::report::build(&analyze(&opts(drill)).unwrap(), crate::config::SortKey::Avg);
+        let (shown, hidden) = (report(true), report(false));
+        assert!(shown.handlers.iter().any(|h| !h.execution_list.is_empty()));
+        assert!(hidden.handlers.iter().all(|h| h.execution_list.is_empty()));
+        let without = |mut r: crate::report::Report| {
+            for h in &mut r.handlers {
+                h.execution_list.clear();
+                h.executions_truncated = false;
+            }
+            crate::render::json::render(&r)
+        };
+        assert_eq!(without(shown), without(hidden));
     }
 }

@@ -580,6 +580,12 @@ fn input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_source
         skip_unreadable: input.skip_unreadable,
         hash_sources,
         rules: config.rules.clone(),
+        max_handlers: config.max_handlers,
+        // The drill-down selection is shown by the HTML and JSON reports only.
+        drill: output.is_some_and(|o| {
+            let shows = |name: &str| matches!(name, "html" | "json");
+            o.json.is_some() || o.html.is_some() || shows(o.format.0.name()) || o.outputs.iter().any(|FormatFile(f, _)| shows(f.name()))
+        }),
     };
     Ok(pipeline::Input { config, analyze })
 }

@@ -363,6 +363,7 @@ struct RawSources {
     pattern: Vec<crate::parse::user::RawPattern>,
     #[serde(default)]
     json: Vec<crate::parse::user::RawJson>,
+    max_handlers: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -443,6 +444,8 @@ pub struct Config {
     pub trend: TrendConfig,
     /// `[[sources.pattern]]`, `[[sources.json]]`: any application's logs.
     pub rules: crate::parse::user::UserRules,
+    /// `[sources] max_handlers`: more distinct handlers in a run is an error (exit 2).
+    pub max_handlers: usize,
 }
 
 impl Default for Config {
@@ -464,6 +467,7 @@ impl Default for Config {
             history_retention: DEFAULT_HISTORY_RETENTION,
             trend: TrendConfig::default(),
             rules: crate::parse::user::UserRules::default(),
+            max_handlers: 10_000,
         }
     }
 }
@@ -537,6 +541,10 @@ impl Config {
         };
         let gate = gate_config(raw.gate).map_err(err)?;
         let rules = crate::parse::user::UserRules::compile(&raw.sources.pattern, &raw.sources.json).map_err(err)?;
+        let max_handlers = raw.sources.max_handlers.unwrap_or(d.max_handlers);
+        if max_handlers == 0 {
+            return Err(err("sources.max_handlers: must be at least 1".into()));
+        }
         let history = raw.baseline.history.unwrap_or(d.history);
         if history == 0 {
             return Err(err("baseline.history: must be at least 1".into()));
@@ -562,6 +570,7 @@ impl Config {
             history_dir: raw.history.dir.map(|p| base.join(p)),
             history_retention: retention,
             trend,
+            max_handlers,
             rules,
             gate,
             history,

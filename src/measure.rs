@@ -81,7 +81,7 @@ impl Measurements {
             .handlers
             .into_iter()
             .map(|(key, d)| {
-                let HandlerData { mapping, source, kinds, sequences, beats, events, durations, drill, issues, orphans } = d;
+                let HandlerData { first: _, mapping, source, kinds, sequences, beats, events, durations, drill, issues, orphans } = d;
                 let m = Measured {
                     display: key.display(),
                     mapping,
@@ -191,6 +191,8 @@ pub mod testing {
             skip_unreadable: false,
             hash_sources: false,
             rules: config.rules,
+            max_handlers: usize::MAX,
+            drill: true,
         })
         .unwrap()
     }

@@ -362,6 +362,8 @@ mod tests {
             skip_unreadable: false,
             hash_sources: false,
             rules: Default::default(),
+            max_handlers: usize::MAX,
+            drill: true,
         })
         .unwrap();
         let r = build(&m, SortKey::Avg);

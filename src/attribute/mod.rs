@@ -151,6 +151,8 @@ pub struct BeatIssue {
 
 #[derive(Debug, Clone)]
 pub struct HandlerData {
+    /// Where its first beat was attributed (the line named when it passes `max_handlers`).
+    pub first: Location,
     pub mapping: Mapping,
     pub source: Option<SourceRef>,
     pub kinds: BTreeSet<String>,
@@ -195,6 +197,25 @@ pub struct Attribution {
     pub orphans_ahead: BTreeMap<HandlerKey, u64>,
     /// Blocks of beat titles that several catalog sequences fit: left unmapped.
     pub ambiguous_titles: Vec<AmbiguousTitles>,
+    /// Attribution stopped at a bound (see [`Limit`]); what came after that line is missing.
+    pub stopped: Option<Stopped>,
+}
+
+/// A bound on what one run holds, passed at `at`: reading stops there (an error, exit 2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stopped {
+    pub at: Location,
+    pub limit: Limit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Limit {
+    /// One handler more than `max` distinct ones: `handler` (its display name) is the first
+    /// past the bound. Each handler costs memory and a row in every report; names that carry
+    /// ids make one per execution.
+    Handlers { max: usize, handler: String },
+    /// A user rule's `normalize[N]` made a name of `len` bytes (see `parse::user::MAX_NAME`).
+    NameTooLong { rule: String, normalize: usize, len: usize },
 }
 
 /// A block of beat titles (its first beat at `at`) that several catalog sequences fit.
@@ -209,7 +230,10 @@ impl Attribution {
     /// Adds the attribution of later files: the result is that of one attributor that read
     /// this one's files, then `later`'s.
     pub fn merge(&mut self, later: Attribution) {
-        let Attribution { handlers, orphans, counts, orphans_ahead, ambiguous_titles } = later;
+        let Attribution { handlers, orphans, counts, orphans_ahead, ambiguous_titles, stopped } = later;
+        if self.stopped.is_none() {
+            self.stopped = stopped;
+        }
         self.ambiguous_titles.extend(ambiguous_titles);
         for (key, n) in orphans_ahead {
             match self.handlers.get_mut(&key) {
@@ -276,6 +300,8 @@ impl Resolved {
 pub struct Attributor<'c, 's> {
     catalog: &'c Catalog,
     max_executions: usize,
+    /// Distinct handlers at most: past it, nothing more is attributed (see [`Limit::Handlers`]).
+    max_handlers: usize,
     /// Shared by the attributors of files read at the same time.
     sources: &'s std::sync::Mutex<SourceIndex>,
     /// The handler source of each catalog beat, once looked up.
@@ -303,6 +329,7 @@ impl<'c, 's> Attributor<'c, 's> {
         Attributor {
             catalog,
             max_executions,
+            max_handlers: usize::MAX,
             sources,
             source_cache: Default::default(),
             slots: Vec::new(),
@@ -312,18 +339,37 @@ impl<'c, 's> Attributor<'c, 's> {
         }
     }
 
+    /// Bounds the distinct handlers: the first beat of one more stops the attribution.
+    pub fn with_max_handlers(mut self, max: usize) -> Self {
+        self.max_handlers = max;
+        self
+    }
+
+    /// The bound passed, if one was.
+    pub fn stopped(&self) -> Option<&Stopped> {
+        self.out.stopped.as_ref()
+    }
+
     pub fn finish(self) -> Attribution {
         let mut out = self.out;
         out.handlers = self.slots.into_iter().map(|s| (s.key, s.data)).collect();
         out
     }
 
-    /// The slot of `key`, made when new.
-    fn slot(&mut self, key: &HandlerKey, mapping: Mapping) -> usize {
+    /// The slot of `key`, made when new; `None` past `max_handlers` (attribution then stops).
+    fn slot(&mut self, key: &HandlerKey, mapping: Mapping, at: Location) -> Option<usize> {
         if let Some(&i) = self.slot_of.get(key) {
-            return i;
+            return Some(i);
+        }
+        if self.slots.len() >= self.max_handlers || self.out.stopped.is_some() {
+            if self.out.stopped.is_none() {
+                let limit = Limit::Handlers { max: self.max_handlers, handler: key.display() };
+                self.out.stopped = Some(Stopped { at, limit });
+            }
+            return None;
         }
         let data = HandlerData {
+            first: at,
             mapping,
             source: None,
             kinds: BTreeSet::new(),
@@ -337,7 +383,7 @@ impl<'c, 's> Attributor<'c, 's> {
         };
         self.slots.push(Slot { key: key.clone(), data, last_sequence: None, last_event: None });
         self.slot_of.insert(key.clone(), self.slots.len() - 1);
-        self.slots.len() - 1
+        Some(self.slots.len() - 1)
     }
 
     /// Adds a file's trace, consuming it from the back so that its memory is released as the
@@ -458,20 +504,23 @@ impl<'c, 's> Attributor<'c, 's> {
         let sequence = info.id.as_ref().or(info.name.as_ref());
         let mapping = resolved.mapping();
         let i = match &resolved {
-            Resolved::Named(key, mapping) => self.slot(key, *mapping),
+            Resolved::Named(key, mapping) => self.slot(key, *mapping, record.at),
             Resolved::Catalog(r) => match self.catalog_slots.get(r) {
-                Some(&i) => i,
+                Some(&i) => Some(i),
                 None => {
                     let key = HandlerKey {
                         plugin: catalog.sequences[r.sequence].plugin.clone(),
                         name: catalog.beat(*r).handler.clone().expect("a catalog beat with a handler"),
                     };
-                    let i = self.slot(&key, mapping);
-                    self.catalog_slots.insert(*r, i);
+                    let i = self.slot(&key, mapping, record.at);
+                    if let Some(i) = i {
+                        self.catalog_slots.insert(*r, i);
+                    }
                     i
                 }
             },
         };
+        let Some(i) = i else { return };
         let slot = &mut self.slots[i];
         let data = &mut slot.data;
         if let Resolved::Catalog(r) = resolved {

@@ -18,6 +18,8 @@ use crate::parse::{Event, Location};
 
 pub struct Scanned {
     pub traced: Traced,
+    /// Reading stopped at a bound: the line that passed it.
+    pub stopped: Option<super::Stopped>,
     pub encoding: Encoding,
     pub bytes: u64,
     pub sha256: Option<String>,
@@ -37,11 +39,12 @@ pub fn read_file(
 ) -> std::io::Result<Scanned> {
     let mut sink = TraceSink::new(file, early);
     let read = input::read_file(path, format, hash, rules, threads, &mut sink)?;
+    let stopped = sink.stopped.take();
     let traced = match read.body {
         Body::Streamed { format, counts } => sink.traced(format, counts),
         Body::Document { format, text } => super::trace_document(&text, format, file),
     };
-    Ok(Scanned { traced, encoding: read.encoding, bytes: read.bytes, sha256: read.sha256 })
+    Ok(Scanned { traced, stopped, encoding: read.encoding, bytes: read.bytes, sha256: read.sha256 })
 }
 
 /// [`read_file`] of bytes in memory (as a file `*.{extension}`), without user rules: the same
@@ -95,11 +98,25 @@ struct TraceSink<'a, 'c, 's> {
     /// Events of the beats and orphans left unmapped while reading, with how many: a handler
     /// line of one that comes later came too late (counted by [`Attributor::late_hints`]).
     unmapped: rustc_hash::FxHashMap<std::sync::Arc<str>, u64>,
+    /// A line that passed a bound (a user rule's name too long): nothing after it is read.
+    stopped: Option<super::Stopped>,
 }
 
 impl reader::Sink for TraceSink<'_, '_, '_> {
     fn line(&mut self, line: u32, ts: Option<i64>, event: Event<'_>) {
-        self.tracker.feed(event, ts, Location { file: self.file, line });
+        if self.stopped.is_some() {
+            return;
+        }
+        let at = Location { file: self.file, line };
+        if let Event::NameTooLong { rule, normalize, len } = event {
+            self.stopped = Some(super::Stopped { at, limit: super::Limit::NameTooLong { rule: rule.into_owned(), normalize, len } });
+            return;
+        }
+        self.tracker.feed(event, ts, at);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopped.is_some() || self.early.as_ref().is_some_and(|a| a.stopped().is_some())
     }
 
     fn batch_end(&mut self) {
@@ -147,7 +164,15 @@ impl reader::Sink for TraceSink<'_, '_, '_> {
 
 impl<'a, 'c, 's> TraceSink<'a, 'c, 's> {
     fn new(file: u32, early: Option<&'a mut Attributor<'c, 's>>) -> Self {
-        TraceSink { tracker: Tracker::new(), file, early, waiting: VecDeque::new(), hints: Hints::default(), unmapped: Default::default() }
+        TraceSink {
+            tracker: Tracker::new(),
+            file,
+            early,
+            waiting: VecDeque::new(),
+            hints: Hints::default(),
+            unmapped: Default::default(),
+            stopped: None,
+        }
     }
 
     fn traced(self, format: InputFormat, counts: reader::Counts) -> Traced {

@@ -531,6 +531,8 @@ impl Tracker {
                 self.hints.push((self.started(), hint));
             }
             Event::Reported(beat) => self.reported(*beat, ts, at),
+            // Taken by the reader's sink, which stops there (see `attribute::read`).
+            Event::NameTooLong { .. } => {}
             Event::Sample { handler, plugin, ms, ts: own } => self.sample(&handler, plugin.as_deref(), ms, own.or(ts), at),
         }
     }

@@ -31,6 +31,11 @@ pub trait Sink {
 
     /// A batch of blocks has been pushed: a point where the consumer may hand work on.
     fn batch_end(&mut self) {}
+
+    /// The consumer wants no more lines (a bound was passed): reading stops after the batch.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 /// What reading a console log yields besides the lines pushed into the sink.
@@ -84,10 +89,13 @@ pub fn read_blocks(
     let mut ready = reader.prepare(&mut set_a, None)?;
     while !ready.is_empty() {
         let next = reader.prepare(&mut set_b, Some((&mut pusher, ready)))?;
-        if next.is_empty() {
+        if next.is_empty() || pusher.sink.stopped() {
             break;
         }
         ready = reader.prepare(&mut set_a, Some((&mut pusher, next)))?;
+        if pusher.sink.stopped() {
+            break;
+        }
     }
     if let (Ok(mut kept), Ok(spare)) = (KEPT.lock(), reader.spare.into_inner()) {
         *kept = Some(Kept { sets: [set_a, set_b], spare });

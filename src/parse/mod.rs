@@ -95,6 +95,9 @@ pub enum Event<'a> {
     /// C17/C18 handler-level DataBaton line (`beat=? … handler=<name>`); boxed, as it is rare
     /// and large (events are buffered per block).
     HandlerSeen(Box<HandlerLine<'a>>),
+    /// A user rule's `normalize[N]` made a handler name longer than [`user::MAX_NAME`] bytes:
+    /// an error, never a sample (the reader stops at it).
+    NameTooLong { rule: Txt<'a>, normalize: usize, len: usize },
 }
 
 /// A handler-level DataBaton line.
@@ -202,6 +205,10 @@ impl Event<'_> {
             ),
             Event::Sample { handler, plugin, ms, .. } => format!("handler {handler:?} (plugin {}) took {}", opt(plugin), shown(*ms)),
             Event::HandlerSeen(h) => format!("handler {:?} runs event {:?} of sequence {:?}", h.handler, h.event, h.sequence),
+            Event::NameTooLong { rule, normalize, len } => format!(
+                "an error: {rule}.normalize[{normalize}] made the handler name {len} bytes long, more than {} bytes",
+                user::MAX_NAME
+            ),
         }
     }
 

@@ -180,13 +180,32 @@ fn files_of(key: &str, files: Option<&str>) -> Result<Option<glob::Pattern>, Str
     files.map(|f| glob::Pattern::new(f).map_err(|e| format!("{key}.files: invalid glob {f:?}: {e}"))).transpose()
 }
 
+/// The longest handler name a `normalize` rule may write, in bytes: names are keys that every
+/// report, the baseline and the gate repeat, and an app's handler names are tens of bytes.
+pub const MAX_NAME: usize = 1024;
+
+/// Compiles the `normalize` rules of `key`. What can be known before reading is checked here: a
+/// replacement longer than [`MAX_NAME`], or a non-empty one for a pattern that matches the empty
+/// string (it would be written between every two characters, and chained rules multiply that).
+/// A replacement that can still grow a name (`$1$1`…) is bounded as it runs: see [`recognize`].
 fn normalize_of(key: &str, rules: &[RawNormalize]) -> Result<Vec<Normalize>, String> {
     rules
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let regex =
-                regex::Regex::new(&n.pattern).map_err(|e| format!("{key}.normalize[{}].match: invalid regular expression: {e}", i + 1))?;
+            let at = format!("{key}.normalize[{}]", i + 1);
+            let regex = regex::Regex::new(&n.pattern).map_err(|e| format!("{at}.match: invalid regular expression: {e}"))?;
+            if n.replace.len() > MAX_NAME {
+                return Err(format!("{at}.replace: {} bytes, longer than a handler name may be ({MAX_NAME} bytes)", n.replace.len()));
+            }
+            // `^` or `$` match the empty string once; `x*` between every two characters.
+            let empty_matches = |probe: &str| regex.find_iter(probe).filter(|m| m.is_empty()).count();
+            if !n.replace.is_empty() && ["ab", "a b", "a/1", "1.1"].iter().any(|p| empty_matches(p) > 1) {
+                return Err(format!(
+                    "{at}.match: {:?} matches the empty string between characters, so the replacement would be written between every two characters of a name; match at least one character",
+                    n.pattern
+                ));
+            }
             Ok(Normalize { regex, replace: n.replace.clone() })
         })
         .collect()
@@ -335,8 +354,13 @@ pub fn recognize<'a>(rules: &[&'a UserRule], scratch: &mut Scratch, line: &'a [u
             }
         };
         let mut handler = found.handler;
-        for (n, regex) in rule.normalize.iter().zip(&scratch.normalize[i]) {
+        for (k, (n, regex)) in rule.normalize.iter().zip(&scratch.normalize[i]).enumerate() {
             if let Cow::Owned(replaced) = regex.replace_all(&handler, n.replace.as_str()) {
+                // Chained rules can multiply a name's length (a match of the empty string puts
+                // the replacement between every two characters): each output is bounded.
+                if replaced.len() > MAX_NAME {
+                    return Some(Event::NameTooLong { rule: Cow::Borrowed(rule.label.as_str()), normalize: k + 1, len: replaced.len() });
+                }
                 handler = Cow::Owned(replaced);
             }
         }
@@ -368,7 +392,11 @@ pub fn explain(rules: &UserRules, line: &str) -> String {
     for rule in &rules.rules {
         let one = [rule];
         let mut scratch = Scratch::new(&one);
-        if let Some(Event::Sample { handler, plugin, ms, ts }) = recognize(&one, &mut scratch, bytes) {
+        let event = recognize(&one, &mut scratch, bytes);
+        if let Some(e @ Event::NameTooLong { .. }) = &event {
+            return format!("matched by the rule {}, but {}\n", rule.label, e.describe());
+        }
+        if let Some(Event::Sample { handler, plugin, ms, ts }) = event {
             return format!(
                 "matched by the rule {}: handler {handler:?}, plugin {}, duration {ms} ms, timestamp {}\n",
                 rule.label,

@@ -508,3 +508,78 @@ fn durations_are_read_with_their_unit_or_rejected() {
     let o = perfgate(dir.path(), &["analyze", "--explain", " ⏱️ PerformanceTracker: Beat 1 completed in 2.44s"]);
     assert!(stdout(&o).contains("beat 1 completed in 2440 ms"), "{}", stdout(&o));
 }
+
+/// Names that carry ids make a handler per execution: past `[sources] max_handlers` the run
+/// stops (exit 2) at the first beat of the handler that passed it, in one file or across files,
+/// and says how to fold the ids out; the default bound is 10,000.
+#[test]
+fn too_many_distinct_handlers_stop_the_run_at_the_line_that_passed_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let wide =
+        |from: usize, n: usize| -> String { (from..from + n).map(|i| format!("{{\"h\":\"GET /users/{i}\",\"ms\":1.5}}\n")).collect() };
+    std::fs::write(d.join("perfgate.toml"), format!("[sources]\nmax_handlers = 50\n{JSON_RULE}")).unwrap();
+    std::fs::write(d.join("wide.log"), wide(0, 200)).unwrap();
+    let o = perfgate(d, &["analyze", "wide.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("wide.log:51: more than 50 distinct handlers (the next one: \"App.GET /users/50\")"), "{err}");
+    assert!(err.contains("[[sources.pattern.normalize]]") && err.contains("max_handlers"), "{err}");
+    // Across files: 30 in each, the second's 21st passes the bound.
+    std::fs::write(d.join("a.log"), wide(0, 30)).unwrap();
+    std::fs::write(d.join("b.log"), wide(30, 30)).unwrap();
+    let o = perfgate(d, &["analyze", "a.log", "b.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("b.log:21: more than 50 distinct handlers"), "{}", stderr(&o));
+    // Normalized, the same log is one handler.
+    std::fs::write(
+        d.join("perfgate.toml"),
+        format!("[sources]\nmax_handlers = 50\n{JSON_RULE}[[sources.json.normalize]]\nmatch = '/\\d+'\nreplace = '/{{id}}'\n"),
+    )
+    .unwrap();
+    let o = perfgate(d, &["analyze", "wide.log"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    // The default bound.
+    std::fs::write(d.join("perfgate.toml"), JSON_RULE).unwrap();
+    std::fs::write(d.join("wider.log"), wide(0, 10_001)).unwrap();
+    let o = perfgate(d, &["analyze", "wider.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wider.log:10001: more than 10000 distinct handlers"), "{}", stderr(&o));
+    std::fs::write(d.join("perfgate.toml"), format!("[sources]\nmax_handlers = 0\n{JSON_RULE}")).unwrap();
+    let o = perfgate(d, &["analyze", "wide.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sources.max_handlers: must be at least 1"), "{}", stderr(&o));
+}
+
+/// Chained `normalize` rules once expanded a 10-character name to megabytes: a rule that can
+/// only blow names up is a config error naming it, and a rewritten name longer than 1,024 bytes
+/// stops the run naming the rule and the line.
+#[test]
+fn a_normalize_rule_cannot_blow_a_name_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.log"), "{\"h\":\"GET /users\",\"ms\":1.5}\n{\"h\":\"GET /users/1\",\"ms\":1.5}\n").unwrap();
+    let rule = |m: &str, r: &str| format!("[[sources.json.normalize]]\nmatch = '{m}'\nreplace = '{r}'\n");
+    std::fs::write(d.join("perfgate.toml"), format!("{JSON_RULE}{}{}", rule("/\\d+", "/{id}"), rule("x*", "ab"))).unwrap();
+    let o = perfgate(d, &["analyze", "a.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sources.json[1].normalize[2].match: \"x*\" matches the empty string"), "{}", stderr(&o));
+    std::fs::write(d.join("perfgate.toml"), format!("{JSON_RULE}{}", rule("u", &"u".repeat(1025)))).unwrap();
+    let o = perfgate(d, &["analyze", "a.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sources.json[1].normalize[1].replace: 1025 bytes"), "{}", stderr(&o));
+    // Anchors insert once: allowed.
+    std::fs::write(d.join("perfgate.toml"), format!("{JSON_RULE}{}", rule("^", "v2 "))).unwrap();
+    let o = perfgate(d, &["analyze", "a.log", "--format", "json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    // Each doubles the name (`GET /users`): 10, 20, … 640, 1280 bytes at the seventh.
+    let doubling: String = (0..8).map(|_| rule("(.+)", "$1$1")).collect();
+    std::fs::write(d.join("perfgate.toml"), format!("{JSON_RULE}{doubling}")).unwrap();
+    let o = perfgate(d, &["analyze", "a.log"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("a.log:1: the rule sources.json[1]: its normalize[7] made a handler name of 1280 bytes, more than 1024 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}
