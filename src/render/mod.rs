@@ -6,6 +6,7 @@
 //! A new format is a new file here with an `Exporter`, and its line in `EXPORTERS`: the CLI
 //! offers it to `--format NAME` and `--output NAME=FILE` from that list.
 
+pub mod bands;
 pub mod escape;
 pub mod html;
 pub mod json;
