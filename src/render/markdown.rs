@@ -43,10 +43,9 @@ pub fn analysis(report: &Report, view: &View) -> String {
     out.push_str("## perfgate — handler performance\n\n");
     let _ = writeln!(
         out,
-        "**{} handler{}**, {} executions, {:.2} ms in total.{}\n",
-        s.total_handlers,
-        if s.total_handlers == 1 { "" } else { "s" },
-        s.total_executions,
+        "**{}**, {}, {:.2} ms in total.{}\n",
+        words::plural(s.total_handlers as u64, "handler"),
+        words::plural(s.total_executions, "execution"),
         s.total_time,
         super::slowest(report).map(|h| format!(" Slowest on average: {}.", escape::markdown_code(&h))).unwrap_or_default()
     );
