@@ -65,16 +65,21 @@ pub fn change_with_shift(s: &StatComparison) -> String {
 /// How much slower or faster, in plain words: `2.2× slower (+120%)`, `24% slower`, `1.9×
 /// faster (-47%)`, `3% faster`.
 pub fn size(change: f64) -> String {
+    size_with(change, true)
+}
+
+/// [`size`], without the percentage of a large change when `pct` is false (the caller shows it).
+fn size_with(change: f64, with_pct: bool) -> String {
     let r = 1.0 + change;
     let whole = |x: f64| if x.abs() >= 0.01 || x == 0.0 { format!("{:.0}%", x.abs() * 100.0) } else { format!("{:.1}%", x.abs() * 100.0) };
     if r >= 1.5 {
-        format!("{r:.1}× slower (+{:.0}%)", change * 100.0)
+        if with_pct { format!("{r:.1}× slower (+{:.0}%)", change * 100.0) } else { format!("{r:.1}× slower") }
     } else if r > 1.0 {
         format!("{} slower", whole(change))
     } else if r <= 0.0 {
         "faster".to_owned()
     } else if r <= 1.0 / 1.5 {
-        format!("{:.1}× faster (-{:.0}%)", 1.0 / r, -change * 100.0)
+        if with_pct { format!("{:.1}× faster (-{:.0}%)", 1.0 / r, -change * 100.0) } else { format!("{:.1}× faster", 1.0 / r) }
     } else if r < 1.0 {
         format!("{} faster", whole(change))
     } else {
@@ -100,7 +105,11 @@ fn family(f: &FamilyTest) -> String {
 /// Why a statistic got its verdict, in plain words: how much slower or faster base → now is,
 /// and how sure the gate is. The statistical detail is [`stat_detail`].
 pub fn stat_reason(s: &StatComparison) -> String {
-    let sized = || raw_change(s).map(size).unwrap_or_else(|| "changed".to_owned());
+    stat_reason_with(s, true)
+}
+
+fn stat_reason_with(s: &StatComparison, with_pct: bool) -> String {
+    let sized = || raw_change(s).map(|c| size_with(c, with_pct)).unwrap_or_else(|| "changed".to_owned());
     match &s.reason {
         StatReason::Pending => String::new(),
         StatReason::NeedsSamples { needed, base, now } => {
@@ -172,7 +181,11 @@ pub fn reason(h: &HandlerComparison) -> String {
         HandlerReason::Missing => "in the baseline, not in this run".to_owned(),
         HandlerReason::NoStatistic => "no statistic compared".to_owned(),
         HandlerReason::Statistic { .. } => match h.deciding_stat() {
-            Some(s) => format!("{}: {}", s.stat.name(), stat_reason(s)),
+            // `typical +204.8%: 3.0× slower, very likely real` (annotations read it alone).
+            Some(s) => match raw_change(s) {
+                Some(c) => format!("{} {}: {}", s.stat.name(), pct(c), stat_reason_with(s, false)),
+                None => format!("{}: {}", s.stat.name(), stat_reason(s)),
+            },
             None => "no statistic compared".to_owned(),
         },
     };
