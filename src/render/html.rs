@@ -32,8 +32,59 @@ struct PageData<'a> {
     /// Per handler, the pooled baseline's mean and standard deviation of `ln(ms + 0.1)` (the
     /// baseline keeps no samples: its latency row is the log-normal of these).
     baselines: Vec<Option<[f64; 2]>>,
-    /// Per compared handler (in the comparison's order), each statistic's reason in words.
-    reasons: Vec<Vec<String>>,
+    /// Per compared handler (in the comparison's order), its row in words.
+    words: Vec<RowWords>,
+    /// The run-wide shift in a sentence, for a check.
+    drift: Option<String>,
+    /// The slowest handler on average, with its plugin.
+    slowest: Option<String>,
+    /// The directory every absolute log path shares (shown once); the page shows log locations
+    /// relative to it.
+    file_root: String,
+}
+
+/// A compared handler's row as the reports word it ([`words`]): its state, the change labelled
+/// with its statistic, the reason in plain words; per statistic the plain reason and the
+/// detail of how it was decided.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RowWords {
+    state: &'static str,
+    /// The headline statistic's name.
+    stat: Option<&'static str>,
+    change: String,
+    /// base → now of the headline statistic, for sorting.
+    raw_change: Option<f64>,
+    reason: String,
+    reasons: Vec<String>,
+    details: Vec<String>,
+}
+
+/// The longest directory (ending with its separator) that every absolute path in the report
+/// starts with; empty when a path is relative or they share none.
+fn file_root(report: &Report) -> String {
+    let files = report
+        .handlers
+        .iter()
+        .flat_map(|h| h.execution_list.iter().map(|e| e.file.as_str()).chain(h.issues.iter().map(|i| i.file.as_str())))
+        .chain(report.orphans.iter().map(|o| o.file.as_str()));
+    let mut root: Option<&str> = None;
+    for f in files {
+        if !(f.starts_with('/') || f.get(1..3) == Some(":\\") || f.get(1..3) == Some(":/")) {
+            return String::new();
+        }
+        let dir = &f[..f.rfind(['/', '\\']).map_or(0, |i| i + 1)];
+        root = Some(match root {
+            None => dir,
+            Some(r) => {
+                let common =
+                    r.char_indices().zip(dir.chars()).take_while(|((_, a), b)| a == b).last().map_or(0, |((i, c), _)| i + c.len_utf8());
+                let common = &r[..common];
+                &common[..common.rfind(['/', '\\']).map_or(0, |i| i + 1)]
+            }
+        });
+    }
+    root.unwrap_or("").to_owned()
 }
 
 /// The HTML format.
@@ -86,8 +137,23 @@ fn render(run: &Judged<'_>, view: &View) -> String {
             .iter()
             .map(|h| baseline?.handlers.get(&h.display_name()).map(|b| [b.pooled.log_mean, b.pooled.log_sd]))
             .collect(),
-        reasons: comparison
-            .map_or_else(Vec::new, |c| c.handlers.iter().map(|h| h.stats.iter().map(words::stat_reason).collect()).collect()),
+        words: comparison.map_or_else(Vec::new, |c| {
+            c.handlers
+                .iter()
+                .map(|h| RowWords {
+                    state: words::state(h),
+                    stat: words::headline(h).map(|s| s.stat.name()),
+                    change: words::headline(h).map_or_else(|| "–".to_owned(), |s| words::labelled_change(h, s)),
+                    raw_change: words::headline(h).and_then(words::raw_change),
+                    reason: words::short_reason(h),
+                    reasons: h.stats.iter().map(words::stat_reason).collect(),
+                    details: h.stats.iter().map(words::stat_detail).collect(),
+                })
+                .collect()
+        }),
+        drift: comparison.map(words::drift),
+        slowest: super::slowest(report),
+        file_root: file_root(report),
         comparison,
     };
     format!(
@@ -101,10 +167,10 @@ fn render(run: &Judged<'_>, view: &View) -> String {
 <label><input id=\"show-all\" type=\"checkbox\"> Show all handlers</label> <span id=\"shown\"></span></section>\n\
 <section id=\"heatmap-section\"><h2>Statistics</h2><div id=\"heatmap\"></div><p class=\"legend\" id=\"legend\"></p></section>\n\
 <section id=\"latency-section\"><h2>Latency heatmap</h2><div id=\"latency\"></div><p class=\"legend\" id=\"latency-legend\"></p></section>\n\
-<section><h2>Handlers</h2><table id=\"handlers\"><thead><tr></tr></thead><tbody></tbody></table></section>\n\
+<section><h2>Handlers</h2><div class=\"scroll\"><table id=\"handlers\"><thead><tr></tr></thead><tbody></tbody></table></div></section>\n\
 <section id=\"drilldown\" hidden><h2 id=\"dd-title\"></h2><p id=\"dd-meta\"></p><div id=\"dd-compare\"></div><div id=\"dd-latency\"></div><div id=\"dd-histogram\"></div>\
-<h3>Executions</h3><p id=\"dd-note\"></p><table id=\"dd-executions\"><thead><tr><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Request id</th><th>Duration (ms)</th><th>Source</th><th>Log location</th></tr></thead><tbody></tbody></table>\
-<h3>Failed and incomplete beats</h3><table id=\"dd-issues\"><thead><tr><th>Status</th><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Log location</th></tr></thead><tbody></tbody></table></section>\n\
+<h3>Executions</h3><p id=\"dd-note\"></p><div class=\"scroll\"><table id=\"dd-executions\"><thead><tr><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Request id</th><th>Duration (ms)</th><th>Source</th><th>Log location</th></tr></thead><tbody></tbody></table></div>\
+<h3>Failed and incomplete beats</h3><div class=\"scroll\"><table id=\"dd-issues\"><thead><tr><th>Status</th><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Log location</th></tr></thead><tbody></tbody></table></div></section>\n\
 <footer id=\"diagnostics\"></footer>\n\
 <script type=\"application/json\" id=\"perfgate-data\">{}</script>\n<script>\n{JS}</script>\n</body>\n</html>\n",
         script_json(&data)
@@ -114,6 +180,25 @@ fn render(run: &Judged<'_>, view: &View) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_locations_are_shown_relative_to_the_directory_they_share() {
+        let m = crate::measure::testing::json_lines(&crate::measure::testing::lines(&[("a", 1.0)]));
+        let mut r = crate::report::build(&m, crate::config::SortKey::Avg);
+        let set = |r: &mut Report, files: &[&str]| {
+            let template = r.handlers[0].execution_list[0].clone();
+            r.handlers[0].execution_list =
+                files.iter().map(|f| crate::report::ExecutionReport { file: (*f).to_owned(), ..template.clone() }).collect();
+        };
+        set(&mut r, &["/home/runner/work/app/.logs/a.log", "/home/runner/work/app/.logs/e2e/b.log"]);
+        assert_eq!(file_root(&r), "/home/runner/work/app/.logs/");
+        set(&mut r, &["/home/runner/work/app/.logs/a.log", "/home/runner/work/apps.log"]);
+        assert_eq!(file_root(&r), "/home/runner/work/");
+        set(&mut r, &["C:\\ci\\logs\\a.log", "C:\\ci\\logs\\b.log"]);
+        assert_eq!(file_root(&r), "C:\\ci\\logs\\");
+        set(&mut r, &[".logs/a.log", "/abs/b.log"]);
+        assert_eq!(file_root(&r), "");
+    }
 
     #[test]
     fn embedded_json_cannot_close_the_script() {

@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::table::{self, Align};
+use super::terminal::bar_text;
 use super::{Exporter, Heat, View, escape, legend, words};
 use crate::judged::{Judged, Judgement};
 use crate::report::Report;
@@ -42,13 +43,22 @@ pub fn analysis(report: &Report, view: &View) -> String {
     out.push_str("## perfgate — handler performance\n\n");
     let _ = writeln!(
         out,
-        "**{} handler{}**, {} executions, {:.2} ms in total.{}\n",
-        s.total_handlers,
-        if s.total_handlers == 1 { "" } else { "s" },
-        s.total_executions,
+        "**{}**, {}, {:.2} ms in total.{}\n",
+        words::plural(s.total_handlers as u64, "handler"),
+        words::plural(s.total_executions, "execution"),
         s.total_time,
-        s.slowest_handler.as_deref().map(|h| format!(" Slowest (avg): {}.", escape::markdown_code(h))).unwrap_or_default()
+        super::slowest(report).map(|h| format!(" Slowest on average: {}.", escape::markdown_code(&h))).unwrap_or_default()
     );
+    // The heatmap's bars, as the terminal draws them.
+    let shown: Vec<_> = report.handlers.iter().take(view.top).collect();
+    let max_value = shown.iter().map(|h| h.sort_value(view.sort)).fold(0.0, f64::max);
+    for h in &shown {
+        let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
+        let _ = writeln!(out, "- {} {} {}", heat.dot(), escape::markdown_code(&h.display_name()), bar_text(h, view, max_value));
+    }
+    if !shown.is_empty() {
+        out.push('\n');
+    }
     let (l, r) = (Align::Left, Align::Right);
     out.push_str(&table::header(&[
         ("", l),
@@ -80,7 +90,7 @@ pub fn analysis(report: &Report, view: &View) -> String {
         out.push_str(&table::row(cells));
     }
     if report.handlers.len() > view.top {
-        let _ = writeln!(out, "\n_{} more handler(s) not shown._", report.handlers.len() - view.top);
+        let _ = writeln!(out, "\n_{} not shown._", words::plural((report.handlers.len() - view.top) as u64, "more handler"));
     }
     let _ = writeln!(out, "\n{}\n", legend(&view.bands).join(" · "));
     let d = &report.diagnostics;
@@ -112,10 +122,15 @@ pub fn analysis(report: &Report, view: &View) -> String {
 /// bounded: when too long, the least severe rows are dropped and the report says how many.
 pub fn check(c: &Check<'_>, view: &View) -> String {
     // Each row is rendered once; the search for the most rows that fit only joins them.
-    let rows = table_rows(c);
-    let heat = heatmap_rows(c, view);
-    let total = rows.len();
-    let full = markdown_rows(c, &rows, &heat, total);
+    let parts = Parts {
+        rows: table_rows(c),
+        heat: heatmap_rows(c, view),
+        bars: bar_rows(c, view),
+        how: how_rows(c),
+        legend: legend(&view.bands).join(" · "),
+    };
+    let total = parts.rows.len();
+    let full = markdown_rows(c, &parts, total);
     let Some(limit) = c.limit else { return full };
     if full.chars().count() <= limit {
         return full;
@@ -124,13 +139,13 @@ pub fn check(c: &Check<'_>, view: &View) -> String {
     let (mut lo, mut hi) = (0usize, total);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if markdown_rows(c, &rows, &heat, mid).chars().count() <= limit {
+        if markdown_rows(c, &parts, mid).chars().count() <= limit {
             lo = mid;
         } else {
             hi = mid - 1;
         }
     }
-    let out = markdown_rows(c, &rows, &heat, lo);
+    let out = markdown_rows(c, &parts, lo);
     if out.chars().count() <= limit {
         return out;
     }
@@ -163,15 +178,67 @@ fn comment_name(key: &str) -> String {
     escape::markdown_code(&format!("{head}…{}", tail.into_iter().rev().collect::<String>()))
 }
 
-const TABLE: [(&str, Align); 7] = [
+const TABLE: [(&str, Align); 6] = [
     ("", Align::Left),
     ("Handler", Align::Left),
-    ("Statistic", Align::Left),
     ("Base → now (ms)", Align::Right),
-    ("Change (interval)", Align::Right),
+    ("Change", Align::Left),
     ("Samples base / now", Align::Right),
-    ("Why", Align::Left),
+    ("Verdict", Align::Left),
 ];
+
+/// Each part of a check's comment rendered once; the search for the most rows that fit only
+/// joins them. Every part but the table's rows carries the index of its handler in the
+/// comparison, and is kept while that handler's table row is.
+struct Parts {
+    rows: Vec<String>,
+    heat: (String, Vec<(usize, String)>),
+    bars: Vec<(usize, String)>,
+    how: Vec<(usize, String)>,
+    legend: String,
+}
+
+/// The heatmap of the brief, folded: the slowest handlers of this run by average (up to
+/// `--top`), each with its bar and its change.
+fn bar_rows(c: &Check<'_>, view: &View) -> Vec<(usize, String)> {
+    let by_name: std::collections::HashMap<String, &crate::report::HandlerReport> =
+        c.run.report.handlers.iter().map(|r| (r.display_name(), r)).collect();
+    let mut timed: Vec<(usize, &crate::report::HandlerReport, &crate::gate::HandlerComparison)> = c
+        .judgement
+        .comparison
+        .handlers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| Some((i, *by_name.get(&h.key)?, h)))
+        .filter(|(_, r, _)| r.timing.is_some())
+        .collect();
+    timed.sort_by(|a, b| b.1.sort_value(view.sort).total_cmp(&a.1.sort_value(view.sort)).then(a.0.cmp(&b.0)));
+    timed.truncate(view.top);
+    let max_value = timed.iter().map(|(_, r, _)| r.sort_value(view.sort)).fold(0.0, f64::max);
+    timed
+        .into_iter()
+        .map(|(i, r, h)| {
+            let heat = Heat::of(r.timing.map(|t| t.avg), &view.bands);
+            let change = words::headline(h).map(|s| format!(" · {} {}", words::mark(h), words::labelled_change(h, s))).unwrap_or_default();
+            (i, format!("- {} {} {}{change}\n", heat.dot(), comment_name(&h.key), bar_text(r, view, max_value)))
+        })
+        .collect()
+}
+
+/// "How this was decided": per changed handler, its statistic net of the runner with the
+/// interval, the thresholds and the family-wise test.
+fn how_rows(c: &Check<'_>) -> Vec<(usize, String)> {
+    c.judgement
+        .comparison
+        .changed()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let detail = h.deciding_stat().or_else(|| words::headline(h)).map_or_else(|| words::reason(h), words::stat_detail);
+            (i, format!("- {}: {}\n", comment_name(&h.key), escape::markdown_text(&detail)))
+        })
+        .collect()
+}
 
 /// One table row per compared handler, in the comparison's order: the statistic the verdict
 /// rests on, base → now, the change with its interval, the samples and the reason.
@@ -190,18 +257,20 @@ fn table_rows(c: &Check<'_>) -> Vec<String> {
                 .map(|url| format!(" [source]({})", escape::markdown_url(&url)))
                 .unwrap_or_default();
             let s = words::headline(h);
-            let mut why = escape::markdown_text(&words::short_reason(h));
-            if why.is_empty() {
-                why = h.verdict.name().to_owned();
-            }
+            let state = words::state(h);
+            let reason = words::short_reason(h);
+            let verdict = if reason.is_empty() || (state == "unchanged" && reason == "within the noise") {
+                state.to_owned()
+            } else {
+                format!("{state}: {}", escape::markdown_text(&reason))
+            };
             table::row([
                 words::mark(h).to_owned(),
                 format!("{}{source}", comment_name(&h.key)),
-                s.map_or("–".to_owned(), |s| s.stat.name().to_owned()),
                 format!("{} → {}", words::opt_ms(s.and_then(|s| s.base)), words::opt_ms(s.and_then(|s| s.now))),
-                s.and_then(words::change).unwrap_or_else(|| "–".into()),
+                s.map_or_else(|| "–".to_owned(), |s| escape::markdown_text(&words::labelled_change(h, s))),
                 format!("{} / {}", h.base_count, h.now_count),
-                why,
+                verdict,
             ])
         })
         .collect()
@@ -261,7 +330,8 @@ fn heatmap_rows(c: &Check<'_>, view: &View) -> (String, Vec<(usize, String)>) {
     (header, rows)
 }
 
-fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<(usize, String)>), keep: usize) -> String {
+fn markdown_rows(c: &Check<'_>, parts: &Parts, keep: usize) -> String {
+    let (rows, heat) = (&parts.rows, &parts.heat);
     let cmp = c.judgement.comparison;
     let (icon, word) = words::outcome(cmp.outcome);
     let mut out = String::new();
@@ -271,11 +341,9 @@ fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<(usize, Str
     let _ = writeln!(out, "## {icon} perfgate: {word} — {headline}\n");
     let _ = writeln!(
         out,
-        "{} handler{} against {} baseline run{}: {}. {}.\n",
-        cmp.handlers.len(),
-        if cmp.handlers.len() == 1 { "" } else { "s" },
-        cmp.baseline_runs,
-        if cmp.baseline_runs == 1 { "" } else { "s" },
+        "{} against {}: {}. {}.\n",
+        words::plural(cmp.handlers.len() as u64, "handler"),
+        words::plural(cmp.baseline_runs as u64, "baseline run"),
         words::counts(cmp),
         words::drift(cmp)
     );
@@ -287,6 +355,29 @@ fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<(usize, Str
             out.push_str(row);
         }
         out.push('\n');
+        out.push_str("<details><summary>How this was decided</summary>\n\n");
+        let _ = writeln!(out, "{}.", words::drift_detail(cmp));
+        let f = &cmp.family;
+        let _ = writeln!(
+            out,
+            "A handler fails when its change is past its threshold and floor and significant across the run: {} tested at a family-wise false-alarm rate of {} (Holm), run-to-run jitter {:.1}% ({}). Each change below is net of the runner's shift, with its interval.\n",
+            words::plural(f.tests as u64, "statistic"),
+            f.level,
+            f.jitter * 100.0,
+            if f.jitter_estimated { "estimated from the baseline" } else { "assumed: one baseline run" }
+        );
+        for (_, line) in parts.how.iter().filter(|(i, _)| *i < n_changed) {
+            out.push_str(line);
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    let bar_rows: Vec<&String> = parts.bars.iter().filter(|(i, _)| *i < keep).map(|(_, r)| r).collect();
+    if !bar_rows.is_empty() {
+        out.push_str("<details><summary>Slowest handlers now, with their change</summary>\n\n");
+        for row in bar_rows {
+            out.push_str(row);
+        }
+        let _ = writeln!(out, "\n{}\n\n</details>\n", parts.legend);
     }
     let heat_rows: Vec<&String> = heat.1.iter().filter(|(i, _)| *i < keep).map(|(_, r)| r).collect();
     if !heat_rows.is_empty() {
@@ -301,13 +392,7 @@ fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<(usize, Str
     }
     let folded = &cmp.handlers[n_changed..keep];
     if !folded.is_empty() {
-        let _ = writeln!(
-            out,
-            "<details><summary>{} more handler{}: {}</summary>\n",
-            folded.len(),
-            if folded.len() == 1 { "" } else { "s" },
-            words::verdict_counts(folded)
-        );
+        let _ = writeln!(out, "<details><summary>{}</summary>\n", words::more(folded));
         out.push_str(&table::header(&TABLE));
         for row in &rows[n_changed..keep] {
             out.push_str(row);
@@ -318,7 +403,8 @@ fn markdown_rows(c: &Check<'_>, rows: &[String], heat: &(String, Vec<(usize, Str
     if dropped > 0 {
         let _ = writeln!(
             out,
-            "_{dropped} least severe row(s) omitted to fit the comment's {}-character limit; the JSON report has every handler._\n",
+            "_{} omitted to fit the comment's {}-character limit; the JSON report has every handler._\n",
+            words::plural(dropped as u64, "least severe row"),
             c.limit.unwrap_or(0)
         );
     }
@@ -369,30 +455,35 @@ mod tests {
         let rows = table_rows(&c);
         assert_eq!(rows.len(), 3);
         let slow = &rows[0];
-        assert!(slow.starts_with("| ❌ | `P.slow` | typical | ") && slow.contains(" | past +10.0% and "), "{slow}");
+        assert_eq!(
+            slow,
+            "| ❌ | `P.slow` | 5.93 → 11.60 | typical +95.4% \\(+93.5% net of the runner's +0.2%\\) | 180 / 60 | regressed: 2.0× slower \\(+95%\\), very likely real |\n"
+        );
         assert!(slow.contains("| 180 / 60 |"), "{slow}");
         // The hostile name is in a code span its backticks cannot close (HTML is inert there),
         // and its pipe cannot split the row.
         let hostile_row = rows.iter().find(|r| r.contains("P.x")).expect("the hostile row");
         assert!(hostile_row.contains("| `` P.x\\|<b>`y` `` |"), "{hostile_row}");
-        assert_eq!(hostile_row.matches('|').count() - hostile_row.matches("\\|").count(), 8, "{hostile_row}");
+        assert_eq!(hostile_row.matches('|').count() - hostile_row.matches("\\|").count(), 7, "{hostile_row}");
         assert!(hostile_row.starts_with("| ➖ |"), "{hostile_row}");
         let md = check(&c, &view);
         assert!(md.starts_with("<!-- perfgate:default -->\n## ❌ perfgate: FAIL — 1 regressed\n"), "{md}");
         // The regression is in the table of changes; the unchanged handlers are folded.
         let (changes, rest) = md.split_once("<details><summary>Heatmap").expect("heatmap");
-        let (_, folded) = rest.split_once("<details><summary>2 more handlers: 2 unchanged</summary>").expect("folded group");
+        let (_, folded) = rest.split_once("<details><summary>2 more handlers, all unchanged</summary>").expect("folded group");
         assert!(changes.contains("| `P.slow` |") && !changes.contains("| `P.steady` |"), "{md}");
         assert!(folded.contains("| `P.steady` |"), "{md}");
         // The heatmap: one row per handler, a square per baseline run and one for now.
         let heat = md.lines().find(|l| l.starts_with("| `P.slow` | ") && !l.contains("typical")).expect("heatmap row");
+        // The brief's bars, folded: the slowest first, full, with its change.
+        assert!(md.contains("- 🔴 `P.slow` ██████████ "), "{md}");
         assert_eq!(heat.matches(" | ").count(), 4, "{heat}");
         assert!(heat.ends_with("| 🟥 |"), "{heat}");
         let terminal = super::super::terminal::check(&run, &run.judgement.unwrap(), &view);
         assert!(terminal.contains("❌ P.slow"), "{terminal}");
         // Trimmed to a limit, the least severe rows go first and the report says so.
         let short = check(&Check { limit: Some(md.chars().count() - 1), ..c }, &view);
-        assert!(short.contains("| `P.slow` |") && short.contains("least severe row(s) omitted"), "{short}");
+        assert!(short.contains("| `P.slow` |") && short.contains("1 least severe row omitted"), "{short}");
         assert!(short.chars().count() < md.chars().count());
     }
 }

@@ -6,6 +6,7 @@
 //! A new format is a new file here with an `Exporter`, and its line in `EXPORTERS`: the CLI
 //! offers it to `--format NAME` and `--output NAME=FILE` from that list.
 
+pub mod bands;
 pub mod escape;
 pub mod html;
 pub mod json;
@@ -80,6 +81,24 @@ impl Heat {
             Heat::None => "⚪",
         }
     }
+}
+
+/// The heatmap's 10-cell bar of `value` against the largest shown, `max`: `████████░░` (at
+/// least one cell for any positive value).
+pub fn bar(value: f64, max: f64) -> String {
+    let cells = if max > 0.0 && value > 0.0 { ((value / max * 10.0).round() as usize).clamp(1, 10) } else { 0 };
+    format!("{}{}", "█".repeat(cells), "░".repeat(10 - cells))
+}
+
+/// The slowest handler on average, with its plugin (`Plugin.handler`).
+pub fn slowest(report: &crate::report::Report) -> Option<String> {
+    let avg = |h: &&crate::report::HandlerReport| h.timing.map_or(0.0, |t| t.avg);
+    report
+        .handlers
+        .iter()
+        .filter(|h| h.timing.is_some())
+        .max_by(|a, b| avg(a).total_cmp(&avg(b)).then_with(|| b.display_name().cmp(&a.display_name())))
+        .map(|h| h.display_name())
 }
 
 /// `8.1ms` (one decimal from 1 ms up, two below).

@@ -42,45 +42,13 @@ pub fn heatmap(report: &Report, view: &View) -> String {
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let max_value = shown.iter().map(|h| h.sort_value(view.sort)).fold(0.0, f64::max);
     for (h, name) in shown.iter().zip(&names) {
-        let value = h.sort_value(view.sort);
-        let cells = if max_value > 0.0 && value > 0.0 { ((value / max_value * 10.0).round() as usize).clamp(1, 10) } else { 0 };
-        let bar = format!("{}{}", "█".repeat(cells), "░".repeat(10 - cells));
         let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
         let pad = width - name.chars().count();
-        let _ = write!(out, "{} {name}{} {bar} ", heat.dot(), " ".repeat(pad));
-        match h.timing {
-            Some(t) => {
-                let _ = write!(out, "{} avg", ms(t.avg));
-                match view.sort {
-                    SortKey::P95 => {
-                        let _ = write!(out, ", p95 {}", ms(t.p95));
-                    }
-                    SortKey::Total => {
-                        let _ = write!(out, ", total {}", ms(h.total_time));
-                    }
-                    SortKey::Avg | SortKey::Count => {}
-                }
-                let _ = write!(out, " ({} execution{})", h.executions, if h.executions == 1 { "" } else { "s" });
-            }
-            None => out.push_str("no samples"),
-        }
-        let mut notes = Vec::new();
-        if h.failed > 0 {
-            notes.push(format!("{} failed", h.failed));
-        }
-        if h.incomplete > 0 {
-            notes.push(format!("{} incomplete", h.incomplete));
-        }
-        if h.mapping == crate::attribute::Mapping::Unmapped {
-            notes.push("unmapped".to_owned());
-        }
-        if !notes.is_empty() {
-            let _ = write!(out, " [{}]", notes.join(", "));
-        }
+        let _ = write!(out, "{} {name}{} {}", heat.dot(), " ".repeat(pad), bar_text(h, view, max_value));
         out.push('\n');
     }
     if report.handlers.len() > shown.len() {
-        let _ = writeln!(out, "… {} more handler(s); --top N shows more", report.handlers.len() - shown.len());
+        let _ = writeln!(out, "… {}; --top N shows more", words::plural((report.handlers.len() - shown.len()) as u64, "more handler"));
     }
     out.push_str("\nLegend:\n");
     for l in legend(&view.bands) {
@@ -89,6 +57,42 @@ pub fn heatmap(report: &Report, view: &View) -> String {
     }
     out.push('\n');
     out.push_str(&diagnostics_line(&report.diagnostics));
+    out
+}
+
+/// A handler's bar and numbers in the heatmap: `████████░░ 8.1ms avg (42 executions)`, with
+/// failed, incomplete and unmapped noted (also the markdown heatmap's).
+pub fn bar_text(h: &crate::report::HandlerReport, view: &View, max_value: f64) -> String {
+    let mut out = format!("{} ", super::bar(h.sort_value(view.sort), max_value));
+    match h.timing {
+        Some(t) => {
+            let _ = write!(out, "{} avg", ms(t.avg));
+            match view.sort {
+                SortKey::P95 => {
+                    let _ = write!(out, ", p95 {}", ms(t.p95));
+                }
+                SortKey::Total => {
+                    let _ = write!(out, ", total {}", ms(h.total_time));
+                }
+                SortKey::Avg | SortKey::Count => {}
+            }
+            let _ = write!(out, " ({})", words::plural(h.executions, "execution"));
+        }
+        None => out.push_str("no samples"),
+    }
+    let mut notes = Vec::new();
+    if h.failed > 0 {
+        notes.push(format!("{} failed", h.failed));
+    }
+    if h.incomplete > 0 {
+        notes.push(format!("{} incomplete", h.incomplete));
+    }
+    if h.mapping == crate::attribute::Mapping::Unmapped {
+        notes.push("unmapped".to_owned());
+    }
+    if !notes.is_empty() {
+        let _ = write!(out, " [{}]", notes.join(", "));
+    }
     out
 }
 
@@ -133,45 +137,43 @@ pub fn check(run: &Judged<'_>, j: &Judgement<'_>, view: &View) -> String {
         cmp.baseline_runs,
         if cmp.baseline_runs == 1 { "" } else { "s" }
     );
-    let _ = writeln!(out, "{}\n", words::drift(cmp));
+    let _ = writeln!(out, "{}.\n", words::drift(cmp));
     // Every changed handler, then folded ones while --top allows.
     let changed = cmp.changed().len();
     let shown = &cmp.handlers[..changed.max(view.top.min(cmp.handlers.len()))];
-    let cells: Vec<[String; 5]> = shown
+    let cells: Vec<[String; 4]> = shown
         .iter()
         .map(|h| {
             let s = words::headline(h);
             let stat = s.map_or("–".to_owned(), |s| s.stat.name().to_owned());
             let base = s.and_then(|s| s.base).map_or("–".to_owned(), |v| format!("{v:.2} ms"));
             let now = s.and_then(|s| s.now).map_or("–".to_owned(), |v| format!("{v:.2} ms"));
-            let change = s.and_then(words::change).unwrap_or_default();
-            [escape::terminal(&h.key), stat, base, now, change]
+            [escape::terminal(&h.key), stat, format!("{base} → {now}"), s.map(|s| words::row_change(h, s)).unwrap_or_default()]
         })
         .collect();
     let width = |i: usize| cells.iter().map(|c| c[i].chars().count()).max().unwrap_or(0);
-    let widths = [width(0), width(1), width(2), width(3), width(4)];
+    let widths = [width(0), width(1), width(2), width(3)];
     let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w - s.chars().count()));
     for (h, c) in shown.iter().zip(&cells) {
+        let state = words::state(h);
         let _ = write!(
             out,
-            "{} {}  {}  {}{} → {}  {}  {}",
+            "{} {}  {}  {}  {}  {}",
             words::mark(h),
             pad(&c[0], widths[0]),
             pad(&c[1], widths[1]),
-            " ".repeat(widths[2] - c[2].chars().count()),
-            c[2],
+            pad(&c[2], widths[2]),
             pad(&c[3], widths[3]),
-            pad(&c[4], widths[4]),
-            super::paint(view.color, words::color(h.severity), h.verdict.name())
+            super::paint(view.color, words::color(h.severity), state)
         );
-        if h.verdict != Verdict::Unchanged {
+        if h.verdict != Verdict::Unchanged || state != "unchanged" {
             let _ = write!(out, " — {}", escape::terminal(&words::short_reason(h)));
         }
         out.push('\n');
     }
     let hidden = &cmp.handlers[shown.len()..];
     if !hidden.is_empty() {
-        let _ = writeln!(out, "… {} more: {} (--top N shows more)", hidden.len(), words::verdict_counts(hidden));
+        let _ = writeln!(out, "… {} (--top N shows more)", words::more(hidden));
     }
     out.push('\n');
     out.push_str(&diagnostics_line(&run.report.diagnostics));
@@ -215,8 +217,8 @@ pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path, com
                     s.map_or("–", |s| s.stat.name()),
                     words::opt_ms(s.and_then(|s| s.base)),
                     words::opt_ms(s.and_then(|s| s.now)),
-                    s.and_then(|s| s.change).map_or("–".to_owned(), words::pct),
-                    h.verdict.name()
+                    s.map_or("–".to_owned(), |s| words::row_change(h, s)),
+                    words::state(h)
                 );
             }
             _ => quiet.push(h),
@@ -230,6 +232,6 @@ pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path, com
     if quiet.is_empty() {
         return out;
     }
-    let _ = writeln!(out, "  {} more: {} (no change the gate would call real)", quiet.len(), words::verdict_counts(quiet.iter().copied()));
+    let _ = writeln!(out, "  {} (no change the gate would call real)", words::more(quiet.iter().copied()));
     out
 }

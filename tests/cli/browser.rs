@@ -113,6 +113,16 @@ impl Browser {
         self.call("POST", &self.at("/window/rect"), json!({ "width": width, "height": height }));
     }
 
+    /// Makes the page's viewport `width` × `height` CSS pixels, as a phone's (`mobile`) or a
+    /// desktop's, through Chromium's DevTools protocol (a window cannot be made this narrow).
+    pub fn emulate(&self, width: u32, height: u32, mobile: bool) {
+        self.call(
+            "POST",
+            &self.at("/goog/cdp/execute"),
+            json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": { "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile } }),
+        );
+    }
+
     pub fn screenshot_png(&self) -> Vec<u8> {
         base64_decode(self.call("GET", &self.at("/screenshot"), Value::Null).as_str().expect("base64"))
     }

@@ -153,7 +153,7 @@ fn top_and_sort_options() {
     let rows: Vec<&str> = out.lines().filter(|l| l.contains(" executions)") || l.contains(" execution)")).collect();
     assert_eq!(rows.len(), 3, "{out}");
     assert!(rows[0].contains("(2 executions)"), "{out}");
-    assert!(out.contains("more handler(s); --top N shows more"));
+    assert!(out.contains("16 more handlers; --top N shows more"));
 }
 
 #[test]

@@ -23,13 +23,14 @@ fn heatmap_drilldown_sorting_filtering_no_requests() {
     let handlers =
         b.eval("return JSON.parse(document.getElementById('perfgate-data').textContent).report.handlers.length").as_u64().unwrap();
     assert!(handlers > 10);
-    // Top 10 rows × 6 statistics.
-    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 60);
+    // Top 10 rows × 5 statistics (count, p50, p95, p99, max).
+    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 50);
     assert_eq!(b.eval("return document.querySelectorAll('#handlers tbody tr').length"), 10);
     b.click("#show-all");
-    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length").as_u64(), Some(handlers * 6));
+    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length").as_u64(), Some(handlers * 5));
     // Every handler a full latency row, those with only failed beats too (then all empty).
-    assert_eq!(b.eval("return document.querySelectorAll('#latency rect').length").as_u64(), Some(handlers * 20));
+    let buckets = b.eval("return Number(document.getElementById('latency-svg').dataset.buckets)").as_u64().unwrap();
+    assert_eq!(b.eval("return document.querySelectorAll('#latency rect').length").as_u64(), Some(handlers * buckets));
     assert!(
         b.eval("return JSON.parse(document.getElementById('perfgate-data').textContent).histograms.some(h => !h.latency.length)")
             .as_bool()
@@ -57,7 +58,7 @@ fn heatmap_drilldown_sorting_filtering_no_requests() {
     assert_eq!(b.eval("return document.getElementById('dd-title').textContent"), first);
 
     // Sorting by p95, descending then ascending.
-    let p95s = "return [...document.querySelectorAll('#handlers tbody tr')].map(r => r.children[5].textContent).filter(x => x !== '–').map(Number)";
+    let p95s = "return [...document.querySelectorAll('#handlers tbody tr')].map(r => r.children[4].textContent).filter(x => x !== '–').map(Number)";
     b.click("#handlers th[data-key='p95']");
     let desc: Vec<f64> = serde_json::from_value(b.eval(p95s)).unwrap();
     assert!(desc.windows(2).all(|w| w[0] >= w[1]), "{desc:?}");
@@ -117,10 +118,11 @@ fn check_report_has_baseline_columns() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     b.goto(&url(&html));
-    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 35);
+    // Five handlers × (count, p50, p95, p99, max and the change).
+    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 30);
     assert_eq!(
-        b.eval("return [...document.querySelectorAll('#handlers th')].map(t => t.textContent).slice(-3)"),
-        serde_json::json!(["base p95", "Δ", "Verdict"])
+        b.eval("return [...document.querySelectorAll('#handlers th')].map(t => t.textContent).slice(0, 4)"),
+        serde_json::json!(["#", "Handler", "Verdict", "Change"])
     );
     assert!(b.eval("return document.getElementById('verdict').textContent").as_str().unwrap().starts_with("PASS"));
     // Nothing changed: the table is one collapsed group of the five handlers.
@@ -178,9 +180,9 @@ fn hundreds_of_handlers_render_and_filter() {
     let o = perfgate(dir.path(), &["analyze", "api.jsonl", "--html", "many.html"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     b.goto(&url(&dir.path().join("many.html")));
-    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 20 * 6);
+    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 20 * 5);
     b.click("#show-all");
-    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 600 * 6);
+    assert_eq!(b.eval("return document.querySelectorAll('#heatmap .cell').length"), 600 * 5);
     assert_eq!(b.eval("return document.querySelectorAll('#handlers tbody tr').length"), 600);
     // Filtering by plugin narrows all 600 to one twelfth.
     b.eval("const s = document.getElementById('plugin'); s.value = 'svc3'; s.dispatchEvent(new Event('change')); return 0");
@@ -217,14 +219,12 @@ fn a_check_page_leads_with_the_regression_and_fits_1280() {
     // No text clipped: no table cell overflows its box, every grid label starts inside its SVG.
     assert_eq!(b.eval("return [...document.querySelectorAll('td')].filter(td => td.scrollWidth > td.clientWidth + 1).length"), 0);
     assert_eq!(b.eval("return [...document.querySelectorAll('svg .label')].filter(l => l.getBBox().x < 0).length"), 0);
-    let first =
-        b.eval("const c = document.querySelector('#handlers tbody tr').children; return [c[1].textContent, c[c.length - 1].textContent]");
+    let first = b.eval("const c = document.querySelector('#handlers tbody tr').children; return [c[1].textContent, c[2].textContent]");
     assert_eq!(first, serde_json::json!([slow, "regressed"]));
     // Latency: a rect per (shown handler, bucket); shaded exactly where the handler has executions.
     let shown = b.eval("return document.querySelectorAll('#latency .label').length").as_u64().unwrap();
     assert_eq!(shown, 20, "the grids show the top 20 in the comparison's order");
-    let buckets =
-        b.eval("return JSON.parse(document.getElementById('perfgate-data').textContent).latencyEdges.length + 1").as_u64().unwrap();
+    let buckets = b.eval("return Number(document.getElementById('latency-svg').dataset.buckets)").as_u64().unwrap();
     assert_eq!(b.eval("return document.querySelectorAll('#latency rect').length").as_u64().unwrap(), shown * buckets);
     let expected = b.eval(
         "const d = JSON.parse(document.getElementById('perfgate-data').textContent);          const rows = [...document.querySelectorAll('#latency .label')].map(r => Number(r.dataset.handler));          return rows.reduce((n, i) => n + d.histograms[i].latency.filter(c => c > 0).length, 0)",
@@ -233,10 +233,180 @@ fn a_check_page_leads_with_the_regression_and_fits_1280() {
     assert!(expected.as_u64().unwrap() >= shown);
     // The drill-down shows the baseline's latency beside this run's; rows are keyboard-reachable.
     b.eval("const r = document.querySelector('#handlers tbody tr'); r.focus(); r.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'})); return 0");
-    assert_eq!(b.eval("return document.querySelectorAll('#dd-latency-svg rect').length").as_u64().unwrap(), 2 * buckets);
+    let dd_buckets = b.eval("return Number(document.getElementById('dd-latency-svg').dataset.buckets)").as_u64().unwrap();
+    assert_eq!(b.eval("return document.querySelectorAll('#dd-latency-svg rect').length").as_u64().unwrap(), 2 * dd_buckets);
     assert_eq!(b.eval("return document.getElementById('drilldown').hidden"), false);
     let png = b.screenshot_png();
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("perfgate-check.png");
     std::fs::write(&out, png).unwrap();
     println!("screenshot: {}", out.display());
+}
+
+/// The JavaScript that measures a page as a reviewer sees it, after `update()` ran: the page's
+/// width, cells whose text wraps or is clipped, red cells, and the first handler row.
+const MEASURE: &str = r##"
+// The lines a node's text takes: the distinct tops (within 8 px) of its text's boxes.
+const lines = (node) => {
+  const walk = document.createTreeWalker(node, NodeFilter.SHOW_TEXT), tops = [];
+  for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+    const r = document.createRange(); r.selectNodeContents(t);
+    for (const x of r.getClientRects()) if (x.width > 0 && !tops.some((y) => Math.abs(y - x.top) < 8)) tops.push(x.top);
+  }
+  return tops.length;
+};
+// Red: a hue within 20° of red, saturated, not near white (tints of red count).
+const red = (colour) => {
+  if (!colour || colour === "transparent" || colour === "none") return false;
+  const probe = document.createElement("i"); probe.style.color = colour; document.body.appendChild(probe);
+  const m = getComputedStyle(probe).color.match(/[\d.]+/g).map(Number); probe.remove();
+  if (m.length > 3 && m[3] === 0) return false;
+  const [r, g, b] = m.slice(0, 3).map((v) => v / 255), max = Math.max(r, g, b), min = Math.min(r, g, b), l = (max + min) / 2;
+  if (max === min) return false;
+  const d = max - min, s = d / (1 - Math.abs(2 * l - 1));
+  let h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4; h *= 60; if (h < 0) h += 360;
+  return (h <= 20 || h >= 340) && s >= 0.4 && l <= 0.95;
+};
+const cells = [...document.querySelectorAll("#handlers tbody tr[data-handler] td")];
+const num = cells.filter((td) => td.classList.contains("num"));
+const names = [...document.querySelectorAll("#handlers td.name")];
+const coloured = [
+  ...cells.map((td) => td.style.background || getComputedStyle(td).backgroundColor),
+  ...[...document.querySelectorAll("#handlers .dot")].map((d) => d.style.background),
+  ...[...document.querySelectorAll("#heatmap rect")].map((r) => r.getAttribute("fill")),
+];
+const first = document.querySelector("#handlers tbody tr[data-handler]");
+return {
+  innerWidth: window.innerWidth,
+  scrollWidth: document.documentElement.scrollWidth,
+  numericCells: num.length,
+  wrappedNumbers: num.filter((td) => lines(td) > 1 || td.scrollWidth > td.clientWidth + 1).map((td) => td.textContent),
+  nameCells: names.length,
+  wrappedNames: names.filter((td) => lines(td.querySelector(".nm")) > 1).map((td) => td.textContent),
+  clippedWithoutTitle: names.filter((td) => [...td.querySelectorAll(".pl, .hn")].some((s) => s.scrollWidth > s.clientWidth + 1) && !td.title.startsWith(td.querySelector(".nm").textContent)).length,
+  clippedNames: names.filter((td) => [...td.querySelectorAll(".pl, .hn")].some((s) => s.scrollWidth > s.clientWidth + 1)).length,
+  redCells: coloured.filter(red).length,
+  labelsOutside: [...document.querySelectorAll("svg .label")].filter((l) => l.getBBox().x < 0).length,
+  firstRow: first ? first.querySelector("td.name").title : null,
+  tallestRow: Math.max(...[...document.querySelectorAll("#handlers tbody tr")].map((r) => r.getBoundingClientRect().height)),
+};
+"##;
+
+fn shot(b: &Browser, name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}.png"));
+    let png = b.screenshot_png();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    std::fs::write(&out, png).unwrap();
+    println!("screenshot: {}", out.display());
+    out
+}
+
+/// An analyze page, a failing check page (one regression, one improvement, ~80 unchanged) and a
+/// passing one, each at 1280 × 900 and at a phone's 390 × 844: no page-level horizontal
+/// scroll; no numeric or name cell whose text wraps; a name cut only with its whole form on
+/// hover; the regressed handler's row first; no red cell on the passing page; the latency grid
+/// trimmed to the buckets the data uses; the histogram's axis labelled; log locations relative.
+#[test]
+fn reviewer_pages_at_1280_and_390() {
+    let Some(b) = Browser::start("reviewer_pages_at_1280_and_390") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let suite = |out: &str, seed: &str, extra: &[&str]| {
+        let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "84", "--executions", "1000"];
+        args.extend_from_slice(extra);
+        assert_eq!(perfgate(d, &args).status.code(), Some(0));
+    };
+    for seed in ["1", "2", "3"] {
+        suite(&format!("base{seed}"), seed, &[]);
+        assert_eq!(perfgate(d, &["update-baseline", &format!("base{seed}/logs")]).status.code(), Some(0));
+    }
+    let truth = json(&d.join("base1/truth.json"));
+    let mid: Vec<String> = truth["samples"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let (slow, fast) = (&mid[0], &mid[1]);
+    suite("now", "4", &["--slow", &format!("{slow}=2"), "--slow", &format!("{fast}=0.5")]);
+    // Absolute paths, as a CI machine gives them: the page shows them relative.
+    let now = d.join("now/logs").canonicalize().unwrap();
+    let o = perfgate(d, &["check", now.to_str().unwrap(), "--html", "check.html"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = perfgate(d, &["check", "base2/logs", "--html", "pass.html"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = perfgate(d, &["analyze", now.to_str().unwrap(), "--html", "analyze.html"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    for (width, height, mobile) in [(1280, 900, false), (390, 844, true)] {
+        b.emulate(width, height, mobile);
+        for page in ["analyze", "check", "pass"] {
+            b.goto(&url(&d.join(format!("{page}.html"))));
+            // Every row: a check folds the unchanged ones behind a button.
+            b.eval("const e = document.getElementById('expand'); if (e) e.click(); return 0");
+            let m = b.eval(MEASURE);
+            b.eval("window.scrollTo(0, 0); return 0");
+            shot(&b, &format!("{page}-{width}"));
+            b.eval("document.getElementById('handlers').scrollIntoView(); return 0");
+            shot(&b, &format!("{page}-{width}-table"));
+            let at = format!("{page} at {width}: {m}");
+            assert_eq!(m["innerWidth"], width, "{at}");
+            assert!(m["scrollWidth"].as_u64().unwrap() <= width as u64, "page-level horizontal scroll: {at}");
+            assert!(m["numericCells"].as_u64().unwrap() >= 20 * 6, "{at}");
+            assert_eq!(m["wrappedNumbers"], serde_json::json!([]), "{at}");
+            assert!(m["nameCells"].as_u64().unwrap() >= 20, "{at}");
+            assert_eq!(m["wrappedNames"], serde_json::json!([]), "{at}");
+            assert_eq!(m["clippedWithoutTitle"], 0, "{at}");
+            assert_eq!(m["labelsOutside"], 0, "{at}");
+            assert!(m["tallestRow"].as_f64().unwrap() <= 40.0, "{at}");
+            match page {
+                "pass" => assert_eq!(m["redCells"], 0, "a passing page has no red: {at}"),
+                // The regressed row: its dot, verdict and change cells, and its grid row (5 + change).
+                "check" => {
+                    assert_eq!(m["firstRow"], format!("{slow} — regressed"), "{at}");
+                    assert_eq!(m["redCells"], 3 + 6, "{at}");
+                }
+                _ => {}
+            }
+            if width == 1280 {
+                assert_eq!(m["clippedNames"], 0, "at 1280 no name is shortened: {at}");
+            }
+        }
+    }
+
+    // The latency grid spans only the buckets with executions, each column labelled.
+    b.emulate(1280, 900, false);
+    b.goto(&url(&d.join("check.html")));
+    let lat = b.eval(
+        "const d = JSON.parse(document.getElementById('perfgate-data').textContent);
+         const shown = [...document.querySelectorAll('#latency .label')].map((l) => d.histograms[Number(l.dataset.handler)].latency);
+         const used = shown.flatMap((row) => row.map((c, k) => (c > 0 ? k : -1))).filter((k) => k >= 0);
+         return [Number(document.getElementById('latency-svg').dataset.buckets), Math.max(...used) - Math.min(...used) + 1,
+                 document.querySelectorAll('#latency-svg .tick').length, d.latencyEdges.length + 1];",
+    );
+    let [cols, used, ticks, all] = [0, 1, 2, 3].map(|i| lat[i].as_u64().unwrap());
+    assert_eq!((cols, ticks), (used, used), "{lat}");
+    assert!(cols < all, "trimmed: {lat}");
+    // The drill-down of the regression: its histogram has labelled ticks, its locations are
+    // relative to the directory the logs share, its rows one line tall.
+    b.click("#handlers tbody tr[data-handler]");
+    let dd = b.eval(
+        "return [document.querySelectorAll('#histogram .tick').length,
+                 [...document.querySelectorAll('#dd-executions tbody tr')].map((r) => r.children[7].textContent),
+                 Math.max(...[...document.querySelectorAll('#dd-executions tbody tr')].map((r) => r.getBoundingClientRect().height)),
+                 document.getElementById('diagnostics').textContent]",
+    );
+    assert!(dd[0].as_u64().unwrap() >= 3 + 1 + 3, "x ticks, the axis title and 3 y ticks: {dd}");
+    let locations: Vec<String> = serde_json::from_value(dd[1].clone()).unwrap();
+    assert!(!locations.is_empty() && locations.iter().all(|l| l.starts_with("suite.log:") || !l.starts_with('/')), "{locations:?}");
+    assert!(dd[3].as_str().unwrap().contains(&format!("Log locations are relative to {}/", now.display())), "{dd}");
+    assert!(dd[2].as_f64().unwrap() <= 40.0, "{dd}");
+    shot(&b, "check-drilldown-1280");
+    b.emulate(390, 844, true);
+    b.click("#handlers tbody tr[data-handler]");
+    let m = b.eval("return [document.documentElement.scrollWidth, Math.max(...[...document.querySelectorAll('#dd-executions tbody tr')].map((r) => r.getBoundingClientRect().height))]");
+    assert!(m[0].as_u64().unwrap() <= 390 && m[1].as_f64().unwrap() <= 40.0, "{m}");
+    shot(&b, "check-drilldown-390");
 }

@@ -8,7 +8,10 @@
   const comparison = data.comparison;
   const SVG = "http://www.w3.org/2000/svg";
   const byKey = new Map();
-  if (comparison) comparison.handlers.forEach((c, i) => { c.why = data.reasons[i] || []; byKey.set(c.key, c); });
+  if (comparison) comparison.handlers.forEach((c, i) => { c.words = data.words[i]; byKey.set(c.key, c); });
+  const plural = (n, w) => n + " " + w + (n === 1 ? "" : "s");
+  // A log location relative to the directory every one of them shares (said once).
+  const where = (file, line) => (data.fileRoot && file.startsWith(data.fileRoot) ? file.slice(data.fileRoot.length) : file) + ":" + line;
   const keyOf = (h) => (h.plugin ? h.plugin + "." + h.name : h.name);
   const t = (h, s) => (h.timing ? h.timing[s] : null);
   const fmt = (v, d = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
@@ -32,48 +35,49 @@
     if (text !== undefined) e.textContent = shown(text);
     return e;
   }
-  // Heat from green (fast) to red (slow), by the configured bands.
+  // The dot of a heat band (an analysis's rows, the histogram's bars).
   function heatColor(ms) {
-    if (ms === null || ms === undefined) return "#e8eaee";
-    const slow = data.bands[2] || 1;
-    const x = Math.max(0, Math.min(1, ms / (slow * 1.4)));
-    return "hsl(" + Math.round(120 - 120 * x) + ", 62%, " + Math.round(72 - 18 * x) + "%)";
+    if (ms === null || ms === undefined) return "#c9ced8";
+    const [fast, medium, slow] = data.bands;
+    return ms > slow ? "#d93f3f" : ms > medium ? "#f08c2e" : ms >= fast ? "#e8c62c" : "#3fa04f";
   }
-  function rankColor(v, max) {
-    const x = max > 0 ? Math.max(0, Math.min(1, v / max)) : 0;
-    return "hsl(" + Math.round(120 - 120 * x) + ", 55%, " + Math.round(76 - 20 * x) + "%)";
-  }
-  // A handler's colour is its severity's, as the gate decided it (fail, warn, info, pass).
+  // A handler's colour is its severity's, as the gate decided it (fail, warn, info, pass): a
+  // passing page has no red. Tints for cells (their text stays), strong colours for dots.
   function severityColor(s) {
-    return { fail: "#c62828", warn: "#e0a100", info: "#2e7d32" }[s] || "#c9ced8";
+    return { fail: "#c62828", warn: "#f0b429", info: "#2e7d32" }[s] || "#c9ced8";
   }
-  function changeColor(c) {
-    if (c === null || c === undefined) return "#e8eaee";
-    const x = Math.max(-1, Math.min(1, c / 0.5));
-    return x <= 0 ? "hsl(120, 50%, " + Math.round(80 + 10 * x) + "%)" : "hsl(" + Math.round(60 - 60 * x) + ", 70%, " + Math.round(75 - 15 * x) + "%)";
+  function severityTint(s) {
+    return { fail: "#f9d5d2", warn: "#fcefc7", info: "#d8f0dc" }[s] || "transparent";
   }
-
+  // The heat bands of an analysis (the configured or derived bands), as cell tints.
+  function bandTint(ms) {
+    if (ms === null || ms === undefined) return "transparent";
+    const [fast, medium, slow] = data.bands;
+    return ms > slow ? "#f9d5d2" : ms > medium ? "#fde0c2" : ms >= fast ? "#fbf1c0" : "#d8f0dc";
+  }
   // Header.
   document.getElementById("title").textContent = data.title;
   const s = report.summary;
   document.getElementById("summary").textContent =
-    s.totalHandlers + " handlers, " + s.totalExecutions + " executions, " + fmt(s.totalTime) + " ms in total" +
-    (s.slowestHandler ? "; slowest on average: " + shown(s.slowestHandler) : "") + ".";
+    plural(s.totalHandlers, "handler") + ", " + plural(s.totalExecutions, "execution") + ", " + fmt(s.totalTime) + " ms in total" +
+    (data.slowest ? "; slowest on average: " + shown(data.slowest) : "") + ".";
   if (comparison) {
     const v = document.getElementById("verdict");
     const counts = Object.entries(comparison.counts).map(([k, n]) => n + " " + k).join(" · ");
-    v.textContent = comparison.outcome.toUpperCase() + " — " + counts + " — run-wide shift " +
-      (comparison.drift.factor === null ? "not estimated" : pct(comparison.drift.factor - 1));
+    v.textContent = comparison.outcome.toUpperCase() + " — " + counts + ". " + data.drift + ".";
     v.className = comparison.outcome;
   }
-  document.getElementById("legend").textContent =
-    "Colour within each column, on a log scale: green its lowest value shown, red its highest" + (comparison ? "; Δ% from green (faster) to red (slower)." : ".");
+  const [b0, b1, b2] = data.bands;
+  document.getElementById("legend").textContent = comparison
+    ? "Each row coloured by its verdict: red fails the run, amber warns, green is faster; uncoloured passed. The change is the headline statistic's, base → now."
+    : "Times coloured by heat band: red above " + b2 + " ms, orange " + b1 + "–" + b2 + " ms, yellow " + b0 + "–" + b1 + " ms, green below " + b0 + " ms.";
   document.getElementById("latency-legend").textContent =
-    "Each row a handler, each column a duration bucket (ms, doubling); the darker the cell, the larger the share of the handler's executions in it.";
+    "Each row a handler, each column a duration bucket (doubling; labelled by its upper edge); the darker the cell, the larger the share of the handler's executions in it.";
   const d = report.diagnostics;
   document.getElementById("diagnostics").textContent =
-    "Diagnostics: " + d.files.length + " files, " + d.lines + " lines, " + d.recognizedLines + " recognized, " + d.samples + " samples, " +
-    d.failed + " failed, " + d.incomplete + " incomplete, " + d.orphans + " orphan completions, " + d.unmappedBeats + " unmapped beats.";
+    "Diagnostics: " + plural(d.files.length, "file") + ", " + plural(d.lines, "line") + ", " + d.recognizedLines + " recognized, " + plural(d.samples, "sample") + ", " +
+    d.failed + " failed, " + d.incomplete + " incomplete, " + plural(d.orphans, "orphan completion") + ", " + plural(d.unmappedBeats, "unmapped beat") + "." +
+    (data.fileRoot ? " Log locations are relative to " + shown(data.fileRoot) + "." : "");
 
   // Filters.
   const plugins = [...new Set(handlers.map((h) => h.plugin).filter((p) => p))].sort();
@@ -90,7 +94,6 @@
 
   const columns = [
     { key: "name", label: "Handler", value: (h) => keyOf(h), text: true },
-    { key: "plugin", label: "Plugin", value: (h) => h.plugin, text: true },
     { key: "count", label: "Executions", value: (h) => h.executions, num: true, digits: 0 },
     { key: "avg", label: "avg ms", value: (h) => t(h, "avg"), num: true },
     { key: "p50", label: "p50", value: (h) => t(h, "p50"), num: true },
@@ -101,9 +104,10 @@
   ];
   if (comparison) {
     columns.unshift({ key: "order", label: "#", value: (h) => (order.has(keyOf(h)) ? order.get(keyOf(h)) + 1 : Infinity), num: true, digits: 0 });
-    columns.push({ key: "base", label: "base p95", value: (h) => (byKey.get(keyOf(h)) || {}).baseP95, num: true });
-    columns.push({ key: "change", label: "Δ", value: (h) => headline(byKey.get(keyOf(h))), num: true, render: pct });
-    columns.push({ key: "verdict", label: "Verdict", value: (h) => (byKey.get(keyOf(h)) || {}).verdict || "", text: true });
+    const w = (h) => (byKey.get(keyOf(h)) || {}).words || {};
+    columns.splice(2, 0,
+      { key: "verdict", label: "Verdict", value: (h) => w(h).state || "new", text: true },
+      { key: "change", label: "Change", value: (h) => (w(h).rawChange === undefined ? null : w(h).rawChange), num: true, render: (v, h) => w(h).change || "–" });
   }
   function headline(c) {
     if (!c) return null;
@@ -134,56 +138,73 @@
     return idx;
   }
 
-  // A colour relative to the column: from its lowest shown value (green) to its highest (red),
-  // on a log scale, so that every column carries information whatever its unit.
-  function columnColor(values) {
-    const logs = values.filter((v) => v !== null && v !== undefined && v > 0).map(Math.log);
-    const lo = Math.min(...logs), hi = Math.max(...logs);
-    return (v) => {
-      if (v === null || v === undefined) return "#e8eaee";
-      if (!(hi > lo)) return rankColor(0, 1);
-      return rankColor(v > 0 ? Math.log(v) - lo : 0, hi - lo);
-    };
-  }
   // A name that fits `chars`: its end kept (the handler), the start cut.
   const shorten = (name, chars) => (name.length > chars ? "…" + name.slice(name.length - chars + 1) : name);
-  const LABEL_CHARS = 44;
+  // The width of the names' column of a grid: what the box leaves for at least three cells,
+  // between 120 and 340 px.
+  const labelWidth = (box, cellW) => Math.max(120, Math.min(340, (box.clientWidth || 1000) - 3 * cellW));
+  // Shortens every grid label of `root` (in the page) until it fits `width` px.
+  function fitLabels(root, width) {
+    for (const label of root.querySelectorAll(".label")) {
+      const full = label.dataset.full;
+      let chars = full.length;
+      while (chars > 4 && label.getComputedTextLength() > width) {
+        chars = Math.min(chars - 1, Math.floor(chars * width / label.getComputedTextLength()));
+        label.firstChild.textContent = shown(shorten(full, chars));
+      }
+    }
+  }
 
+  // The statistics grid. A check colours each row by its verdict (red only for what fails the
+  // run) and shows the headline change; an analysis colours times by their heat band. Every
+  // coloured cell has its number.
   function renderHeatmap(idx) {
-    const col = (f) => ({ value: f, color: columnColor(idx.map((i) => f(handlers[i]))) });
+    const cmpOf = (h) => byKey.get(keyOf(h));
+    const rowTint = (h) => severityTint((cmpOf(h) || {}).severity);
+    const time = (f) => ({ value: f, color: comparison ? rowTint : (v) => bandTint(v) });
     const stats = [
-      { label: "count", ...col((h) => h.executions), digits: 0 },
-      { label: "p50", ...col((h) => t(h, "p50")) },
-      { label: "p95", ...col((h) => t(h, "p95")) },
-      { label: "p99", ...col((h) => t(h, "p99")) },
-      { label: "max", ...col((h) => t(h, "max")) },
-      { label: "total", ...col((h) => h.totalTime) },
+      { label: "count", value: (h) => h.executions, color: comparison ? rowTint : () => "transparent", digits: 0, byRow: true },
+      { label: "p50", ...time((h) => t(h, "p50")) },
+      { label: "p95", ...time((h) => t(h, "p95")) },
+      { label: "p99", ...time((h) => t(h, "p99")) },
+      { label: "max", ...time((h) => t(h, "max")) },
     ];
-    if (comparison) stats.push({ label: "Δ%", value: (h) => headline(byKey.get(keyOf(h))), color: changeColor, render: pct });
-    const labelW = 340, cellW = 86, cellH = 24, headH = 26;
-    const root = svg("svg", { width: labelW + cellW * stats.length, height: headH + cellH * idx.length, role: "img", "aria-label": "Heatmap of handlers by statistic" });
-    stats.forEach((st, j) => root.appendChild(svg("text", { x: labelW + cellW * j + cellW / 2, y: 17, "text-anchor": "middle", "font-weight": "600" }, st.label)));
+    // The headline statistic's change, base → now, labelled with the statistic.
+    const change = (h) => { const w = (cmpOf(h) || {}).words; return w && w.stat && w.rawChange !== null ? w.stat + " " + pct(w.rawChange) : "–"; };
+    if (comparison) stats.push({ label: "change", value: change, color: rowTint, text: true, wide: true });
+    for (const st of stats) if (comparison || st.byRow) st.byRow = true;
+    const box = document.getElementById("heatmap");
+    const cellW = 72, wideW = 124, cellH = 24, headH = 26;
+    const labelW = labelWidth(box, cellW);
+    const xs = [];
+    let x = labelW;
+    for (const st of stats) { xs.push(x); x += st.wide ? wideW : cellW; }
+    const root = svg("svg", { width: x, height: headH + cellH * idx.length, role: "img", "aria-label": "Heatmap of handlers by statistic" });
+    stats.forEach((st, j) => root.appendChild(svg("text", { x: xs[j] + (st.wide ? wideW : cellW) / 2, y: 17, "text-anchor": "middle", "font-weight": "600" }, st.label)));
     idx.forEach((i, r) => {
       const h = handlers[i];
       const y = headH + r * cellH;
       root.appendChild(nameLabel(h, i, labelW, y));
       stats.forEach((st, j) => {
         const v = st.value(h);
+        const w = st.wide ? wideW : cellW;
+        const text = st.text ? v : fmt(v, st.digits === undefined ? 1 : st.digits);
+        const fill = st.byRow ? st.color(h) : st.color(v);
         const g = svg("g", { class: "cell", "data-handler": i, "data-stat": st.label });
-        g.appendChild(svg("rect", { x: labelW + cellW * j + 1, y: y + 1, width: cellW - 2, height: cellH - 2, rx: 3, fill: st.color(v) }));
-        g.appendChild(svg("text", { x: labelW + cellW * j + cellW / 2, y: y + 16, "text-anchor": "middle" }, st.render ? st.render(v) : fmt(v, st.digits === undefined ? 1 : st.digits)));
-        g.appendChild(svg("title", {}, keyOf(h) + " — " + st.label + ": " + (st.render ? st.render(v) : fmt(v, st.digits === undefined ? 2 : st.digits))));
+        g.appendChild(svg("rect", { x: xs[j] + 1, y: y + 1, width: w - 2, height: cellH - 2, rx: 3, fill: fill === "transparent" ? "#f3f4f7" : fill, class: "cell-bg" }));
+        g.appendChild(svg("text", { x: xs[j] + w / 2, y: y + 16, "text-anchor": "middle" }, text));
+        g.appendChild(svg("title", {}, keyOf(h) + " — " + st.label + ": " + (st.text ? v : fmt(v, st.digits === undefined ? 2 : st.digits))));
         g.addEventListener("click", () => openDrill(i));
         root.appendChild(g);
       });
     });
-    const box = document.getElementById("heatmap");
     box.replaceChildren(root);
+    fitLabels(root, labelW - 12);
   }
 
   // A handler's name at the left of a grid row: shortened to fit, the full name as a tooltip.
   function nameLabel(h, i, labelW, y) {
-    const label = svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label", "data-handler": i, tabindex: 0 }, shorten(keyOf(h), LABEL_CHARS));
+    const label = svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label", "data-handler": i, "data-full": keyOf(h), tabindex: 0 }, keyOf(h));
     label.appendChild(svg("title", {}, keyOf(h)));
     label.addEventListener("click", () => openDrill(i));
     label.addEventListener("keydown", (e) => { if (e.key === "Enter") openDrill(i); });
@@ -197,31 +218,57 @@
     if (!x) return "#f1f3f6";
     return "hsl(220, 70%, " + Math.round(88 - 58 * Math.min(1, x)) + "%)";
   }
-  function latencyRow(root, shares, y, labelW, cellW, cellH, name) {
-    shares.forEach((x, k) => {
-      const rect = svg("rect", { x: labelW + k * cellW, y: y + 1, width: cellW - 1, height: cellH - 2, fill: shareColor(x), class: x ? "lat" : "lat empty" });
+  // A duration in the unit a person reads it in: 0.25 ms, 16 ms, 1 s.
+  const durationText = (ms) => (ms >= 1000 ? ms / 1000 + " s" : ms + " ms");
+  // The buckets a set of rows (arrays of shares or counts) uses, first to last non-empty.
+  function bucketRange(rows) {
+    let lo = buckets - 1, hi = 0;
+    for (const row of rows) row.forEach((x, k) => { if (x > 0.0005) { lo = Math.min(lo, k); hi = Math.max(hi, k); } });
+    return lo > hi ? [0, buckets - 1] : [lo, hi];
+  }
+  // Column ticks: each bucket's upper edge (the last, open bucket its lower edge with ≥).
+  function latencyTicks(root, x0, cellW, y, lo, hi) {
+    for (let k = lo; k <= hi; k++) {
+      const x = x0 + (k - lo) * cellW + cellW / 2;
+      const text = k === buckets - 1 ? "≥" + durationText(data.latencyEdges[k - 1]) : "≤" + durationText(data.latencyEdges[k]);
+      root.appendChild(svg("text", { x, y, transform: "rotate(-40 " + x + " " + y + ")", class: "tick" }, text));
+    }
+  }
+  function latencyRow(root, shares, y, labelW, cellW, cellH, name, lo, hi) {
+    for (let k = lo; k <= hi; k++) {
+      const x = shares[k];
+      const rect = svg("rect", { x: labelW + (k - lo) * cellW, y: y + 1, width: cellW - 1, height: cellH - 2, fill: shareColor(x), class: x ? "lat" : "lat empty" });
       rect.appendChild(svg("title", {}, name + " — " + bucketLabel(k) + ": " + (x * 100).toFixed(1) + "% of executions"));
       root.appendChild(rect);
-    });
+    }
   }
   function renderLatency(idx) {
-    const labelW = 340, cellW = 34, cellH = 20, headH = 56;
-    const root = svg("svg", { width: labelW + cellW * buckets, height: headH + cellH * idx.length, role: "img", "aria-label": "Latency heatmap: share of each handler's executions by duration", id: "latency-svg" });
-    for (let k = 0; k < buckets; k += 2) {
-      const x = labelW + k * cellW + cellW / 2;
-      root.appendChild(svg("text", { x, y: headH - 6, transform: "rotate(-45 " + x + " " + (headH - 6) + ")" }, k === 0 ? "<" + data.latencyEdges[0] : data.latencyEdges[k - 1]));
-    }
+    const box = document.getElementById("latency");
+    const cellW = 34, cellH = 20, headH = 64;
+    const labelW = labelWidth(box, cellW);
+    const lats = idx.map((i) => (data.histograms[i].latency.length ? data.histograms[i].latency : new Array(buckets).fill(0)));
+    const [lo, hi] = bucketRange(lats);
+    const root = svg("svg", { width: labelW + cellW * (hi - lo + 1) + 40, height: headH + cellH * idx.length, role: "img", "aria-label": "Latency heatmap: share of each handler's executions by duration", id: "latency-svg", "data-buckets": hi - lo + 1 });
+    latencyTicks(root, labelW, cellW, headH - 8, lo, hi);
     idx.forEach((i, r) => {
       const h = handlers[i];
       const y = headH + r * cellH;
       root.appendChild(nameLabel(h, i, labelW, y - 2));
       // A handler without samples (only failed or incomplete beats) has an empty row.
-      const lat = data.histograms[i].latency.length ? data.histograms[i].latency : new Array(buckets).fill(0);
+      const lat = lats[r];
       const n = lat.reduce((a, b) => a + b, 0);
-      latencyRow(root, lat.map((c) => (n ? c / n : 0)), y, labelW, cellW, cellH, keyOf(h));
+      latencyRow(root, lat.map((c) => (n ? c / n : 0)), y, labelW, cellW, cellH, keyOf(h), lo, hi);
     });
-    document.getElementById("latency").replaceChildren(root);
+    box.replaceChildren(root);
+    fitLabels(root, labelW - 12);
   }
+  // A round step near `raw`: 1, 2 or 5 times a power of ten.
+  function niceStep(raw) {
+    if (!(raw > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(raw)));
+    return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+  }
+  const tickText = (v, step) => v.toFixed(Math.max(0, -Math.floor(Math.log10(step))));
   // The standard normal CDF (Abramowitz and Stegun 7.1.26, |error| < 1.5e-7).
   function phi(z) {
     const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
@@ -237,6 +284,7 @@
 
   function renderTable(idx) {
     const head = document.querySelector("#handlers thead tr");
+    document.getElementById("handlers").classList.toggle("check", !!comparison);
     head.replaceChildren(...columns.map((c) => {
       const th = el("th", c.label, (c.num ? "num " : "") + (state.sort === c.key ? "sorted" + (state.dir > 0 ? " asc" : "") : ""));
       th.dataset.key = c.key;
@@ -256,19 +304,29 @@
       const tr = el("tr");
       tr.dataset.handler = i;
       if (i === state.selected) tr.className = "selected";
+      const cmp = byKey.get(keyOf(h));
       for (const c of columns) {
         const v = c.value(h);
-        const td = el("td", c.num ? (c.render ? c.render(v) : fmt(v, c.digits === undefined ? 2 : c.digits)) : v, c.num ? "num" : "");
+        const td = el("td", c.num ? (c.render ? c.render(v, h) : fmt(v, c.digits === undefined ? 2 : c.digits)) : c.key === "name" ? null : v, c.num ? "num" : "");
         if (c.key === "name") {
-          // A check's dot is its verdict; an analysis's, the heat of its average.
+          // The plugin once, as a muted prefix that gives way first; the whole name on hover.
           const dot = el("span", null, "dot");
-          const cmp = byKey.get(keyOf(h));
           dot.style.background = comparison ? severityColor(cmp ? cmp.severity : "") : heatColor(t(h, "avg"));
-          td.prepend(dot);
+          const name = el("span", null, "nm");
+          if (h.plugin) name.appendChild(el("span", h.plugin + ".", "pl"));
+          name.appendChild(el("span", h.name, "hn"));
+          td.append(dot, name);
           td.title = shown(keyOf(h)) + (cmp ? " — " + cmp.verdict : "");
           td.classList.add("name");
         }
-        if (c.key === "verdict" && v) td.className = "verdict-" + v;
+        // A check colours what its verdict says (red only for what fails); an analysis, the
+        // average's heat band. The text is always there.
+        if (comparison && (c.key === "verdict" || c.key === "change")) {
+          td.style.background = severityTint(cmp ? cmp.severity : "");
+          if (c.key === "verdict") td.classList.add("verdict", "sev-" + (cmp ? cmp.severity : "pass"));
+          if (cmp && c.key === "verdict") td.title = cmp.words.reason;
+        }
+        if (!comparison && c.key === "avg") td.style.background = bandTint(v);
         tr.appendChild(td);
       }
       tr.tabIndex = 0;
@@ -303,22 +361,26 @@
     document.getElementById("dd-meta").textContent = shown(
       "Named by: " + h.mapping + ". Source: " + src + ". Sequences: " + (h.sequences.join(", ") || "–") + ". Beats: " + (h.beats.join(", ") || "–") +
       ". Events: " + (h.events.join(", ") || "–") + (h.kinds.length ? ". Kind: " + h.kinds.join(", ") : "") +
-      ". " + h.executions + " executions, " + h.failed + " failed, " + h.incomplete + " incomplete, " + h.orphans + " orphan completions.");
+      ". " + plural(h.executions, "execution") + ", " + h.failed + " failed, " + h.incomplete + " incomplete, " + plural(h.orphans, "orphan completion") + ".");
     const cmp = document.getElementById("dd-compare");
     cmp.replaceChildren();
     const c = byKey.get(keyOf(h));
     if (c) {
       const table = el("table");
       const head = el("tr");
-      for (const x of ["Statistic", "Baseline", "Now", "Change", "Interval", "Verdict", "Why"]) head.appendChild(el("th", x));
+      for (const x of ["Statistic", "Baseline (ms)", "Now (ms)", "Base → now", "Verdict", "In words", "How this was decided"]) head.appendChild(el("th", x));
       table.appendChild(head);
       c.stats.forEach((st, j) => {
         const tr = el("tr");
-        for (const x of [st.stat + (st.gated ? "" : " (warn only)"), fmt(st.base), fmt(st.now), pct(st.change), st.lower === null ? "–" : "[" + pct(st.lower) + ", " + pct(st.upper) + "]", st.verdict, c.why[j] || ""]) tr.appendChild(el("td", x));
+        const raw = st.base && st.now !== null ? st.now / st.base - 1 : st.change;
+        [st.stat + (st.gated ? "" : " (warn only)"), fmt(st.base), fmt(st.now), pct(raw), st.verdict, c.words.reasons[j] || "", c.words.details[j] || ""]
+          .forEach((x, k) => tr.appendChild(el("td", x, k >= 1 && k <= 3 ? "num" : k === 6 ? "detail" : "")));
         table.appendChild(tr);
       });
-      cmp.appendChild(el("p", "Against the baseline (" + c.baseCount + " baseline samples, " + c.nowCount + " now): " + c.verdict + "."));
-      cmp.appendChild(table);
+      cmp.appendChild(el("p", "Against the baseline (" + plural(c.baseCount, "baseline sample") + ", " + c.nowCount + " now): " + c.words.state + (c.words.reason && c.words.reason !== "within the noise" ? " — " + c.words.reason : "") + "."));
+      const scroll = el("div", null, "scroll");
+      scroll.appendChild(table);
+      cmp.appendChild(scroll);
     }
     // Its latency: this run, and the baseline's (a check) side by side.
     const lb = document.getElementById("dd-latency");
@@ -328,29 +390,47 @@
     if (n) {
       const base = data.baselines[i];
       const rows = base ? [["baseline (log-normal of its runs)", baselineShares(base[0], base[1])], ["now", lat.map((x) => x / n)]] : [["now", lat.map((x) => x / n)]];
-      const labelW = 240, cellW = 34, cellH = 22;
-      const root = svg("svg", { width: labelW + cellW * buckets, height: 8 + cellH * rows.length, role: "img", "aria-label": "Latency of " + keyOf(h), id: "dd-latency-svg" });
+      const [lo, hi] = bucketRange(rows.map((r) => r[1]));
+      const labelW = Math.min(240, Math.max(110, lb.clientWidth - 6 * 34)), cellW = 34, cellH = 22, headH = 58;
+      const root = svg("svg", { width: labelW + cellW * (hi - lo + 1) + 40, height: headH + 8 + cellH * rows.length, role: "img", "aria-label": "Latency of " + keyOf(h), id: "dd-latency-svg", "data-buckets": hi - lo + 1 });
+      latencyTicks(root, labelW, cellW, headH - 6, lo, hi);
       rows.forEach(([name, shares], r) => {
-        root.appendChild(svg("text", { x: labelW - 8, y: 4 + r * cellH + 15, "text-anchor": "end" }, name));
-        latencyRow(root, shares, 4 + r * cellH, labelW, cellW, cellH, name);
+        root.appendChild(svg("text", { x: labelW - 8, y: headH + 4 + r * cellH + 15, "text-anchor": "end" }, name === "now" ? "now" : labelW < 200 ? "baseline" : name));
+        latencyRow(root, shares, headH + 4 + r * cellH, labelW, cellW, cellH, name, lo, hi);
       });
       lb.appendChild(root);
     }
-    // Histogram of every duration.
+    // Histogram of every duration, with ticks on both axes.
     const hist = data.histograms[i];
     const hb = document.getElementById("dd-histogram");
     hb.replaceChildren();
     if (hist.counts.length) {
-      const W = 720, H = 160, pad = 30, bw = (W - 2 * pad) / hist.counts.length, max = Math.max(...hist.counts);
-      const root = svg("svg", { width: W, height: H + 30, role: "img", "aria-label": "Histogram of durations", id: "histogram" });
-      hist.counts.forEach((n, k) => {
-        const hgt = max ? (n / max) * H : 0;
-        const bar = svg("rect", { x: pad + k * bw + 1, y: H - hgt + 5, width: Math.max(1, bw - 2), height: hgt, fill: heatColor(hist.min + (k + 0.5) * (hist.max - hist.min) / hist.counts.length), class: "bar" });
-        bar.appendChild(svg("title", {}, n + " executions between " + fmt(hist.min + k * (hist.max - hist.min) / hist.counts.length) + " and " + fmt(hist.min + (k + 1) * (hist.max - hist.min) / hist.counts.length) + " ms"));
+      const W = Math.max(300, Math.min(720, hb.clientWidth || 720)), H = 150, left = 44, right = 16, top = 8;
+      const bins = hist.counts.length, span = hist.max - hist.min, max = Math.max(...hist.counts);
+      const bw = (W - left - right) / bins;
+      const xOf = (ms) => left + (span > 0 ? (ms - hist.min) / span : 0) * (W - left - right);
+      const root = svg("svg", { width: W, height: top + H + 40, role: "img", "aria-label": "Histogram of durations", id: "histogram" });
+      hist.counts.forEach((c, k) => {
+        const hgt = max ? (c / max) * H : 0;
+        const lo = hist.min + k * span / bins, hi = hist.min + (k + 1) * span / bins;
+        const bar = svg("rect", { x: left + k * bw + 1, y: top + H - hgt, width: Math.max(1, bw - 2), height: hgt, fill: heatColor((lo + hi) / 2), class: "bar" });
+        bar.appendChild(svg("title", {}, plural(c, "execution") + " between " + fmt(lo) + " and " + fmt(hi) + " ms"));
         root.appendChild(bar);
       });
-      root.appendChild(svg("text", { x: pad, y: H + 24 }, fmt(hist.min) + " ms"));
-      root.appendChild(svg("text", { x: W - pad, y: H + 24, "text-anchor": "end" }, fmt(hist.max) + " ms"));
+      root.appendChild(svg("line", { x1: left, x2: W - right, y1: top + H + 0.5, y2: top + H + 0.5, stroke: "currentColor", class: "axis" }));
+      // x: round durations between min and max; y: 0, half and the tallest bar's count.
+      const step = niceStep(span / Math.max(2, Math.floor((W - left - right) / 90)));
+      const ticks = span > 0 ? [] : [hist.min];
+      for (let v = Math.ceil(hist.min / step) * step; span > 0 && v <= hist.max + 1e-9; v += step) ticks.push(v);
+      for (const v of ticks) {
+        const x = xOf(v);
+        root.appendChild(svg("line", { x1: x, x2: x, y1: top + H, y2: top + H + 5, stroke: "currentColor", class: "axis" }));
+        root.appendChild(svg("text", { x, y: top + H + 18, "text-anchor": "middle", class: "tick" }, tickText(v, step)));
+      }
+      root.appendChild(svg("text", { x: (W + left) / 2, y: top + H + 36, "text-anchor": "middle", class: "tick" }, "duration (ms)"));
+      for (const c of [0, Math.round(max / 2), max]) {
+        root.appendChild(svg("text", { x: left - 6, y: top + H - (max ? (c / max) * H : 0) + 4, "text-anchor": "end", class: "tick" }, String(c)));
+      }
       hb.appendChild(root);
     }
     document.getElementById("dd-note").textContent = h.executionsTruncated
@@ -358,13 +438,13 @@
       : "All " + h.executionList.length + " executions.";
     const rows = h.executionList.map((e) => {
       const tr = el("tr");
-      for (const [x, num] of [[e.timestamp || "–"], [e.sequence || "–"], [e.beat], [e.event || "–"], [e.requestId || "–"], [fmt(e.durationMs, 3), true], [e.source], [e.file + ":" + e.line]]) tr.appendChild(el("td", x, num ? "num" : ""));
+      for (const [x, num] of [[e.timestamp || "–"], [e.sequence || "–"], [e.beat], [e.event || "–"], [e.requestId || "–"], [fmt(e.durationMs, 3), true], [e.source], [where(e.file, e.line)]]) tr.appendChild(el("td", x, num ? "num" : ""));
       return tr;
     });
     document.querySelector("#dd-executions tbody").replaceChildren(...rows);
     const issues = h.issues.map((e) => {
       const tr = el("tr");
-      for (const x of [e.status, e.timestamp || "–", e.sequence || "–", e.beat, e.event || "–", e.file + ":" + e.line]) tr.appendChild(el("td", x));
+      for (const x of [e.status, e.timestamp || "–", e.sequence || "–", e.beat, e.event || "–", where(e.file, e.line)]) tr.appendChild(el("td", x));
       return tr;
     });
     document.querySelector("#dd-issues tbody").replaceChildren(...issues);
