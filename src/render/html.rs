@@ -101,7 +101,7 @@ impl Exporter for Html {
 }
 
 /// JSON that is safe inside `<script type="application/json">`.
-fn script_json(value: &impl Serialize) -> String {
+pub(crate) fn script_json(value: &impl Serialize) -> String {
     let json = serde_json::to_string(value).expect("the report serializes");
     let mut out = String::with_capacity(json.len() + json.len() / 16);
     for c in json.chars() {

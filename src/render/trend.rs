@@ -227,13 +227,8 @@ pub fn html(v: &TrendView<'_>) -> String {
         handlers,
         accepted,
     };
-    let data = serde_json::to_string(&page)
-        .expect("the trend serializes")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
+    // Escaped for a script element by the one function the HTML sink uses.
+    let data = super::html::script_json(&page);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
