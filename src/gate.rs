@@ -77,7 +77,7 @@ mod main_level;
 mod statistic;
 mod verdict;
 
-pub use family::holm_adjust;
+pub use family::{design_weights, holm_adjust};
 use levels::{Base, Current};
 pub use main_level::{MainLevel, MainLevels, MainTest};
 use statistic::Terms;

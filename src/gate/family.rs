@@ -27,24 +27,31 @@ pub(super) fn holm_family(
 }
 
 /// Weights of a family's tests (mean 1), from their standard errors: Rubin, Dudoit & van der
-/// Laan's (2006) optimal weights for detecting a common change `θ = ln(1 + DESIGN_CHANGE)`.
-/// With `c_i = θ / se_i`, test `i` gets the level `α_i = Φ̄(c_i/2 + L/c_i)`, `L` such that the
-/// levels sum to `α`: tests too noisy to detect `θ` and tests that detect it at any level get
-/// little, the rest more. Every test keeps `WEIGHT_FLOOR` of its equal share.
+/// Laan's (2006) optimal weights for detecting a common change `θ = ln(1 + DESIGN_CHANGE)`
+/// ([`design_weights`] at `DESIGN_ALPHA`).
 pub(super) fn weights(se: &[f64]) -> Vec<f64> {
+    design_weights(se, (1.0 + DESIGN_CHANGE).ln(), DESIGN_ALPHA)
+}
+
+/// Rubin, Dudoit & van der Laan's (2006) optimal weights (mean 1) for detecting a change `theta`
+/// (log scale) in every test at a family level `alpha`: with `c_i = θ / se_i`, test `i` gets
+/// the level `α_i = Φ̄(c_i/2 + L/c_i)`, `L` such that the levels sum to `α`: tests too noisy to
+/// detect `θ` and tests that detect it at any level get little, the rest more. Every test keeps
+/// `WEIGHT_FLOOR` of its equal share. Known before the changes are (they read only the
+/// precision), so Holm's bound holds with them.
+pub fn design_weights(se: &[f64], theta: f64, alpha: f64) -> Vec<f64> {
     let m = se.len();
     if m == 0 {
         return Vec::new();
     }
-    let theta = (1.0 + DESIGN_CHANGE).ln();
     let c: Vec<f64> = se.iter().map(|s| if *s > 0.0 { theta / s } else { 1e6 }).collect();
     let normal = Normal::standard();
     let levels = |l: f64| c.iter().map(|c| normal.sf(c / 2.0 + l / c)).collect::<Vec<_>>();
-    // Σ α_i decreases in L; find Σ α_i = DESIGN_ALPHA by bisection on L.
+    // Σ α_i decreases in L; find Σ α_i = alpha by bisection on L.
     let (mut lo, mut hi) = (-50.0f64, 500.0f64);
     for _ in 0..100 {
         let mid = (lo + hi) / 2.0;
-        if levels(mid).iter().sum::<f64>() > DESIGN_ALPHA { lo = mid } else { hi = mid }
+        if levels(mid).iter().sum::<f64>() > alpha { lo = mid } else { hi = mid }
     }
     let a = levels(hi);
     let total: f64 = a.iter().sum();
@@ -52,7 +59,7 @@ pub(super) fn weights(se: &[f64]) -> Vec<f64> {
     // design level over them (Φ̄ underflows towards 0 for every one), so no test is favoured and
     // the weights are equal. Without this, 0/0 made every weight NaN and every adjusted p-value
     // 1 — the gate passed a ×3 regression of handlers with many samples and little spread.
-    if !(total >= DESIGN_ALPHA / 2.0 && total.is_finite()) {
+    if !(total >= alpha / 2.0 && total.is_finite()) {
         return vec![1.0; m];
     }
     a.iter().map(|x| WEIGHT_FLOOR + (1.0 - WEIGHT_FLOOR) * x / total * m as f64).collect()
