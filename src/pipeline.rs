@@ -154,6 +154,9 @@ pub fn check(c: &Check) -> Result<i32, Error> {
 /// level resting on too few runs, and a step or creep too short to tell apart.
 pub const MIN_HISTORY_RUNS: usize = 6;
 
+/// Runs of main the comment's sparkline shows beside this run.
+const SPARK_RUNS: usize = 12;
+
 /// Each handler's accepted level on main, from the history (`trend`), when it holds at least
 /// [`MIN_HISTORY_RUNS`] runs; a handler whose creep was accepted (`perfgate accept`) is judged
 /// against the baseline alone.
@@ -182,6 +185,7 @@ fn main_levels(config: &crate::config::Config, baseline: &Path) -> Result<gate::
                 jitter: h.jitter,
                 since_commit: l.since_commit.clone(),
                 runs: l.runs,
+                recent: h.series.iter().rev().take(SPARK_RUNS).rev().map(|p| p.adjusted).collect(),
             };
             Some((h.key.clone(), level))
         })

@@ -54,8 +54,10 @@
 //!    (`se = 2/√W`, `W` its runs' total weight; `gate::design_weights`), so a handler of three
 //!    executions a run, which could not show such a step, does not dilute the level of one
 //!    that could; three quarters of each handler's weight go to a rise — a regression is what
-//!    the trend is for. (On the simulation, against equal weights and two-sided tests at `α/2`:
-//!    a ×1.25 step found on 86% of 400 branches instead of 84%, unchanged branches as quiet.)
+//!    the trend is for. (On the simulation's 200 branches, against equal weights and two-sided
+//!    tests at `α/2`: a ×1.25 step found on 86% instead of 83% — on a handler of 30–50
+//!    executions a run 75% instead of 68% — and fewer false changes on unchanged branches, 0.5%
+//!    instead of 1.0% of full histories and 3.5% instead of 5.0% run by run.)
 //!    The segments of a handler with a step are scanned again (binary segmentation: Scott &
 //!    Knott 1974, Vostrikova 1981), two-sided, at `¾α/H`, `H`
 //!    the handlers tested. A step smaller than `min_step` (default 10%, `gate`'s

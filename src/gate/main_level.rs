@@ -33,6 +33,9 @@ pub struct MainLevel {
     /// The first commit the level rests on, and how many runs.
     pub since_commit: Option<String>,
     pub runs: usize,
+    /// The typical duration of its last runs on main (ms, oldest first), each run's runner
+    /// shift taken out: the comment's sparkline.
+    pub recent: Vec<f64>,
 }
 
 /// The handlers' levels on main, by key.
@@ -59,6 +62,12 @@ pub struct MainTest {
     pub level: f64,
     pub tests: usize,
     pub regressed: bool,
+    /// Main's last runs (ms, runner shifts taken out, oldest first) and this run on the same
+    /// scale (its shift against them, `D_H`, taken out): the comment's sparkline.
+    #[serde(default)]
+    pub recent: Vec<f64>,
+    #[serde(default)]
+    pub now_on_main: f64,
 }
 
 /// Tests every handler with a level on main and enough samples now; stores each test on its
@@ -133,6 +142,8 @@ pub(super) fn test(
             level: alpha,
             tests,
             regressed,
+            recent: l.recent.clone(),
+            now_on_main: round3(stats::from_log(now.summary.log_mean - shift)),
         });
         if regressed
             && h.verdict > Verdict::Regressed

@@ -259,11 +259,14 @@ fn table_rows(c: &Check<'_>) -> Vec<String> {
             let s = words::headline(h);
             let state = words::state(h);
             let reason = words::short_reason(h);
-            let verdict = if reason.is_empty() || (state == "unchanged" && reason == "within the noise") {
+            let mut verdict = if reason.is_empty() || (state == "unchanged" && reason == "within the noise") {
                 state.to_owned()
             } else {
                 format!("{state}: {}", escape::markdown_text(&reason))
             };
+            if let Some(spark) = words::main_sparkline(h) {
+                verdict = format!("{verdict} · {spark}");
+            }
             table::row([
                 words::mark(h).to_owned(),
                 format!("{}{source}", comment_name(&h.key)),

@@ -173,6 +173,23 @@ pub fn state(h: &HandlerComparison) -> &'static str {
     }
 }
 
+/// A changed handler's recent runs of main and this run, as a sparkline on one scale (each
+/// run's runner shift taken out): `main ▃▂▃▂▃▃ → this run █`. `None` for an unchanged handler or
+/// without a history.
+pub fn main_sparkline(h: &HandlerComparison) -> Option<String> {
+    let m = h.main.as_ref()?;
+    if matches!(h.verdict, Verdict::Unchanged | Verdict::Insufficient | Verdict::New | Verdict::Missing)
+        || m.recent.is_empty()
+        || !(m.now_on_main > 0.0)
+    {
+        return None;
+    }
+    let values: Vec<f64> = m.recent.iter().copied().chain(std::iter::once(m.now_on_main)).collect();
+    let spark: Vec<char> = super::trend::sparkline(&values).chars().collect();
+    let (main, now) = spark.split_at(spark.len() - 1);
+    Some(format!("main {} → this run {}", main.iter().collect::<String>(), now[0]))
+}
+
 /// Why a handler got its verdict, whole: the deciding statistic's reason, then any broken
 /// budget.
 pub fn reason(h: &HandlerComparison) -> String {

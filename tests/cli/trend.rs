@@ -101,3 +101,58 @@ fn an_empty_history_begins_with_the_baselines_runs() {
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!((r["runs"].as_u64(), r["changes"].as_array().map(Vec::len)), (Some(3), Some(0)));
 }
+
+#[test]
+fn the_comment_shows_a_changed_handlers_recent_main_runs_and_this_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 1..=8 {
+        let out = format!("r{i}");
+        generate(d, &out, &i.to_string(), &[]);
+        let args = [
+            "update-baseline",
+            &format!("{out}/logs"),
+            "--catalog",
+            &format!("{out}/json-sequences"),
+            "--baseline",
+            "baseline.json",
+            "--commit",
+        ];
+        let o = perfgate(d, &[&args[..], &[&format!("c{i:02}")]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    generate(d, "pr", "99", &["--slow", &format!("{TARGET}=1.5")]);
+    let o = perfgate(
+        d,
+        &[
+            "check",
+            "pr/logs",
+            "--catalog",
+            "pr/json-sequences",
+            "--baseline",
+            "baseline.json",
+            "--output",
+            "markdown=comment.md",
+            "--output",
+            "json=check.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&d.join("check.json"));
+    let h = r["comparison"]["handlers"].as_array().unwrap().iter().find(|h| h["key"] == TARGET).expect("the target").clone();
+    assert_eq!(h["verdict"], "regressed", "{h:#}");
+    let recent: Vec<f64> = h["main"]["recent"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let now = h["main"]["nowOnMain"].as_f64().unwrap();
+    assert_eq!(recent.len(), 8, "{h:#}");
+    let top = recent.iter().copied().fold(0.0, f64::max);
+    assert!(now > 1.3 * top, "this run {now} against main's {recent:?}");
+    // Its row in the comment: main's eight runs, then this one at the top of the scale.
+    let comment = std::fs::read_to_string(d.join("comment.md")).unwrap();
+    let row = comment.lines().find(|l| l.contains("renderReact") && l.contains("regressed")).expect("the target's row");
+    let spark = row.split("main ").nth(1).expect("a sparkline").split(" → this run ").collect::<Vec<_>>();
+    assert_eq!(spark[0].chars().count(), 8, "{row}");
+    assert!(spark[1].starts_with('█'), "{row}");
+    // An unchanged handler's row has none.
+    let unchanged = comment.lines().filter(|l| l.contains("| unchanged")).collect::<Vec<_>>();
+    assert!(!unchanged.is_empty() && unchanged.iter().all(|l| !l.contains("this run")), "{comment}");
+}
