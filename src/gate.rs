@@ -27,6 +27,20 @@
 //!    — `PRIOR_DRIFT` worth `PRIOR_DRIFT_DF` runs, pooled with the standard deviation of the
 //!    baseline's `ρ_r` — and warns above `DRIFT_WARN` (⅔) of that. Without enough handlers,
 //!    `D = 0` and `se(D)² = PRIOR_DRIFT² (1 + 1/K)` is added to every handler's noise instead.
+//!    **With a history of main** (at least `MAIN_DRIFT_MIN_RUNS` runs with their runner shifts
+//!    `ρ_r`), the runners' drift is learned rather than assumed, and the rule reads the run's
+//!    shift `D_H` against main's accepted levels (`main_level`): it fails when `D_H` exceeds
+//!    `max(ln(1 + max_increase), t_{1−½α,ν} · √(s_H² (1 + 1/R) + se(D_H)²))`, `s_H²` the
+//!    variance of the history's `R` shifts pooled with `PRIOR_DRIFT` (`ν = PRIOR_DRIFT_DF + R −
+//!    1` degrees of freedom): the one-sided prediction bound of one more runner at half the
+//!    false-alarm rate, the two handler families (the baseline's and main's) sharing the other
+//!    half, so that an unchanged run still fails at most `α` of the time. On CI whose runners
+//!    drift 10% a run that is about ×1.33 (where `drift_max_increase` sets ×1.35 with a
+//!    baseline alone); on runners that drift 3%, ×1.15 — the rule tightens as far as the
+//!    runners allow. Measured (`trend::simulation`, 10% drift, 200 branches): a run where
+//!    every handler is ×1.5 fails 86.5% of the time with a history against 82.5% without, one
+//!    handler ×1.5 is caught 71.5% against 72% (its families' smaller share), unchanged runs
+//!    fail 0.5% (1.5% without).
 //! 4. **The typical duration's test** (Welch's idea, on the logarithms): `d = m̄_now − level_h −
 //!    D` with variance `s²(1/n_now + 1/N_base) + τ²(1 + Σn_r²/N²) + se(D)²`, `s²` the within-run
 //!    variance pooled over the baseline's runs and this one (the samples of one distribution
@@ -236,10 +250,27 @@ pub struct Drift {
     pub handlers_used: usize,
     /// Standard deviation of the baseline runs' shifts `ρ_r` (≥ 2 runs).
     pub baseline_spread: Option<f64>,
-    /// The shift above which the run fails.
+    /// The shift above which the run fails (against main's runners when `main` is known).
     pub fail_above: f64,
     pub verdict: Verdict,
     pub severity: Severity,
+    /// The run's shift against main's history, when there is one: it decides the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main: Option<MainDrift>,
+}
+
+/// The run-wide shift against main's runners (module doc, step 3).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MainDrift {
+    /// `e^{D_H}`: this run against main's levels, on the history's runner scale.
+    pub factor: f64,
+    pub std_error: f64,
+    pub handlers_used: usize,
+    /// Runs of main whose runner shifts were read, and their spread (log scale, pooled with
+    /// the prior).
+    pub runs: usize,
+    pub spread: f64,
 }
 
 /// The family-wise control of false alarms.
@@ -296,14 +327,48 @@ const PRIOR_DRIFT_DF: f64 = 4.0;
 /// The run-wide shift warns above this part of its failing threshold (log scale).
 const DRIFT_WARN: f64 = 2.0 / 3.0;
 
+/// Runs of main whose runner shifts the run-wide rule needs before it reads them, and the
+/// share of `false_alarm_rate` that rule spends.
+const MAIN_DRIFT_MIN_RUNS: usize = 6;
+const MAIN_DRIFT_SHARE: f64 = 0.5;
+
+/// The run-wide rule against main's runners (module doc, step 3): the run's shift `D_H`
+/// against main's levels, and the shift above which it fails — the one-sided `1 − ½α`
+/// prediction bound of a new runner among the history's `R` runs,
+/// `t_{1−½α, ν} · √(s² (1 + 1/R) + se(D_H)²)`
+/// with `s²` the runners' variance pooled with `PRIOR_DRIFT` (`ν = PRIOR_DRIFT_DF + R − 1`),
+/// and at least the default `max_increase` (a slowdown every handler passes only together is
+/// still under each one's threshold). `None` without such a history.
+fn against_main(m: main_level::MainShift, shifts: &[f64], gate: &GateConfig) -> Option<(MainDrift, f64)> {
+    let r = shifts.len();
+    if r < MAIN_DRIFT_MIN_RUNS {
+        return None;
+    }
+    let mean = shifts.iter().sum::<f64>() / r as f64;
+    let ss: f64 = shifts.iter().map(|x| (x - mean).powi(2)).sum();
+    let df = PRIOR_DRIFT_DF + (r - 1) as f64;
+    let s2 = (PRIOR_DRIFT_DF * PRIOR_DRIFT.powi(2) + ss) / df;
+    let t = statrs::distribution::StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(1.0 - MAIN_DRIFT_SHARE * gate.false_alarm_rate);
+    let fail = (1.0 + gate.defaults.max_increase).ln().max(t * (s2 * (1.0 + 1.0 / r as f64) + m.var).sqrt());
+    let drift = MainDrift {
+        factor: round3(m.shift.exp()),
+        std_error: round6(m.var.sqrt()),
+        handlers_used: m.handlers,
+        runs: r,
+        spread: round6(s2.sqrt()),
+    };
+    Some((drift, fail))
+}
+
 /// Compares `run` with `baseline` under `gate`.
 pub fn compare(baseline: &Baseline, run: &Run, gate: &GateConfig) -> Comparison {
-    compare_with(baseline, run, gate, &MainLevels::new())
+    compare_with(baseline, run, gate, &MainLevels::default())
 }
 
 /// Compares `run` with `baseline` under `gate`, and with main's accepted levels when there are
-/// any (`main_level`): the two families then share the false-alarm rate, half each, so that a
-/// run of unchanged code fails with at most `false_alarm_rate` in all.
+/// any (`main_level`): the two families and the run-wide rule against main's runners then share
+/// the false-alarm rate (¼, ¼, ½), so that a run of unchanged code fails with at most
+/// `false_alarm_rate` in all.
 pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &MainLevels) -> Comparison {
     let current: BTreeMap<&str, Current> = run
         .handlers
@@ -404,7 +469,9 @@ pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &Ma
     }
 
     // 6. Holm within each family: gated increases, warn-only increases, decreases.
-    let alpha = if main.is_empty() { gate.false_alarm_rate } else { gate.false_alarm_rate / 2.0 };
+    // With a history, three tests share the false-alarm rate: the run-wide rule against main's
+    // runners (½), the baseline's family and main's (¼ each).
+    let alpha = if main.is_empty() { gate.false_alarm_rate } else { gate.false_alarm_rate * (1.0 - MAIN_DRIFT_SHARE) / 2.0 };
     let gated = family::holm_family(&handlers, |s| s.gated, |p| p);
     let tests = gated.len();
     let warn_only = family::holm_family(&handlers, |s| !s.gated, |p| p);
@@ -436,9 +503,7 @@ pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &Ma
         h.verdict = verdict;
         h.reason = reason;
     }
-    if !main.is_empty() {
-        main_level::test(&mut handlers, &current, main, &rules, alpha, terms.z_level);
-    }
+    let main_shift = if main.is_empty() { None } else { main_level::test(&mut handlers, &current, main, &rules, alpha, terms.z_level) };
     for h in &mut handlers {
         if h.broken_budgets().next().is_some() {
             h.verdict = h.verdict.min(Verdict::OverBudget);
@@ -452,7 +517,12 @@ pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &Ma
     let runs_df = known_rho.len().saturating_sub(1) as f64;
     let drift_sd = ((PRIOR_DRIFT_DF * PRIOR_DRIFT.powi(2) + runs_df * spread.unwrap_or(0.0).powi(2)) / (PRIOR_DRIFT_DF + runs_df)).sqrt();
     let fail_log = (1.0 + gate.drift_max_increase).ln().max(2.326 * drift_sd * (1.0 + 1.0 / k_runs.max(1) as f64).sqrt());
-    let drift_verdict = match shift {
+    let against_main = main_shift.and_then(|m| against_main(m, &main.runner_shifts, gate));
+    let (d, fail_log) = match &against_main {
+        Some((m, fail)) => (Some(m.factor.ln()), *fail),
+        None => (shift, fail_log),
+    };
+    let drift_verdict = match d {
         None => Verdict::Insufficient,
         Some(l) if l > fail_log => Verdict::Regressed,
         Some(l) if l > fail_log * DRIFT_WARN => Verdict::Warning,
@@ -467,6 +537,7 @@ pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &Ma
         fail_above: round3(fail_log.exp() - 1.0),
         verdict: drift_verdict,
         severity: Severity::of(drift_verdict, gate),
+        main: against_main.map(|(m, _)| m),
     };
     let family = Family { level: alpha, tests, jitter: round6(jitter2.sqrt()), jitter_estimated };
     let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();

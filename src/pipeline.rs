@@ -154,9 +154,6 @@ pub fn check(c: &Check) -> Result<i32, Error> {
 /// level resting on too few runs, and a step or creep too short to tell apart.
 pub const MIN_HISTORY_RUNS: usize = 6;
 
-/// Runs of main the comment's sparkline shows beside this run.
-const SPARK_RUNS: usize = 12;
-
 /// Each handler's accepted level on main, from the history (`trend`), when it holds at least
 /// [`MIN_HISTORY_RUNS`] runs; a handler whose creep was accepted (`perfgate accept`) is judged
 /// against the baseline alone.
@@ -164,32 +161,14 @@ fn main_levels(config: &crate::config::Config, baseline: &Path) -> Result<gate::
     let dir = config.history_dir(baseline);
     let history = history::load(&dir)?;
     if history.len() < MIN_HISTORY_RUNS {
-        return Ok(gate::MainLevels::new());
+        return Ok(gate::MainLevels::default());
     }
     let accepted = history::load_accepted(&history::accepted_path(&dir))?;
     let trend = crate::trend::detect(&history, &config.trend);
-    Ok(trend
-        .handlers
-        .values()
-        .filter(|h| {
-            !h.changes.iter().any(|c| {
-                c.kind == crate::trend::Kind::Creep
-                    && accepted.iter().any(|a| a.handler == c.key && (a.commit.is_none() || a.commit == c.commit))
-            })
-        })
-        .filter_map(|h| {
-            let l = h.accepted.as_ref()?;
-            let level = gate::MainLevel {
-                log_level: l.log_level,
-                std_error: l.std_error,
-                jitter: h.jitter,
-                since_commit: l.since_commit.clone(),
-                runs: l.runs,
-                recent: h.series.iter().rev().take(SPARK_RUNS).rev().map(|p| p.adjusted).collect(),
-            };
-            Some((h.key.clone(), level))
-        })
-        .collect())
+    let accepted_creep = |c: &crate::trend::Change| {
+        c.kind == crate::trend::Kind::Creep && accepted.iter().any(|a| a.handler == c.key && (a.commit.is_none() || a.commit == c.commit))
+    };
+    Ok(trend.main_levels(&accepted_creep))
 }
 
 /// A check that compared no handler judged nothing — the logs are of another app, the names

@@ -242,6 +242,36 @@ impl Trend {
     }
 }
 
+impl Trend {
+    /// What a check reads of the history (`gate::main_level`): each handler's accepted level
+    /// with its jitter and its last runs, and the runner shifts of the runs. A handler with a
+    /// change `skip` selects (a creep acknowledged) has no level: it is judged against the
+    /// baseline alone.
+    pub fn main_levels(&self, skip: &dyn Fn(&Change) -> bool) -> crate::gate::MainLevels {
+        let handlers = self
+            .handlers
+            .values()
+            .filter(|h| !h.changes.iter().any(skip))
+            .filter_map(|h| {
+                let l = h.accepted.as_ref()?;
+                let level = crate::gate::MainLevel {
+                    log_level: l.log_level,
+                    std_error: l.std_error,
+                    jitter: h.jitter,
+                    spread: h.spread,
+                    since_commit: l.since_commit.clone(),
+                    runs: l.runs,
+                    recent: h.series.iter().rev().take(SPARK_RUNS).rev().map(|p| p.adjusted).collect(),
+                };
+                Some((h.key.clone(), level))
+            })
+            .collect();
+        crate::gate::MainLevels { handlers, runner_shifts: self.runs.iter().filter_map(|r| r.shift).collect() }
+    }
+}
+
+/// Runs of main a check's comment shows beside its run.
+const SPARK_RUNS: usize = 12;
 /// Median of `χ²₁`.
 const MEDIAN_CHI2_1: f64 = 0.454_936_423_119_572_8;
 /// Differences the pooled jitter is worth when a handler's own is shrunk towards it.
@@ -592,9 +622,12 @@ struct Scan {
     p: f64,
 }
 
+/// One split of a scan: `(k, Z_k, A_k)`, `A_k` the weight before `k`.
+type Split = (usize, f64, f64);
+
 /// The mean-shift statistics of `[a, b)`: per split `k` (segments of at least `min_seg`),
 /// `(k, Z_k, A_k)`, and the segment's total weight.
-fn splits(p: &Prepared, a: usize, b: usize, min_seg: usize) -> Option<(Vec<(usize, f64, f64)>, f64)> {
+fn splits(p: &Prepared, a: usize, b: usize, min_seg: usize) -> Option<(Vec<Split>, f64)> {
     if b < a + 2 * min_seg {
         return None;
     }
@@ -620,7 +653,7 @@ fn splits(p: &Prepared, a: usize, b: usize, min_seg: usize) -> Option<(Vec<(usiz
 /// of its maximum, `P(max_k sign·Z_k > z)` (module doc, step 4). The Hunter–Worsley integrals
 /// are computed only when the maximum could pass `level`; otherwise the p-value is
 /// Bonferroni's.
-fn side(splits: &[(usize, f64, f64)], total_w: f64, sign: f64, level: f64) -> Scan {
+fn side(splits: &[Split], total_w: f64, sign: f64, level: f64) -> Scan {
     let (k, z) = splits.iter().map(|s| (s.0, sign * s.1)).fold((0, f64::NEG_INFINITY), |acc, s| if s.1 > acc.1 { s } else { acc });
     let tail = normal_sf(z);
     let bonferroni = (splits.len() as f64 * tail).min(1.0);

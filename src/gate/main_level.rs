@@ -6,7 +6,9 @@
 //! `D_H = median_h x_h` over the handlers with `min_samples`, with standard error
 //! `1.2533 · 1.4826 · MAD / √m` (as step 3 of the gate); then `d_h = x_h − D_H` with variance
 //! `s_h²/n_now + se(L_h)² + τ_h² + se(D_H)²` (`τ_h` the handler's run-to-run jitter the trend
-//! estimated). The one-sided p-values of an increase are adjusted by Holm within this family;
+//! estimated, `s_h` its within-run spread pooled over the history's runs: this run's own spread,
+//! from as few as `min_samples` executions, understated it often enough to fail one unchanged
+//! run in fifty). The one-sided p-values of an increase are adjusted by Holm within this family;
 //! a handler *regressed* against main when its adjusted p is at most the family's level, its
 //! change `e^d − 1` is past `max_increase`, and the typical duration grew by more than
 //! `min_increase_ms` — the same thresholds as the baseline's test. A series of small increases
@@ -28,8 +30,10 @@ pub struct MainLevel {
     /// Mean of `ln(ms + c)` on the history's runner scale, and its standard error.
     pub log_level: f64,
     pub std_error: f64,
-    /// The handler's run-to-run jitter `τ_h` (log scale).
+    /// The handler's run-to-run jitter `τ_h` and its within-run spread `s_h` pooled over the
+    /// history's runs (log scale).
     pub jitter: f64,
+    pub spread: f64,
     /// The first commit the level rests on, and how many runs.
     pub since_commit: Option<String>,
     pub runs: usize,
@@ -38,8 +42,29 @@ pub struct MainLevel {
     pub recent: Vec<f64>,
 }
 
-/// The handlers' levels on main, by key.
-pub type MainLevels = BTreeMap<String, MainLevel>;
+/// What the history of main tells a check: the handlers' levels, by key, and the runners'
+/// shifts over its runs (the run-wide rule's noise, learned).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MainLevels {
+    pub handlers: BTreeMap<String, MainLevel>,
+    /// The runner shift `ρ_r` of each run of the history where it was estimated (log scale,
+    /// centred on zero: the history's runner scale).
+    pub runner_shifts: Vec<f64>,
+}
+
+impl MainLevels {
+    pub fn is_empty(&self) -> bool {
+        self.handlers.is_empty()
+    }
+}
+
+/// This run's shift against main's levels, `D_H`, its variance, and the handlers it rests on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MainShift {
+    pub shift: f64,
+    pub var: f64,
+    pub handlers: usize,
+}
 
 /// A handler's test against main's level.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,7 +96,8 @@ pub struct MainTest {
 }
 
 /// Tests every handler with a level on main and enough samples now; stores each test on its
-/// handler. `alpha`: this family's level; `z`: the interval's normal quantile.
+/// handler, and returns the run's shift against main (`None` below three such handlers).
+/// `alpha`: this family's level; `z`: the interval's normal quantile.
 pub(super) fn test(
     handlers: &mut [HandlerComparison],
     current: &BTreeMap<&str, Current>,
@@ -79,18 +105,18 @@ pub(super) fn test(
     rules: &BTreeMap<&str, Rule>,
     alpha: f64,
     z: f64,
-) {
+) -> Option<MainShift> {
     let usable: Vec<(usize, &Current, &MainLevel)> = handlers
         .iter()
         .enumerate()
         .filter_map(|(i, h)| {
             let now = current.get(h.key.as_str())?;
-            let level = levels.get(&h.key)?;
+            let level = levels.handlers.get(&h.key)?;
             (now.summary.count as usize >= rules.get(h.key.as_str())?.min_samples && now.summary.count >= 2).then_some((i, now, level))
         })
         .collect();
     if usable.len() < 3 {
-        return;
+        return None;
     }
     let x: Vec<f64> = usable.iter().map(|(_, now, l)| now.summary.log_mean - l.log_level).collect();
     let shift = median(&x);
@@ -102,7 +128,7 @@ pub(super) fn test(
         .zip(&x)
         .map(|((i, now, l), x)| {
             let d = x - shift;
-            let var = now.summary.log_sd.powi(2) / now.summary.count as f64 + l.std_error.powi(2) + l.jitter.powi(2) + shift_var;
+            let var = l.spread.powi(2) / now.summary.count as f64 + l.std_error.powi(2) + l.jitter.powi(2) + shift_var;
             (*i, d, var.sqrt(), *now, *l)
         })
         .collect();
@@ -153,4 +179,5 @@ pub(super) fn test(
             h.reason = super::HandlerReason::MainLevel;
         }
     }
+    Some(MainShift { shift, var: shift_var, handlers: tests })
 }

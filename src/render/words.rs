@@ -180,7 +180,8 @@ pub fn main_sparkline(h: &HandlerComparison) -> Option<String> {
     let m = h.main.as_ref()?;
     if matches!(h.verdict, Verdict::Unchanged | Verdict::Insufficient | Verdict::New | Verdict::Missing)
         || m.recent.is_empty()
-        || !(m.now_on_main > 0.0)
+        || m.now_on_main.is_nan()
+        || m.now_on_main <= 0.0
     {
         return None;
     }
@@ -298,8 +299,16 @@ pub fn drift(c: &Comparison) -> String {
                 Severity::Warn => format!(" — close to the {} the run allows", pct(d.fail_above)),
                 _ => String::new(),
             };
+            let main = d.main.as_ref().map_or_else(String::new, |m| {
+                format!(
+                    " and {} than main's usual (its runners vary by ±{:.1}% over {} runs)",
+                    size(m.factor - 1.0),
+                    m.spread * 100.0,
+                    m.runs
+                )
+            });
             format!(
-                "The runner was {} than the baseline's runs (from {}){limit}; each change is also given net of it",
+                "The runner was {} than the baseline's runs (from {}){main}{limit}; each change is also given net of it",
                 size(f - 1.0),
                 plural(d.handlers_used as u64, "handler")
             )
@@ -315,13 +324,26 @@ pub fn drift(c: &Comparison) -> String {
 pub fn drift_detail(c: &Comparison) -> String {
     let d = &c.drift;
     match d.factor {
-        Some(f) => format!(
-            "Run-wide shift: {} across {} handlers ({}; the run fails above {})",
-            pct(f - 1.0),
-            d.handlers_used,
-            d.verdict.name(),
-            pct(d.fail_above)
-        ),
+        Some(f) => match &d.main {
+            Some(m) => format!(
+                "Run-wide shift: {} against the baseline across {} handlers, {} against main's levels across {}; main's runners vary by ±{:.1}% over {} runs ({}; the run fails above {})",
+                pct(f - 1.0),
+                d.handlers_used,
+                pct(m.factor - 1.0),
+                m.handlers_used,
+                m.spread * 100.0,
+                m.runs,
+                d.verdict.name(),
+                pct(d.fail_above)
+            ),
+            None => format!(
+                "Run-wide shift: {} across {} handlers ({}; the run fails above {})",
+                pct(f - 1.0),
+                d.handlers_used,
+                d.verdict.name(),
+                pct(d.fail_above)
+            ),
+        },
         None => format!(
             "Run-wide shift: not estimated ({} handlers with enough samples; handlers are compared without drift correction)",
             d.handlers_used

@@ -246,6 +246,83 @@ fn outcome(b: &Branch, scenario: Scenario, plain: &Trend) -> Outcome {
     o
 }
 
+/// Baseline runs a check compares with (the default `[baseline] history`).
+const BASELINE_RUNS: usize = 5;
+
+/// A PR's check after a main branch of `RUNS` unchanged runs (its last `BASELINE_RUNS` the
+/// baseline, all of them the history): whether an unchanged run and a run where every handler
+/// is ×1.5 fail — with the history (the run-wide rule reads main's runners), and without it.
+#[derive(Default, Clone, Copy)]
+struct CheckOutcome {
+    unchanged_fails: bool,
+    unchanged_fails_plain: bool,
+    all_slower_fails: bool,
+    all_slower_fails_plain: bool,
+    /// One handler of 40–80 executions a run ×1.5: failed on it.
+    one_slower_caught: bool,
+    one_slower_caught_plain: bool,
+}
+
+fn check_trial(seed: u64) -> CheckOutcome {
+    use crate::baseline::Baseline;
+    use crate::config::GateConfig;
+    use crate::gate::{Outcome, compare, compare_with};
+    let mut rng = Rng::new(seed);
+    let suite = Suite::draw(&mut rng);
+    let summarize = |draws: &[Vec<f64>], factor: f64| {
+        let mut run = Run::default();
+        for (h, d) in draws.iter().enumerate() {
+            record(&mut run, h, d, factor);
+        }
+        run
+    };
+    let mut entries = Vec::new();
+    let mut baseline = Baseline::empty(BASELINE_RUNS);
+    for r in 0..RUNS {
+        let run = summarize(&suite.draws(&mut rng), 1.0);
+        entries.push(entry(&run, r));
+        baseline = baseline.append(&run, BASELINE_RUNS);
+    }
+    let levels = detect_runs(&entries, &TrendConfig::default()).main_levels(&|_| false);
+    let gate = GateConfig::default();
+    let fails = |run: &Run| {
+        (compare_with(&baseline, run, &gate, &levels).outcome == Outcome::Fail, compare(&baseline, run, &gate).outcome == Outcome::Fail)
+    };
+    let (unchanged_fails, unchanged_fails_plain) = fails(&summarize(&suite.draws(&mut rng), 1.0));
+    let (all_slower_fails, all_slower_fails_plain) = fails(&summarize(&suite.draws(&mut rng), 1.5));
+    let mids: Vec<usize> = (0..HANDLERS).filter(|&h| (40.0..=80.0).contains(&suite.handlers[h].2)).collect();
+    let target = mids[rng.below(mids.len())];
+    let draws = suite.draws(&mut rng);
+    let mut run = Run::default();
+    for (h, d) in draws.iter().enumerate() {
+        record(&mut run, h, d, if h == target { 1.5 } else { 1.0 });
+    }
+    let key = format!("Plugin.h{target:02}");
+    let caught = |c: crate::gate::Comparison| {
+        c.outcome == Outcome::Fail && c.handlers.iter().any(|h| h.key == key && h.verdict == crate::gate::Verdict::Regressed)
+    };
+    let one_slower_caught = caught(compare_with(&baseline, &run, &gate, &levels));
+    let one_slower_caught_plain = caught(compare(&baseline, &run, &gate));
+    CheckOutcome {
+        unchanged_fails,
+        unchanged_fails_plain,
+        all_slower_fails,
+        all_slower_fails_plain,
+        one_slower_caught,
+        one_slower_caught_plain,
+    }
+}
+
+/// [`check_trial`] over `BRANCHES` main branches (two threads).
+fn check_outcomes() -> Vec<CheckOutcome> {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2u64)
+            .map(|w| scope.spawn(move || (0..BRANCHES).filter(|t| t % 2 == w).map(|t| check_trial(5_000 + t)).collect::<Vec<_>>()))
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
+    })
+}
+
 /// Every scenario's outcomes over `BRANCHES` suites (two threads), in scenario order.
 fn outcomes() -> [Vec<Outcome>; 4] {
     let per_branch: Vec<[Outcome; 4]> = std::thread::scope(|scope| {
@@ -298,6 +375,8 @@ struct Row {
 #[test]
 fn false_alarm_and_detection_rates() {
     let [unchanged, runner, step, creep] = outcomes();
+    let checks = check_outcomes();
+    let part = |v: &[CheckOutcome], f: fn(&CheckOutcome) -> bool| v.iter().filter(|c| f(c)).count() as f64 / v.len() as f64;
     let rate = |name: &str, value, at_least, bound| Row { name: name.to_owned(), value, bound: (at_least, bound), percent: true };
     let hot: Vec<Outcome> = step.iter().copied().filter(|o| o.target_count >= HOT).collect();
     let lukewarm: Vec<Outcome> = step.iter().copied().filter(|o| o.target_count < HOT).collect();
@@ -357,6 +436,12 @@ fn false_alarm_and_detection_rates() {
         rate("×1.25 step: accepted level (the new one) within 5%", share(&step, |o| o.level_error.abs() <= 0.05), true, 80.0),
         rate("4% creep: accepted level (before the creep) within 5%", share(&creep, |o| o.level_error.abs() <= 0.05), true, 70.0),
         rate("4% creep: accepted level (before the creep) within 10%", share(&creep, |o| o.level_error.abs() <= 0.10), true, 85.0),
+        rate("check with the history, unchanged run: failed", part(&checks, |c| c.unchanged_fails), false, 1.0),
+        rate("check without it, unchanged run: failed", part(&checks, |c| c.unchanged_fails_plain), false, 2.0),
+        rate("check with the history, every handler ×1.5: failed", part(&checks, |c| c.all_slower_fails), true, 80.0),
+        rate("check without it, every handler ×1.5: failed", part(&checks, |c| c.all_slower_fails_plain), true, 60.0),
+        rate("check with the history, one handler ×1.5 (40–80 executions): caught", part(&checks, |c| c.one_slower_caught), true, 60.0),
+        rate("check without it, one handler ×1.5 (40–80 executions): caught", part(&checks, |c| c.one_slower_caught_plain), true, 60.0),
     ];
     let mut table = format!("| scenario ({BRANCHES} branches each) | perfgate trend | asserted |\n|---|---:|---:|\n");
     for r in &rows {

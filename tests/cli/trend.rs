@@ -156,3 +156,46 @@ fn the_comment_shows_a_changed_handlers_recent_main_runs_and_this_one() {
     let unchanged = comment.lines().filter(|l| l.contains("| unchanged")).collect::<Vec<_>>();
     assert!(!unchanged.is_empty() && unchanged.iter().all(|l| !l.contains("this run")), "{comment}");
 }
+
+#[test]
+fn the_history_teaches_the_run_wide_rule_how_much_mains_runners_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 1..=10 {
+        let out = format!("r{i}");
+        generate(d, &out, &i.to_string(), &[]);
+        let args = [
+            "update-baseline",
+            &format!("{out}/logs"),
+            "--catalog",
+            &format!("{out}/json-sequences"),
+            "--baseline",
+            "baseline.json",
+            "--commit",
+        ];
+        let o = perfgate(d, &[&args[..], &[&format!("c{i:02}")]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // Every handler 30% slower: under `drift_max_increase` (35%), which is all a baseline alone
+    // knows of runners; far past what ten steady runs of main allow.
+    generate(d, "pr", "99", &["--drift", "1.3"]);
+    let check = |d: &std::path::Path| {
+        perfgate(d, &["check", "pr/logs", "--catalog", "pr/json-sequences", "--baseline", "baseline.json", "--output", "json=check.json"])
+    };
+    let o = check(d);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&d.join("check.json"));
+    let drift = &r["comparison"]["drift"];
+    assert_eq!(drift["verdict"], "regressed", "{drift:#}");
+    assert_eq!(drift["main"]["runs"], 10, "{drift:#}");
+    let factor = drift["main"]["factor"].as_f64().unwrap();
+    let fail_above = drift["failAbove"].as_f64().unwrap();
+    assert!((1.2..1.4).contains(&factor) && fail_above < 0.3, "{drift:#}");
+    assert!(stdout(&o).contains("than main's usual (its runners vary by ±"), "{}", stdout(&o));
+    // Without the history, the same run passes the run-wide rule.
+    std::fs::remove_dir_all(d.join("history")).unwrap();
+    let o = check(d);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&d.join("check.json"));
+    assert!(r["comparison"]["drift"]["main"].is_null() && r["comparison"]["drift"]["failAbove"].as_f64().unwrap() >= 0.35);
+}
