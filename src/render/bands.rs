@@ -5,7 +5,7 @@
 //! fast (green), up to the slowest quarter fast (yellow), the next 15% medium (orange), the
 //! slowest tenth slow (red).
 
-use crate::config::Bands;
+use crate::config::{Bands, BandsSetting};
 use crate::report::Report;
 
 /// Fewest handlers with samples for `auto` to rank them; below, the default bands.
@@ -36,6 +36,16 @@ impl Bands {
     /// [`Bands::auto`] of a report's handlers' averages.
     pub fn auto_for(report: &Report) -> Bands {
         Bands::auto(report.handlers.iter().filter_map(|h| h.timing.map(|t| t.avg)))
+    }
+}
+
+impl BandsSetting {
+    /// The bands `report` is coloured by: the fixed ones, or those of its own averages.
+    pub fn of(&self, report: &Report) -> Bands {
+        match self {
+            BandsSetting::Fixed(bands) => *bands,
+            BandsSetting::Auto => Bands::auto_for(report),
+        }
     }
 }
 

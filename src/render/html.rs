@@ -128,7 +128,10 @@ fn render(run: &Judged<'_>, view: &View) -> String {
             None => "perfgate — handler performance".to_owned(),
         },
         top: view.top,
-        bands: [view.bands.fast_ms, view.bands.medium_ms, view.bands.slow_ms],
+        bands: {
+            let b = view.bands.of(report);
+            [b.fast_ms, b.medium_ms, b.slow_ms]
+        },
         report,
         histograms: report.handlers.iter().map(|h| &h.histogram).collect(),
         latency_edges: crate::report::latency_edges(),

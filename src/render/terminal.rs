@@ -41,8 +41,9 @@ pub fn heatmap(report: &Report, view: &View) -> String {
     let names: Vec<String> = shown.iter().map(|h| escape::terminal(&h.display_name())).collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let max_value = shown.iter().map(|h| h.sort_value(view.sort)).fold(0.0, f64::max);
+    let bands = view.bands.of(report);
     for (h, name) in shown.iter().zip(&names) {
-        let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
+        let heat = Heat::of(h.timing.map(|t| t.avg), &bands);
         let pad = width - name.chars().count();
         let _ = write!(out, "{} {name}{} {}", heat.dot(), " ".repeat(pad), bar_text(h, view, max_value));
         out.push('\n');
@@ -51,7 +52,7 @@ pub fn heatmap(report: &Report, view: &View) -> String {
         let _ = writeln!(out, "… {}; --top N shows more", words::plural((report.handlers.len() - shown.len()) as u64, "more handler"));
     }
     out.push_str("\nLegend:\n");
-    for l in legend(&view.bands) {
+    for l in legend(&bands) {
         out.push_str(&l);
         out.push('\n');
     }
