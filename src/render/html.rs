@@ -34,6 +34,8 @@ struct PageData<'a> {
     baselines: Vec<Option<[f64; 2]>>,
     /// Per compared handler (in the comparison's order), its row in words.
     words: Vec<RowWords>,
+    /// The verdicts counted (`1 regressed · 2 warnings`), for a check.
+    counts: Option<String>,
     /// The run-wide shift in a sentence, for a check.
     drift: Option<String>,
     /// The slowest handler on average, with its plugin.
@@ -154,6 +156,7 @@ fn render(run: &Judged<'_>, view: &View) -> String {
                 })
                 .collect()
         }),
+        counts: comparison.map(words::counts),
         drift: comparison.map(words::drift),
         slowest: super::slowest(report),
         file_root: file_root(report),

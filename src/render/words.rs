@@ -261,7 +261,7 @@ pub fn outcome(o: Outcome) -> (&'static str, &'static str) {
 
 /// `3 unchanged · 1 regressed · 2 ignored`.
 pub fn counts(c: &Comparison) -> String {
-    let mut parts: Vec<String> = c.counts.iter().map(|(v, n)| format!("{n} {}", v.name())).collect();
+    let mut parts: Vec<String> = c.counts.iter().map(|(v, n)| counted(*n, *v)).collect();
     if c.ignored > 0 {
         parts.push(format!("{} ignored", c.ignored));
     }
@@ -340,7 +340,16 @@ pub fn verdict_counts<'h>(handlers: impl IntoIterator<Item = &'h HandlerComparis
             None => counts.push((h.verdict, 1)),
         }
     }
-    counts.iter().map(|(v, n)| format!("{n} {}", v.name())).collect::<Vec<_>>().join(", ")
+    counts.iter().map(|(v, n)| counted(*n, *v)).collect::<Vec<_>>().join(", ")
+}
+
+/// `2 warnings`, `1 warning`, `3 regressed`: a count of a verdict (the one that is a noun takes
+/// its plural).
+pub fn counted(n: usize, v: Verdict) -> String {
+    match v {
+        Verdict::Warning => plural(n as u64, "warning"),
+        _ => format!("{n} {}", v.name()),
+    }
 }
 
 /// A number of ms with two decimals, or `–`.
@@ -351,6 +360,14 @@ pub fn opt_ms(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_verdicts_take_their_plural() {
+        assert_eq!(counted(2, Verdict::Warning), "2 warnings");
+        assert_eq!(counted(1, Verdict::Warning), "1 warning");
+        assert_eq!(counted(3, Verdict::Regressed), "3 regressed");
+        assert_eq!(counted(2, Verdict::Missing), "2 missing");
+    }
 
     #[test]
     fn sizes_read_as_a_person_says_them() {

@@ -362,7 +362,25 @@ fn reviewer_pages_at_1280_and_390() {
             assert_eq!(m["labelsOutside"], 0, "{at}");
             assert!(m["tallestRow"].as_f64().unwrap() <= 40.0, "{at}");
             match page {
-                "pass" => assert_eq!(m["redCells"], 0, "a passing page has no red: {at}"),
+                "pass" => {
+                    assert_eq!(m["redCells"], 0, "a passing page has no red: {at}");
+                    // Nor has the drill-down of its slowest handler shown (red under the heat bands).
+                    let slowest = b.eval(
+                        "const d = JSON.parse(document.getElementById('perfgate-data').textContent);
+                         const avg = (i) => (d.report.handlers[i].timing ? d.report.handlers[i].timing.avg : 0);
+                         const rows = [...document.querySelectorAll('#handlers tbody tr[data-handler]')].map((r) => Number(r.dataset.handler));
+                         return rows.reduce((k, i) => (avg(i) > avg(k) ? i : k), rows[0])",
+                    );
+                    b.click(&format!("#handlers tbody tr[data-handler='{slowest}']"));
+                    let dd = b.eval(&format!(
+                        "{}; const fills = [...document.querySelectorAll('#histogram rect, #dd-latency rect')].map((r) => r.getAttribute('fill'));
+                         const d = JSON.parse(document.getElementById('perfgate-data').textContent);
+                         return [fills.length, fills.filter(red).length, d.report.handlers[{slowest}].timing.avg - d.bands[2]]",
+                        MEASURE.split("const cells").next().unwrap()
+                    ));
+                    assert!(dd[0].as_u64().unwrap() > 10 && dd[1] == 0, "the drill-down of the slowest handler, no red: {dd} ({at})");
+                    assert!(dd[2].as_f64().unwrap() > 0.0, "its average is in the red heat band, which a check does not use: {dd}");
+                }
                 // The regressed row: its dot, verdict and change cells, and its grid row (5 + change).
                 "check" => {
                     assert_eq!(m["firstRow"], format!("{slow} — regressed"), "{at}");

@@ -63,8 +63,7 @@
     (data.slowest ? "; slowest on average: " + shown(data.slowest) : "") + ".";
   if (comparison) {
     const v = document.getElementById("verdict");
-    const counts = Object.entries(comparison.counts).map(([k, n]) => n + " " + k).join(" · ");
-    v.textContent = comparison.outcome.toUpperCase() + " — " + counts + ". " + data.drift + ".";
+    v.textContent = comparison.outcome.toUpperCase() + " — " + data.counts + ". " + data.drift + ".";
     v.className = comparison.outcome;
   }
   const [b0, b1, b2] = data.bands;
@@ -171,7 +170,8 @@
     ];
     // The headline statistic's change, base → now, labelled with the statistic.
     const change = (h) => { const w = (cmpOf(h) || {}).words; return w && w.stat && w.rawChange !== null ? w.stat + " " + pct(w.rawChange) : "–"; };
-    if (comparison) stats.push({ label: "change", value: change, color: rowTint, text: true, wide: true });
+    // First after the names, so that on a phone the change is what shows beside each name.
+    if (comparison) stats.unshift({ label: "change", value: change, color: rowTint, text: true, wide: true });
     for (const st of stats) if (comparison || st.byRow) st.byRow = true;
     const box = document.getElementById("heatmap");
     const cellW = 72, wideW = 124, cellH = 24, headH = 26;
@@ -405,6 +405,9 @@
     const hb = document.getElementById("dd-histogram");
     hb.replaceChildren();
     if (hist.counts.length) {
+      // A check's bars take the handler's verdict colour (a passing handler's are grey); an
+      // analysis's, the heat band of their durations.
+      const barColor = c ? () => severityColor(c.severity) : heatColor;
       const W = Math.max(300, Math.min(720, hb.clientWidth || 720)), H = 150, left = 44, right = 16, top = 8;
       const bins = hist.counts.length, span = hist.max - hist.min, max = Math.max(...hist.counts);
       const bw = (W - left - right) / bins;
@@ -413,7 +416,7 @@
       hist.counts.forEach((c, k) => {
         const hgt = max ? (c / max) * H : 0;
         const lo = hist.min + k * span / bins, hi = hist.min + (k + 1) * span / bins;
-        const bar = svg("rect", { x: left + k * bw + 1, y: top + H - hgt, width: Math.max(1, bw - 2), height: hgt, fill: heatColor((lo + hi) / 2), class: "bar" });
+        const bar = svg("rect", { x: left + k * bw + 1, y: top + H - hgt, width: Math.max(1, bw - 2), height: hgt, fill: barColor((lo + hi) / 2), class: "bar" });
         bar.appendChild(svg("title", {}, plural(c, "execution") + " between " + fmt(lo) + " and " + fmt(hi) + " ms"));
         root.appendChild(bar);
       });
