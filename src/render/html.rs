@@ -54,7 +54,11 @@ struct RowWords {
     state: &'static str,
     /// The headline statistic's name.
     stat: Option<&'static str>,
+    /// The headline statistic's change base → now, labelled: `typical +120.5%`.
     change: String,
+    /// For a handler the reports lead with, when the runner's shift was taken out: what the
+    /// gate judged and the shift (`+124.9%`, `-2.3%`), shown beside the change.
+    net: Option<(String, String)>,
     /// base → now of the headline statistic, for sorting.
     raw_change: Option<f64>,
     reason: String,
@@ -148,7 +152,11 @@ fn render(run: &Judged<'_>, view: &View) -> String {
                 .map(|h| RowWords {
                     state: words::state(h),
                     stat: words::headline(h).map(|s| s.stat.name()),
-                    change: words::headline(h).map_or_else(|| "–".to_owned(), |s| words::labelled_change(h, s)),
+                    change: words::headline(h).map_or_else(
+                        || "–".to_owned(),
+                        |s| format!("{} {}", s.stat.name(), words::raw_change(s).map_or_else(|| "–".to_owned(), words::pct)),
+                    ),
+                    net: words::headline(h).filter(|_| h.changed).and_then(words::net_of_shift),
                     raw_change: words::headline(h).and_then(words::raw_change),
                     reason: words::short_reason(h),
                     reasons: h.stats.iter().map(words::stat_reason).collect(),

@@ -56,10 +56,16 @@ pub fn row_change(h: &HandlerComparison, s: &StatComparison) -> String {
 /// `+81.3%`, or `+81.3% (+85.5% net of the runner's -2.3%)`; `–` when untested.
 pub fn change_with_shift(s: &StatComparison) -> String {
     let Some(raw) = raw_change(s) else { return "–".to_owned() };
-    match (runner_shift(s), s.change) {
-        (Some(shift), Some(net)) => format!("{} ({} net of the runner's {})", pct(raw), pct(net), pct(shift)),
-        _ => pct(raw),
+    match net_of_shift(s) {
+        Some((net, shift)) => format!("{} ({net} net of the runner's {shift})", pct(raw)),
+        None => pct(raw),
     }
+}
+
+/// What the gate judged when it took the runner's shift out, and that shift: `("+85.5%",
+/// "-2.3%")`; `None` when there was no shift to take out.
+pub fn net_of_shift(s: &StatComparison) -> Option<(String, String)> {
+    Some((pct(s.change?), pct(runner_shift(s)?)))
 }
 
 /// How much slower or faster, in plain words: `2.2× slower (+120%)`, `24% slower`, `1.9×

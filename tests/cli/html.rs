@@ -288,6 +288,9 @@ return {
   labelsOutside: [...document.querySelectorAll("svg .label")].filter((l) => l.getBBox().x < 0).length,
   firstRow: first ? first.querySelector("td.name").title : null,
   tallestRow: Math.max(...[...document.querySelectorAll("#handlers tbody tr")].map((r) => r.getBoundingClientRect().height)),
+  // How far the handlers' table runs past its box (it scrolls inside it).
+  tableOverflow: (({ scrollWidth, clientWidth }) => scrollWidth - clientWidth)(document.getElementById("handlers").parentElement),
+  firstChange: first && first.querySelector("td.num .net") ? [first.children[3].textContent, first.querySelector(".net").title] : null,
 };
 "##;
 
@@ -385,12 +388,20 @@ fn reviewer_pages_at_1280_and_390() {
                 // The regressed row: its dot, verdict and change cells, and its grid row (5 + change).
                 "check" => {
                     assert_eq!(m["firstRow"], format!("{slow} — regressed"), "{at}");
+                    // Its change base → now, labelled, and beside it what the gate judged net of
+                    // the runner (the shift itself on hover).
+                    assert_eq!(
+                        m["firstChange"],
+                        serde_json::json!(["typical +120.5% net +124.9%", "+124.9% net of the runner's -2.3% (the verdict rests on it)"]),
+                        "{at}"
+                    );
                     assert_eq!(m["redCells"], 3 + 6, "{at}");
                 }
                 _ => {}
             }
             if width == 1280 {
                 assert_eq!(m["clippedNames"], 0, "at 1280 no name is shortened: {at}");
+                assert!(m["tableOverflow"].as_i64().unwrap() <= 1, "at 1280 the whole table shows: {at}");
             }
         }
     }

@@ -321,6 +321,13 @@
         }
         // A check colours what its verdict says (red only for what fails); an analysis, the
         // average's heat band. The text is always there.
+        // Beside the change base → now, what the gate judged net of the runner's shift (said in full on hover).
+        const net = c.key === "change" && cmp && cmp.words.net;
+        if (net) {
+          const span = el("span", " net " + net[0], "net");
+          span.title = net[0] + " net of the runner's " + net[1] + " (the verdict rests on it)";
+          td.appendChild(span);
+        }
         if (comparison && (c.key === "verdict" || c.key === "change")) {
           td.style.background = severityTint(cmp ? cmp.severity : "");
           if (c.key === "verdict") td.classList.add("verdict", "sev-" + (cmp ? cmp.severity : "pass"));
