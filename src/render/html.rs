@@ -24,6 +24,8 @@ struct PageData<'a> {
     title: String,
     top: usize,
     bands: [f64; 3],
+    /// Said of the bands when they are the report's own (`auto`).
+    bands_note: Option<&'static str>,
     report: &'a Report,
     histograms: Vec<&'a Histogram>,
     comparison: Option<&'a Comparison>,
@@ -134,6 +136,7 @@ fn render(run: &Judged<'_>, view: &View) -> String {
             None => "perfgate — handler performance".to_owned(),
         },
         top: view.top,
+        bands_note: view.bands.note(report),
         bands: {
             let b = view.bands.of(report);
             [b.fast_ms, b.medium_ms, b.slow_ms]

@@ -93,7 +93,7 @@ pub fn analysis(report: &Report, view: &View) -> String {
     if report.handlers.len() > view.top {
         let _ = writeln!(out, "\n_{} not shown._", words::plural((report.handlers.len() - view.top) as u64, "more handler"));
     }
-    let _ = writeln!(out, "\n{}\n", legend(&bands).join(" · "));
+    let _ = writeln!(out, "\n{}{}\n", legend(&bands).join(" · "), noted(view, report));
     let d = &report.diagnostics;
     out.push_str("<details><summary>Diagnostics</summary>\n\n");
     out.push_str(&super::terminal::diagnostics_line(d));
@@ -119,6 +119,11 @@ pub fn analysis(report: &Report, view: &View) -> String {
     out
 }
 
+/// ` (bands = "auto": from this run's averages)` after a legend, when they are.
+fn noted(view: &View, report: &Report) -> String {
+    view.bands.note(report).map(|n| format!(" ({n})")).unwrap_or_default()
+}
+
 /// The markdown report of a check (PR comment, job summary), at most `limit` characters when
 /// bounded: when too long, the least severe rows are dropped and the report says how many.
 pub fn check(c: &Check<'_>, view: &View) -> String {
@@ -129,7 +134,7 @@ pub fn check(c: &Check<'_>, view: &View) -> String {
         heat: heatmap_rows(c, view),
         bars: bar_rows(c, view, &bands),
         how: how_rows(c),
-        legend: legend(&bands).join(" · "),
+        legend: legend(&bands).join(" · ") + &noted(view, c.run.report),
     };
     let total = parts.rows.len();
     let full = markdown_rows(c, &parts, total);

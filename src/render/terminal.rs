@@ -51,7 +51,7 @@ pub fn heatmap(report: &Report, view: &View) -> String {
     if report.handlers.len() > shown.len() {
         let _ = writeln!(out, "… {}; --top N shows more", words::plural((report.handlers.len() - shown.len()) as u64, "more handler"));
     }
-    out.push_str("\nLegend:\n");
+    let _ = writeln!(out, "\nLegend{}:", view.bands.note(report).map(|n| format!(" ({n})")).unwrap_or_default());
     for l in legend(&bands) {
         out.push_str(&l);
         out.push('\n');

@@ -172,6 +172,7 @@ fn a_slow_app_is_ranked_by_auto_bands() {
     let o = perfgate(d, &["analyze", "api.jsonl"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(dots(&stdout(&o)), [10 + 1, 1, 1, 1], "every handler red (and one legend line each): {}", stdout(&o));
+    assert!(stdout(&o).contains("\nLegend:\n"), "{}", stdout(&o));
 
     std::fs::write(d.join("perfgate.toml"), format!("[report]\nbands = \"auto\"\n\n{rule}")).unwrap();
     let o = perfgate(d, &["analyze", "api.jsonl", "--html", "auto.html", "--markdown", "auto.md"]);
@@ -180,12 +181,20 @@ fn a_slow_app_is_ranked_by_auto_bands() {
     // Ranked: the slowest tenth red, the next 15% orange, up to the slowest quarter yellow, the
     // faster half green (each count with its legend line).
     assert_eq!(dots(&out), [1 + 1, 2 + 1, 2 + 1, 5 + 1], "{out}");
-    assert!(out.contains("🔴 Slow (>5400ms)\n🟠 Medium (2800-5400ms)\n🟡 Fast (1400-2800ms)\n🟢 Very Fast (<1400ms)\n"), "{out}");
+    assert!(
+        out.contains("Legend (bands = \"auto\": from this run's averages):\n🔴 Slow (>5400ms)\n🟠 Medium (2800-5400ms)\n🟡 Fast (1400-2800ms)\n🟢 Very Fast (<1400ms)\n"),
+        "{out}"
+    );
     let md = std::fs::read_to_string(d.join("auto.md")).unwrap();
     assert_eq!(md.lines().filter(|l| l.starts_with("- 🟢 ")).count(), 5, "{md}");
-    assert!(md.contains("🔴 Slow (>5400ms) · 🟠 Medium (2800-5400ms)"), "{md}");
+    assert!(md.contains("🔴 Slow (>5400ms) · 🟠 Medium (2800-5400ms) · 🟡 Fast (1400-2800ms) · 🟢 Very Fast (<1400ms) (bands = \"auto\": from this run's averages)\n"), "{md}");
     let html = std::fs::read_to_string(d.join("auto.html")).unwrap();
-    assert!(html.contains("\"bands\":[1400.0,2800.0,5400.0]"), "the page's bands");
+    let data = html.split_once("id=\"perfgate-data\">").unwrap().1.split_once("</script>").unwrap().0;
+    let data: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert_eq!(
+        (&data["bands"], &data["bandsNote"]),
+        (&serde_json::json!([1400.0, 2800.0, 5400.0]), &serde_json::json!("bands = \"auto\": from this run's averages"))
+    );
 
     std::fs::write(d.join("perfgate.toml"), format!("[report]\nbands = \"automatic\"\n\n{rule}")).unwrap();
     let o = perfgate(d, &["analyze", "api.jsonl"]);

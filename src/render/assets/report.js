@@ -69,7 +69,7 @@
   const [b0, b1, b2] = data.bands;
   document.getElementById("legend").textContent = comparison
     ? "Each row coloured by its verdict: red fails the run, amber warns, green is faster; uncoloured passed. The change is the headline statistic's, base → now."
-    : "Times coloured by heat band: red above " + b2 + " ms, orange " + b1 + "–" + b2 + " ms, yellow " + b0 + "–" + b1 + " ms, green below " + b0 + " ms.";
+    : "Times coloured by heat band" + (data.bandsNote ? " (" + data.bandsNote + ")" : "") + ": red above " + b2 + " ms, orange " + b1 + "–" + b2 + " ms, yellow " + b0 + "–" + b1 + " ms, green below " + b0 + " ms.";
   document.getElementById("latency-legend").textContent =
     "Each row a handler, each column a duration bucket (doubling; labelled by its upper edge); the darker the cell, the larger the share of the handler's executions in it.";
   const d = report.diagnostics;
