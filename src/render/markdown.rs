@@ -95,9 +95,8 @@ pub fn analysis(report: &Report, view: &View) -> String {
     }
     let _ = writeln!(out, "\n{}{}\n", legend(&bands).join(" · "), noted(view, report));
     let d = &report.diagnostics;
-    out.push_str("<details><summary>Diagnostics</summary>\n\n");
-    out.push_str(&super::terminal::diagnostics_line(d));
-    out.push('\n');
+    // The counts are the summary (a line of numbers; no log-derived text), the files inside.
+    let _ = writeln!(out, "<details><summary>{}</summary>\n", super::terminal::diagnostics_line(d).trim_end());
     out.push_str(&table::header(&[
         ("File", l),
         ("Lines", r),

@@ -99,7 +99,7 @@ pub fn bar_text(h: &crate::report::HandlerReport, view: &View, max_value: f64) -
 
 /// One paragraph of diagnostics (also used by the markdown report).
 pub fn diagnostics_line(d: &Diagnostics) -> String {
-    let plural = |n: u64, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let plural = words::plural;
     let mut s = format!(
         "Diagnostics: {}, {}, {} recognized ({}) → {}, {} failed, {} incomplete, {} ({} attributed), {}",
         plural(d.files.len() as u64, "file"),
@@ -113,7 +113,7 @@ pub fn diagnostics_line(d: &Diagnostics) -> String {
         d.orphans_attributed,
         plural(d.unmapped_beats, "unmapped beat"),
     );
-    let _ = writeln!(s, "; catalog: {} sequences from {} files", d.catalog.sequences, d.catalog.files);
+    let _ = writeln!(s, "; catalog: {} from {}", plural(d.catalog.sequences as u64, "sequence"), plural(d.catalog.files as u64, "file"));
     s
 }
 
@@ -235,4 +235,23 @@ pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path, com
     }
     let _ = writeln!(out, "  {} (no change the gate would call real)", words::more(quiet.iter().copied()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_diagnostics_line_counts_in_words_with_their_plurals() {
+        let mut d = Diagnostics::default();
+        d.catalog.sequences = 1;
+        d.catalog.files = 1;
+        d.lines = 1;
+        d.orphans = 1;
+        assert_eq!(
+            diagnostics_line(&d),
+            "Diagnostics: 0 files, 1 line, 0 recognized (0 timing lines) → 0 samples, 0 failed, 0 incomplete, 1 orphan completion \
+(0 attributed), 0 unmapped beats; catalog: 1 sequence from 1 file\n"
+        );
+    }
 }
