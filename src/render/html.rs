@@ -36,6 +36,8 @@ struct PageData<'a> {
     baselines: Vec<Option<[f64; 2]>>,
     /// Per compared handler (in the comparison's order), its row in words.
     words: Vec<RowWords>,
+    /// The outcome in a word (`FAIL`, `PASS with warnings`), for a check.
+    outcome: Option<&'static str>,
     /// The verdicts counted (`1 regressed · 2 warnings`), for a check.
     counts: Option<String>,
     /// The run-wide shift in a sentence, for a check.
@@ -167,6 +169,7 @@ fn render(run: &Judged<'_>, view: &View) -> String {
                 })
                 .collect()
         }),
+        outcome: comparison.map(|c| words::outcome(c.outcome).1),
         counts: comparison.map(words::counts),
         drift: comparison.map(words::drift),
         slowest: super::slowest(report),

@@ -288,6 +288,7 @@ return {
   labelsOutside: [...document.querySelectorAll("svg .label")].filter((l) => l.getBBox().x < 0).length,
   firstRow: first ? first.querySelector("td.name").title : null,
   tallestRow: Math.max(...[...document.querySelectorAll("#handlers tbody tr")].map((r) => r.getBoundingClientRect().height)),
+  verdict: document.getElementById("verdict").textContent,
   // How far the handlers' table runs past its box (it scrolls inside it).
   tableOverflow: (({ scrollWidth, clientWidth }) => scrollWidth - clientWidth)(document.getElementById("handlers").parentElement),
   firstChange: first && first.querySelector("td.num .net") ? [first.children[3].textContent, first.querySelector(".net").title] : null,
@@ -368,6 +369,7 @@ fn reviewer_pages_at_1280_and_390() {
             match page {
                 "pass" => {
                     assert_eq!(m["redCells"], 0, "a passing page has no red: {at}");
+                    assert!(m["verdict"].as_str().unwrap().starts_with("PASS — "), "{at}");
                     // Nor has the drill-down of its slowest handler shown (red under the heat bands).
                     let slowest = b.eval(
                         "const d = JSON.parse(document.getElementById('perfgate-data').textContent);
@@ -388,6 +390,9 @@ fn reviewer_pages_at_1280_and_390() {
                 // The regressed row: its dot, verdict and change cells, and its grid row (5 + change).
                 "check" => {
                     assert_eq!(m["firstRow"], format!("{slow} — regressed"), "{at}");
+                    // The outcome and the counts in the reports' words.
+                    let verdict = m["verdict"].as_str().unwrap();
+                    assert!(verdict.starts_with("FAIL — 1 regressed · 2 warnings · 1 improved · "), "{at}");
                     // Its change base → now, labelled, and beside it what the gate judged net of
                     // the runner (the shift itself on hover).
                     assert_eq!(

@@ -63,7 +63,7 @@
     (data.slowest ? "; slowest on average: " + shown(data.slowest) : "") + ".";
   if (comparison) {
     const v = document.getElementById("verdict");
-    v.textContent = comparison.outcome.toUpperCase() + " — " + data.counts + ". " + data.drift + ".";
+    v.textContent = data.outcome + " — " + data.counts + ". " + data.drift + ".";
     v.className = comparison.outcome;
   }
   const [b0, b1, b2] = data.bands;
