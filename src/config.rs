@@ -780,23 +780,22 @@ mod tests {
             p("[report.bands]\nslow_ms = 1500\nmedium_ms = 900\nfast_ms = 400\n"),
             Ok(BandsSetting::Fixed(Bands { slow_ms: 1500.0, medium_ms: 900.0, fast_ms: 400.0 }))
         );
-        // A bad value names the key, its line and what to write instead.
+        // A bad value names the key, its line and what to write instead; in the table, the key it
+        // does not know or the type it expected, and where every key is.
         let next = "write bands = \"auto\" under [report] (bands from the run's own averages), or a [report.bands] table";
-        for (text, what) in [
-            ("[report]\n\nbands = \"Auto\"\n", "line 3: report.bands: \"Auto\" is not a setting; "),
-            ("[report]\nbands = 5\n", "line 2: report.bands: 5 is not a setting; "),
-        ] {
-            let e = p(text).unwrap_err();
-            assert!(e.contains(what) && e.contains(next), "{text:?}: {e}");
-        }
-        // In the table: the key it does not know, or the type it expected, and where every key is.
         let every = "every key, its type and its default are in the commented perfgate.toml";
-        for (text, what) in [
-            ("[report.bands]\nslow = 9\n", "line 1: report.bands: unknown field `slow`, expected one of `slow_ms`, `medium_ms`, `fast_ms`"),
-            ("[report.bands]\nslow_ms = \"9ms\"\n", "line 1: report.bands: invalid type: string \"9ms\", expected a number"),
+        for (text, what, then) in [
+            ("[report]\n\nbands = \"Auto\"\n", "line 3: report.bands: \"Auto\" is not a setting; ", next),
+            ("[report]\nbands = 5\n", "line 2: report.bands: 5 is not a setting; ", next),
+            (
+                "[report.bands]\nslow = 9\n",
+                "line 1: report.bands: unknown field `slow`, expected one of `slow_ms`, `medium_ms`, `fast_ms`",
+                every,
+            ),
+            ("[report.bands]\nslow_ms = \"9ms\"\n", "line 1: report.bands: invalid type: string \"9ms\", expected a number", every),
         ] {
             let e = p(text).unwrap_err();
-            assert!(e.contains(what) && e.contains(every), "{text:?}: {e}");
+            assert!(e.contains(what) && e.contains(then), "{text:?}: {e}");
         }
     }
 }
