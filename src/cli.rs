@@ -464,6 +464,23 @@ pub struct UpdateArgs {
 
 /// Where catalogs are looked for when the config names none: the repository's root (the nearest
 /// folder holding `.git`), else `cwd`.
+/// An absolute log path or glob inside the working directory, relative to it (`/home/runner/
+/// work/app/app/.logs/e2e/*.log` → `.logs/e2e/*.log`): it names the same files, and the
+/// reports then give log locations as a reviewer finds them in the repository rather than as
+/// paths of the CI machine. Anything else as it is.
+fn under(cwd: &Path, path: &str) -> String {
+    match Path::new(path).strip_prefix(cwd) {
+        Ok(rel) if Path::new(path).is_absolute() && cwd.is_absolute() => {
+            if rel.as_os_str().is_empty() {
+                ".".to_owned()
+            } else {
+                rel.to_string_lossy().into_owned()
+            }
+        }
+        _ => path.to_owned(),
+    }
+}
+
 fn catalog_root(cwd: &Path) -> PathBuf {
     cwd.ancestors().find(|d| d.join(".git").exists()).unwrap_or(cwd).to_path_buf()
 }
@@ -571,7 +588,7 @@ fn input(input: &InputArgs, output: Option<&OutputArgs>, cwd: &Path, hash_source
         None => crate::attribute::catalog::Catalog::discover(&catalog_root(cwd)),
     });
     let analyze = AnalyzeOptions {
-        paths: if input.paths.is_empty() { config.source_paths.clone() } else { input.paths.clone() },
+        paths: if input.paths.is_empty() { &config.source_paths } else { &input.paths }.iter().map(|p| under(cwd, p)).collect(),
         format: input.format_in.map_or(config.format, InputFormat::from),
         catalog_paths,
         source_root: input.source_root.clone().unwrap_or_else(|| config.source_root.clone()),
@@ -680,6 +697,19 @@ fn github(args: &GithubArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Git
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn absolute_log_paths_inside_the_working_directory_are_read_relative_to_it() {
+        let cwd = Path::new("/home/runner/work/app/app");
+        assert_eq!(under(cwd, "/home/runner/work/app/app/.logs/e2e/*.log"), ".logs/e2e/*.log");
+        assert_eq!(under(cwd, "/home/runner/work/app/app/.logs/a.log"), ".logs/a.log");
+        assert_eq!(under(cwd, "/home/runner/work/app/app"), ".");
+        // Outside it, relative already, the standard input, or a name that only starts alike: as given.
+        for p in ["/var/log/app.log", "/home/runner/work/app/app2/a.log", ".logs/**/*.log", "../x.log", "-"] {
+            assert_eq!(under(cwd, p), p);
+        }
+    }
 
     /// The generator's defaults that tests start from are the command line's.
     #[test]

@@ -379,8 +379,9 @@ struct RawReport {
     top: Option<usize>,
     sort: Option<SortKey>,
     max_executions: Option<usize>,
-    #[serde(default)]
-    bands: RawBands,
+    /// `"auto"`, or the `[report.bands]` table: read by [`bands_setting`], whose errors name
+    /// the key and what to write instead.
+    bands: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -416,6 +417,52 @@ impl Default for Bands {
     }
 }
 
+/// `[report] bands`: the bands a report's heat is coloured by. Fixed (the `[report.bands]`
+/// table; without one, the brief's 3/5/7 ms), or `bands = "auto"`: derived from each report's
+/// own averages when it is rendered ([`BandsSetting::of`], in `render::bands`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BandsSetting {
+    Fixed(Bands),
+    Auto,
+}
+
+impl Default for BandsSetting {
+    fn default() -> Self {
+        BandsSetting::Fixed(Bands::default())
+    }
+}
+
+/// The value of `[report] bands`: absent (the default bands), `"auto"`, or a table of
+/// `slow_ms`, `medium_ms` and `fast_ms` (each defaulting to the brief's).
+fn bands_setting(raw: Option<toml::Value>) -> Result<BandsSetting, String> {
+    const INSTEAD: &str = "write bands = \"auto\" under [report] (bands from the run's own averages), or a [report.bands] \
+table of slow_ms, medium_ms and fast_ms (the commented perfgate.toml that `perfgate init` writes shows both)";
+    let table: RawBands = match raw {
+        None => RawBands::default(),
+        Some(toml::Value::String(s)) if s == "auto" => return Ok(BandsSetting::Auto),
+        Some(toml::Value::Table(t)) => {
+            toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| format!("report.bands: {}", plain_types(e.message())))?
+        }
+        Some(other) => return Err(format!("report.bands: {other} is not a setting; {INSTEAD}")),
+    };
+    let d = Bands::default();
+    let bands = Bands {
+        slow_ms: table.slow_ms.unwrap_or(d.slow_ms),
+        medium_ms: table.medium_ms.unwrap_or(d.medium_ms),
+        fast_ms: table.fast_ms.unwrap_or(d.fast_ms),
+    };
+    for (key, v) in [("slow_ms", bands.slow_ms), ("medium_ms", bands.medium_ms), ("fast_ms", bands.fast_ms)] {
+        non_negative(&format!("report.bands.{key}"), v)?;
+    }
+    if !(bands.slow_ms >= bands.medium_ms && bands.medium_ms >= bands.fast_ms && bands.fast_ms >= 0.0) {
+        return Err(format!(
+            "report.bands: expected slow_ms ≥ medium_ms ≥ fast_ms ≥ 0, got {} / {} / {}",
+            bands.slow_ms, bands.medium_ms, bands.fast_ms
+        ));
+    }
+    Ok(BandsSetting::Fixed(bands))
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -429,7 +476,7 @@ pub struct Config {
     pub top: usize,
     pub sort: SortKey,
     pub max_executions: usize,
-    pub bands: Bands,
+    pub bands: BandsSetting,
     pub gate: GateConfig,
     /// `[baseline] path`.
     pub baseline_path: PathBuf,
@@ -459,7 +506,7 @@ impl Default for Config {
             top: 20,
             sort: SortKey::Avg,
             max_executions: 1000,
-            bands: Bands::default(),
+            bands: BandsSetting::default(),
             gate: GateConfig::default(),
             baseline_path: PathBuf::from(".perfgate/baseline.json"),
             history: 5,
@@ -514,20 +561,7 @@ impl Config {
         let err = |message: String| Error::Config { path: path.to_path_buf(), message: with_line(text, message) };
         let base = path.parent().unwrap_or(Path::new(""));
         let d = Config::default();
-        let bands = Bands {
-            slow_ms: raw.report.bands.slow_ms.unwrap_or(d.bands.slow_ms),
-            medium_ms: raw.report.bands.medium_ms.unwrap_or(d.bands.medium_ms),
-            fast_ms: raw.report.bands.fast_ms.unwrap_or(d.bands.fast_ms),
-        };
-        for (key, v) in [("slow_ms", bands.slow_ms), ("medium_ms", bands.medium_ms), ("fast_ms", bands.fast_ms)] {
-            non_negative(&format!("report.bands.{key}"), v).map_err(err)?;
-        }
-        if !(bands.slow_ms >= bands.medium_ms && bands.medium_ms >= bands.fast_ms && bands.fast_ms >= 0.0) {
-            return Err(err(format!(
-                "report.bands: expected slow_ms ≥ medium_ms ≥ fast_ms ≥ 0, got {} / {} / {}",
-                bands.slow_ms, bands.medium_ms, bands.fast_ms
-            )));
-        }
+        let bands = bands_setting(raw.report.bands).map_err(err)?;
         let top = raw.report.top.unwrap_or(d.top);
         if top == 0 {
             return Err(err("report.top: must be at least 1".into()));
@@ -731,8 +765,37 @@ mod tests {
     #[test]
     fn defaults_and_values() {
         let c = Config::parse("[report]\nsort = \"p95\"\n[report.bands]\nslow_ms = 10.0\n", Path::new("x/perfgate.toml")).unwrap();
-        assert_eq!((c.sort, c.bands.slow_ms, c.top), (SortKey::P95, 10.0, 20));
+        assert_eq!((c.sort, c.bands, c.top), (SortKey::P95, BandsSetting::Fixed(Bands { slow_ms: 10.0, ..Bands::default() }), 20));
         let e = Config::parse("[report.bands]\nfast_ms = 9.0\n", Path::new("p.toml")).unwrap_err().to_string();
         assert!(e.contains("report.bands"), "{e}");
+    }
+
+    #[test]
+    fn bands_are_the_briefs_by_default_or_auto_or_a_table() {
+        let p = |t: &str| Config::parse(t, Path::new("p.toml")).map(|c| c.bands).map_err(|e| e.to_string());
+        assert_eq!(p(""), Ok(BandsSetting::Fixed(Bands { slow_ms: 7.0, medium_ms: 5.0, fast_ms: 3.0 })));
+        assert_eq!(p("[report]\ntop = 5\nbands = \"auto\"\n"), Ok(BandsSetting::Auto));
+        assert_eq!(p("report = { bands = \"auto\" }\n"), Ok(BandsSetting::Auto));
+        assert_eq!(
+            p("[report.bands]\nslow_ms = 1500\nmedium_ms = 900\nfast_ms = 400\n"),
+            Ok(BandsSetting::Fixed(Bands { slow_ms: 1500.0, medium_ms: 900.0, fast_ms: 400.0 }))
+        );
+        // A bad value names the key, its line and what to write instead; in the table, the key it
+        // does not know or the type it expected, and where every key is.
+        let next = "write bands = \"auto\" under [report] (bands from the run's own averages), or a [report.bands] table";
+        let every = "every key, its type and its default are in the commented perfgate.toml";
+        for (text, what, then) in [
+            ("[report]\n\nbands = \"Auto\"\n", "line 3: report.bands: \"Auto\" is not a setting; ", next),
+            ("[report]\nbands = 5\n", "line 2: report.bands: 5 is not a setting; ", next),
+            (
+                "[report.bands]\nslow = 9\n",
+                "line 1: report.bands: unknown field `slow`, expected one of `slow_ms`, `medium_ms`, `fast_ms`",
+                every,
+            ),
+            ("[report.bands]\nslow_ms = \"9ms\"\n", "line 1: report.bands: invalid type: string \"9ms\", expected a number", every),
+        ] {
+            let e = p(text).unwrap_err();
+            assert!(e.contains(what) && e.contains(then), "{text:?}: {e}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! fast (green), up to the slowest quarter fast (yellow), the next 15% medium (orange), the
 //! slowest tenth slow (red).
 
-use crate::config::Bands;
+use crate::config::{Bands, BandsSetting};
 use crate::report::Report;
 
 /// Fewest handlers with samples for `auto` to rank them; below, the default bands.
@@ -17,9 +17,14 @@ impl Bands {
     /// significant digits so that the legend reads `>1400ms`, and strictly increasing. Fewer
     /// than [`AUTO_MIN_HANDLERS`] positive averages give [`Bands::default`].
     pub fn auto(averages: impl IntoIterator<Item = f64>) -> Bands {
+        Bands::derived(averages).unwrap_or_default()
+    }
+
+    /// [`Bands::auto`], `None` where it falls back to the default.
+    fn derived(averages: impl IntoIterator<Item = f64>) -> Option<Bands> {
         let mut v: Vec<f64> = averages.into_iter().filter(|x| x.is_finite() && *x > 0.0).collect();
         if v.len() < AUTO_MIN_HANDLERS {
-            return Bands::default();
+            return None;
         }
         v.sort_by(f64::total_cmp);
         let q = |p: f64| {
@@ -30,12 +35,34 @@ impl Bands {
         let fast_ms = two_digits(q(0.5));
         let medium_ms = above(two_digits(q(0.75)), fast_ms);
         let slow_ms = above(two_digits(q(0.9)), medium_ms);
-        Bands { slow_ms, medium_ms, fast_ms }
+        Some(Bands { slow_ms, medium_ms, fast_ms })
     }
 
     /// [`Bands::auto`] of a report's handlers' averages.
     pub fn auto_for(report: &Report) -> Bands {
-        Bands::auto(report.handlers.iter().filter_map(|h| h.timing.map(|t| t.avg)))
+        Bands::auto(averages(report))
+    }
+}
+
+fn averages(report: &Report) -> impl Iterator<Item = f64> + '_ {
+    report.handlers.iter().filter_map(|h| h.timing.map(|t| t.avg))
+}
+
+/// What a legend says of bands derived from the report (`auto`).
+pub const DERIVED: &str = "bands = \"auto\": from this run's averages";
+
+impl BandsSetting {
+    /// The bands `report` is coloured by: the fixed ones, or those of its own averages.
+    pub fn of(&self, report: &Report) -> Bands {
+        match self {
+            BandsSetting::Fixed(bands) => *bands,
+            BandsSetting::Auto => Bands::auto_for(report),
+        }
+    }
+
+    /// [`DERIVED`] when the bands of `report` are its own (`auto`, with enough handlers).
+    pub fn note(&self, report: &Report) -> Option<&'static str> {
+        (*self == BandsSetting::Auto && Bands::derived(averages(report)).is_some()).then_some(DERIVED)
     }
 }
 
@@ -78,6 +105,21 @@ mod tests {
     fn conductor_like_durations_give_bands_near_the_briefs() {
         let b = Bands::auto([1.2, 1.9, 2.4, 2.8, 3.1, 3.3, 4.0, 4.9, 5.6, 6.2, 7.5, 12.0]);
         assert_eq!((b.fast_ms, b.medium_ms, b.slow_ms), (3.7, 5.8, 7.4));
+    }
+
+    #[test]
+    fn a_legend_says_auto_only_of_bands_derived_from_the_report() {
+        let report = |handlers: &[(&str, f64)]| {
+            let m = crate::measure::testing::json_lines(&crate::measure::testing::lines(handlers));
+            crate::report::build(&m, crate::config::SortKey::Avg)
+        };
+        let four = report(&[("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 40.0)]);
+        assert_eq!(BandsSetting::Auto.note(&four), Some(DERIVED));
+        assert_ne!(BandsSetting::Auto.of(&four), Bands::default());
+        assert_eq!(BandsSetting::default().note(&four), None);
+        // Too few to rank: the default bands, and nothing said of them.
+        let three = report(&[("a", 1.0), ("b", 2.0), ("c", 3.0)]);
+        assert_eq!((BandsSetting::Auto.of(&three), BandsSetting::Auto.note(&three)), (Bands::default(), None));
     }
 
     #[test]

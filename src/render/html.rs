@@ -24,6 +24,8 @@ struct PageData<'a> {
     title: String,
     top: usize,
     bands: [f64; 3],
+    /// Said of the bands when they are the report's own (`auto`).
+    bands_note: Option<&'static str>,
     report: &'a Report,
     histograms: Vec<&'a Histogram>,
     comparison: Option<&'a Comparison>,
@@ -34,6 +36,10 @@ struct PageData<'a> {
     baselines: Vec<Option<[f64; 2]>>,
     /// Per compared handler (in the comparison's order), its row in words.
     words: Vec<RowWords>,
+    /// The outcome in a word (`FAIL`, `PASS with warnings`), for a check.
+    outcome: Option<&'static str>,
+    /// The verdicts counted (`1 regressed · 2 warnings`), for a check.
+    counts: Option<String>,
     /// The run-wide shift in a sentence, for a check.
     drift: Option<String>,
     /// The slowest handler on average, with its plugin.
@@ -52,7 +58,11 @@ struct RowWords {
     state: &'static str,
     /// The headline statistic's name.
     stat: Option<&'static str>,
+    /// The headline statistic's change base → now, labelled: `typical +120.5%`.
     change: String,
+    /// For a handler the reports lead with, when the runner's shift was taken out: what the
+    /// gate judged and the shift (`+124.9%`, `-2.3%`), shown beside the change.
+    net: Option<(String, String)>,
     /// base → now of the headline statistic, for sorting.
     raw_change: Option<f64>,
     reason: String,
@@ -128,7 +138,11 @@ fn render(run: &Judged<'_>, view: &View) -> String {
             None => "perfgate — handler performance".to_owned(),
         },
         top: view.top,
-        bands: [view.bands.fast_ms, view.bands.medium_ms, view.bands.slow_ms],
+        bands_note: view.bands.note(report),
+        bands: {
+            let b = view.bands.of(report);
+            [b.fast_ms, b.medium_ms, b.slow_ms]
+        },
         report,
         histograms: report.handlers.iter().map(|h| &h.histogram).collect(),
         latency_edges: crate::report::latency_edges(),
@@ -143,7 +157,11 @@ fn render(run: &Judged<'_>, view: &View) -> String {
                 .map(|h| RowWords {
                     state: words::state(h),
                     stat: words::headline(h).map(|s| s.stat.name()),
-                    change: words::headline(h).map_or_else(|| "–".to_owned(), |s| words::labelled_change(h, s)),
+                    change: words::headline(h).map_or_else(
+                        || "–".to_owned(),
+                        |s| format!("{} {}", s.stat.name(), words::raw_change(s).map_or_else(|| "–".to_owned(), words::pct)),
+                    ),
+                    net: words::headline(h).filter(|_| h.changed).and_then(words::net_of_shift),
                     raw_change: words::headline(h).and_then(words::raw_change),
                     reason: words::short_reason(h),
                     reasons: h.stats.iter().map(words::stat_reason).collect(),
@@ -151,6 +169,8 @@ fn render(run: &Judged<'_>, view: &View) -> String {
                 })
                 .collect()
         }),
+        outcome: comparison.map(|c| words::outcome(c.outcome).1),
+        counts: comparison.map(words::counts),
         drift: comparison.map(words::drift),
         slowest: super::slowest(report),
         file_root: file_root(report),

@@ -52,8 +52,9 @@ pub fn analysis(report: &Report, view: &View) -> String {
     // The heatmap's bars, as the terminal draws them.
     let shown: Vec<_> = report.handlers.iter().take(view.top).collect();
     let max_value = shown.iter().map(|h| h.sort_value(view.sort)).fold(0.0, f64::max);
+    let bands = view.bands.of(report);
     for h in &shown {
-        let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
+        let heat = Heat::of(h.timing.map(|t| t.avg), &bands);
         let _ = writeln!(out, "- {} {} {}", heat.dot(), escape::markdown_code(&h.display_name()), bar_text(h, view, max_value));
     }
     if !shown.is_empty() {
@@ -74,7 +75,7 @@ pub fn analysis(report: &Report, view: &View) -> String {
         ("Source", l),
     ]));
     for h in report.handlers.iter().take(view.top) {
-        let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
+        let heat = Heat::of(h.timing.map(|t| t.avg), &bands);
         let plugin = if h.plugin.is_empty() { String::new() } else { escape::markdown_code(&h.plugin) };
         let source = match (&h.source_file, h.source_line) {
             (Some(f), Some(l)) => escape::markdown_code(&format!("{f}:{l}")),
@@ -92,11 +93,10 @@ pub fn analysis(report: &Report, view: &View) -> String {
     if report.handlers.len() > view.top {
         let _ = writeln!(out, "\n_{} not shown._", words::plural((report.handlers.len() - view.top) as u64, "more handler"));
     }
-    let _ = writeln!(out, "\n{}\n", legend(&view.bands).join(" · "));
+    let _ = writeln!(out, "\n{}{}\n", legend(&bands).join(" · "), noted(view, report));
     let d = &report.diagnostics;
-    out.push_str("<details><summary>Diagnostics</summary>\n\n");
-    out.push_str(&super::terminal::diagnostics_line(d));
-    out.push('\n');
+    // The counts are the summary (a line of numbers; no log-derived text), the files inside.
+    let _ = writeln!(out, "<details><summary>{}</summary>\n", super::terminal::diagnostics_line(d).trim_end());
     out.push_str(&table::header(&[
         ("File", l),
         ("Lines", r),
@@ -118,16 +118,22 @@ pub fn analysis(report: &Report, view: &View) -> String {
     out
 }
 
+/// ` (bands = "auto": from this run's averages)` after a legend, when they are.
+fn noted(view: &View, report: &Report) -> String {
+    view.bands.note(report).map(|n| format!(" ({n})")).unwrap_or_default()
+}
+
 /// The markdown report of a check (PR comment, job summary), at most `limit` characters when
 /// bounded: when too long, the least severe rows are dropped and the report says how many.
 pub fn check(c: &Check<'_>, view: &View) -> String {
     // Each row is rendered once; the search for the most rows that fit only joins them.
+    let bands = view.bands.of(c.run.report);
     let parts = Parts {
         rows: table_rows(c),
         heat: heatmap_rows(c, view),
-        bars: bar_rows(c, view),
+        bars: bar_rows(c, view, &bands),
         how: how_rows(c),
-        legend: legend(&view.bands).join(" · "),
+        legend: legend(&bands).join(" · ") + &noted(view, c.run.report),
     };
     let total = parts.rows.len();
     let full = markdown_rows(c, &parts, total);
@@ -200,7 +206,7 @@ struct Parts {
 
 /// The heatmap of the brief, folded: the slowest handlers of this run by average (up to
 /// `--top`), each with its bar and its change.
-fn bar_rows(c: &Check<'_>, view: &View) -> Vec<(usize, String)> {
+fn bar_rows(c: &Check<'_>, view: &View, bands: &crate::config::Bands) -> Vec<(usize, String)> {
     let by_name: std::collections::HashMap<String, &crate::report::HandlerReport> =
         c.run.report.handlers.iter().map(|r| (r.display_name(), r)).collect();
     let mut timed: Vec<(usize, &crate::report::HandlerReport, &crate::gate::HandlerComparison)> = c
@@ -218,7 +224,7 @@ fn bar_rows(c: &Check<'_>, view: &View) -> Vec<(usize, String)> {
     timed
         .into_iter()
         .map(|(i, r, h)| {
-            let heat = Heat::of(r.timing.map(|t| t.avg), &view.bands);
+            let heat = Heat::of(r.timing.map(|t| t.avg), bands);
             let change = words::headline(h).map(|s| format!(" · {} {}", words::mark(h), words::labelled_change(h, s))).unwrap_or_default();
             (i, format!("- {} {} {}{change}\n", heat.dot(), comment_name(&h.key), bar_text(r, view, max_value)))
         })

@@ -16,7 +16,7 @@ pub mod terminal;
 pub mod trend;
 pub mod words;
 
-use crate::config::{Bands, SortKey};
+use crate::config::{Bands, BandsSetting, SortKey};
 use crate::judged::Judged;
 
 /// A report format.
@@ -40,7 +40,8 @@ pub fn exporter(name: &str) -> Option<&'static dyn Exporter> {
 pub struct View {
     pub top: usize,
     pub sort: SortKey,
-    pub bands: Bands,
+    /// `[report] bands`: resolved against the report being rendered ([`BandsSetting::of`]).
+    pub bands: BandsSetting,
     /// ANSI colours in the terminal renderers (`--color`, `NO_COLOR`); never in files.
     pub color: bool,
 }

@@ -41,8 +41,9 @@ pub fn heatmap(report: &Report, view: &View) -> String {
     let names: Vec<String> = shown.iter().map(|h| escape::terminal(&h.display_name())).collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let max_value = shown.iter().map(|h| h.sort_value(view.sort)).fold(0.0, f64::max);
+    let bands = view.bands.of(report);
     for (h, name) in shown.iter().zip(&names) {
-        let heat = Heat::of(h.timing.map(|t| t.avg), &view.bands);
+        let heat = Heat::of(h.timing.map(|t| t.avg), &bands);
         let pad = width - name.chars().count();
         let _ = write!(out, "{} {name}{} {}", heat.dot(), " ".repeat(pad), bar_text(h, view, max_value));
         out.push('\n');
@@ -50,8 +51,8 @@ pub fn heatmap(report: &Report, view: &View) -> String {
     if report.handlers.len() > shown.len() {
         let _ = writeln!(out, "… {}; --top N shows more", words::plural((report.handlers.len() - shown.len()) as u64, "more handler"));
     }
-    out.push_str("\nLegend:\n");
-    for l in legend(&view.bands) {
+    let _ = writeln!(out, "\nLegend{}:", view.bands.note(report).map(|n| format!(" ({n})")).unwrap_or_default());
+    for l in legend(&bands) {
         out.push_str(&l);
         out.push('\n');
     }
@@ -98,7 +99,7 @@ pub fn bar_text(h: &crate::report::HandlerReport, view: &View, max_value: f64) -
 
 /// One paragraph of diagnostics (also used by the markdown report).
 pub fn diagnostics_line(d: &Diagnostics) -> String {
-    let plural = |n: u64, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let plural = words::plural;
     let mut s = format!(
         "Diagnostics: {}, {}, {} recognized ({}) → {}, {} failed, {} incomplete, {} ({} attributed), {}",
         plural(d.files.len() as u64, "file"),
@@ -112,7 +113,7 @@ pub fn diagnostics_line(d: &Diagnostics) -> String {
         d.orphans_attributed,
         plural(d.unmapped_beats, "unmapped beat"),
     );
-    let _ = writeln!(s, "; catalog: {} sequences from {} files", d.catalog.sequences, d.catalog.files);
+    let _ = writeln!(s, "; catalog: {} from {}", plural(d.catalog.sequences as u64, "sequence"), plural(d.catalog.files as u64, "file"));
     s
 }
 
@@ -234,4 +235,23 @@ pub fn baseline_changes(old: Option<&Baseline>, new: &Baseline, path: &Path, com
     }
     let _ = writeln!(out, "  {} (no change the gate would call real)", words::more(quiet.iter().copied()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_diagnostics_line_counts_in_words_with_their_plurals() {
+        let mut d = Diagnostics::default();
+        d.catalog.sequences = 1;
+        d.catalog.files = 1;
+        d.lines = 1;
+        d.orphans = 1;
+        assert_eq!(
+            diagnostics_line(&d),
+            "Diagnostics: 0 files, 1 line, 0 recognized (0 timing lines) → 0 samples, 0 failed, 0 incomplete, 1 orphan completion \
+(0 attributed), 0 unmapped beats; catalog: 1 sequence from 1 file\n"
+        );
+    }
 }

@@ -56,10 +56,16 @@ pub fn row_change(h: &HandlerComparison, s: &StatComparison) -> String {
 /// `+81.3%`, or `+81.3% (+85.5% net of the runner's -2.3%)`; `–` when untested.
 pub fn change_with_shift(s: &StatComparison) -> String {
     let Some(raw) = raw_change(s) else { return "–".to_owned() };
-    match (runner_shift(s), s.change) {
-        (Some(shift), Some(net)) => format!("{} ({} net of the runner's {})", pct(raw), pct(net), pct(shift)),
-        _ => pct(raw),
+    match net_of_shift(s) {
+        Some((net, shift)) => format!("{} ({net} net of the runner's {shift})", pct(raw)),
+        None => pct(raw),
     }
+}
+
+/// What the gate judged when it took the runner's shift out, and that shift: `("+85.5%",
+/// "-2.3%")`; `None` when there was no shift to take out.
+pub fn net_of_shift(s: &StatComparison) -> Option<(String, String)> {
+    Some((pct(s.change?), pct(runner_shift(s)?)))
 }
 
 /// How much slower or faster, in plain words: `2.2× slower (+120%)`, `24% slower`, `1.9×
@@ -279,7 +285,7 @@ pub fn outcome(o: Outcome) -> (&'static str, &'static str) {
 
 /// `3 unchanged · 1 regressed · 2 ignored`.
 pub fn counts(c: &Comparison) -> String {
-    let mut parts: Vec<String> = c.counts.iter().map(|(v, n)| format!("{n} {}", v.name())).collect();
+    let mut parts: Vec<String> = c.counts.iter().map(|(v, n)| counted(*n, *v)).collect();
     if c.ignored > 0 {
         parts.push(format!("{} ignored", c.ignored));
     }
@@ -379,7 +385,16 @@ pub fn verdict_counts<'h>(handlers: impl IntoIterator<Item = &'h HandlerComparis
             None => counts.push((h.verdict, 1)),
         }
     }
-    counts.iter().map(|(v, n)| format!("{n} {}", v.name())).collect::<Vec<_>>().join(", ")
+    counts.iter().map(|(v, n)| counted(*n, *v)).collect::<Vec<_>>().join(", ")
+}
+
+/// `2 warnings`, `1 warning`, `3 regressed`: a count of a verdict (the one that is a noun takes
+/// its plural).
+pub fn counted(n: usize, v: Verdict) -> String {
+    match v {
+        Verdict::Warning => plural(n as u64, "warning"),
+        _ => format!("{n} {}", v.name()),
+    }
 }
 
 /// A number of ms with two decimals, or `–`.
@@ -390,6 +405,14 @@ pub fn opt_ms(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_verdicts_take_their_plural() {
+        assert_eq!(counted(2, Verdict::Warning), "2 warnings");
+        assert_eq!(counted(1, Verdict::Warning), "1 warning");
+        assert_eq!(counted(3, Verdict::Regressed), "3 regressed");
+        assert_eq!(counted(2, Verdict::Missing), "2 missing");
+    }
 
     #[test]
     fn sizes_read_as_a_person_says_them() {

@@ -149,3 +149,56 @@ fn every_encoding_goes_through_the_user_rules() {
         assert_eq!((samples, times), (&reports[0].1, &reports[0].2), "{name}");
     }
 }
+
+/// An app whose handlers take about a second: under the brief's 3/5/7 ms (the default) every
+/// handler is red; with `[report] bands = "auto"` the terminal, markdown and HTML colour by
+/// bands derived from its own averages (stated in their legends). A bad value is exit 2 naming
+/// the key and what to write instead.
+#[test]
+fn a_slow_app_is_ranked_by_auto_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rule = "[[sources.json]]\nhandler = \"route\"\nduration = \"ms\"\nplugin_field = \"svc\"\n";
+    let mut lines = String::new();
+    for (h, avg) in [800, 900, 1000, 1100, 1200, 1500, 2000, 3000, 5000, 9000].iter().enumerate() {
+        for k in 0..3 {
+            lines.push_str(&format!("{{\"route\":\"r{h}\",\"ms\":{},\"svc\":\"api\"}}\n", avg - 10 + 10 * k));
+        }
+    }
+    std::fs::write(d.join("api.jsonl"), lines).unwrap();
+    let dots = |text: &str| ["🔴", "🟠", "🟡", "🟢"].map(|dot| text.lines().filter(|l| l.starts_with(dot)).count());
+
+    std::fs::write(d.join("perfgate.toml"), rule).unwrap();
+    let o = perfgate(d, &["analyze", "api.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(dots(&stdout(&o)), [10 + 1, 1, 1, 1], "every handler red (and one legend line each): {}", stdout(&o));
+    assert!(stdout(&o).contains("\nLegend:\n"), "{}", stdout(&o));
+
+    std::fs::write(d.join("perfgate.toml"), format!("[report]\nbands = \"auto\"\n\n{rule}")).unwrap();
+    let o = perfgate(d, &["analyze", "api.jsonl", "--html", "auto.html", "--markdown", "auto.md"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    // Ranked: the slowest tenth red, the next 15% orange, up to the slowest quarter yellow, the
+    // faster half green (each count with its legend line).
+    assert_eq!(dots(&out), [1 + 1, 2 + 1, 2 + 1, 5 + 1], "{out}");
+    assert!(
+        out.contains("Legend (bands = \"auto\": from this run's averages):\n🔴 Slow (>5400ms)\n🟠 Medium (2800-5400ms)\n🟡 Fast (1400-2800ms)\n🟢 Very Fast (<1400ms)\n"),
+        "{out}"
+    );
+    let md = std::fs::read_to_string(d.join("auto.md")).unwrap();
+    assert_eq!(md.lines().filter(|l| l.starts_with("- 🟢 ")).count(), 5, "{md}");
+    assert!(md.contains("🔴 Slow (>5400ms) · 🟠 Medium (2800-5400ms) · 🟡 Fast (1400-2800ms) · 🟢 Very Fast (<1400ms) (bands = \"auto\": from this run's averages)\n"), "{md}");
+    let html = std::fs::read_to_string(d.join("auto.html")).unwrap();
+    let data = html.split_once("id=\"perfgate-data\">").unwrap().1.split_once("</script>").unwrap().0;
+    let data: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert_eq!(
+        (&data["bands"], &data["bandsNote"]),
+        (&serde_json::json!([1400.0, 2800.0, 5400.0]), &serde_json::json!("bands = \"auto\": from this run's averages"))
+    );
+
+    std::fs::write(d.join("perfgate.toml"), format!("[report]\nbands = \"automatic\"\n\n{rule}")).unwrap();
+    let o = perfgate(d, &["analyze", "api.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("perfgate.toml: line 2: report.bands: \"automatic\" is not a setting; write bands = \"auto\""), "{e}");
+}

@@ -288,6 +288,10 @@ return {
   labelsOutside: [...document.querySelectorAll("svg .label")].filter((l) => l.getBBox().x < 0).length,
   firstRow: first ? first.querySelector("td.name").title : null,
   tallestRow: Math.max(...[...document.querySelectorAll("#handlers tbody tr")].map((r) => r.getBoundingClientRect().height)),
+  verdict: document.getElementById("verdict").textContent,
+  // How far the handlers' table runs past its box (it scrolls inside it).
+  tableOverflow: (({ scrollWidth, clientWidth }) => scrollWidth - clientWidth)(document.getElementById("handlers").parentElement),
+  firstChange: first && first.querySelector("td.num .net") ? [first.children[3].textContent, first.querySelector(".net").title] : null,
 };
 "##;
 
@@ -331,8 +335,9 @@ fn reviewer_pages_at_1280_and_390() {
         .collect();
     let (slow, fast) = (&mid[0], &mid[1]);
     suite("now", "4", &["--slow", &format!("{slow}=2"), "--slow", &format!("{fast}=0.5")]);
-    // Absolute paths, as a CI machine gives them: the page shows them relative.
-    let now = d.join("now/logs").canonicalize().unwrap();
+    // Absolute paths, as a CI machine gives them: the page shows them relative to the working
+    // directory (the repository's root in CI).
+    let now = d.canonicalize().unwrap().join("now/logs");
     let o = perfgate(d, &["check", now.to_str().unwrap(), "--html", "check.html"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let o = perfgate(d, &["check", "base2/logs", "--html", "pass.html"]);
@@ -362,16 +367,46 @@ fn reviewer_pages_at_1280_and_390() {
             assert_eq!(m["labelsOutside"], 0, "{at}");
             assert!(m["tallestRow"].as_f64().unwrap() <= 40.0, "{at}");
             match page {
-                "pass" => assert_eq!(m["redCells"], 0, "a passing page has no red: {at}"),
+                "pass" => {
+                    assert_eq!(m["redCells"], 0, "a passing page has no red: {at}");
+                    assert!(m["verdict"].as_str().unwrap().starts_with("PASS — "), "{at}");
+                    // Nor has the drill-down of its slowest handler shown (red under the heat bands).
+                    let slowest = b.eval(
+                        "const d = JSON.parse(document.getElementById('perfgate-data').textContent);
+                         const avg = (i) => (d.report.handlers[i].timing ? d.report.handlers[i].timing.avg : 0);
+                         const rows = [...document.querySelectorAll('#handlers tbody tr[data-handler]')].map((r) => Number(r.dataset.handler));
+                         return rows.reduce((k, i) => (avg(i) > avg(k) ? i : k), rows[0])",
+                    );
+                    b.click(&format!("#handlers tbody tr[data-handler='{slowest}']"));
+                    let dd = b.eval(&format!(
+                        "{}; const fills = [...document.querySelectorAll('#histogram rect, #dd-latency rect')].map((r) => r.getAttribute('fill'));
+                         const d = JSON.parse(document.getElementById('perfgate-data').textContent);
+                         return [fills.length, fills.filter(red).length, d.report.handlers[{slowest}].timing.avg - d.bands[2]]",
+                        MEASURE.split("const cells").next().unwrap()
+                    ));
+                    assert!(dd[0].as_u64().unwrap() > 10 && dd[1] == 0, "the drill-down of the slowest handler, no red: {dd} ({at})");
+                    assert!(dd[2].as_f64().unwrap() > 0.0, "its average is in the red heat band, which a check does not use: {dd}");
+                }
                 // The regressed row: its dot, verdict and change cells, and its grid row (5 + change).
                 "check" => {
                     assert_eq!(m["firstRow"], format!("{slow} — regressed"), "{at}");
+                    // The outcome and the counts in the reports' words.
+                    let verdict = m["verdict"].as_str().unwrap();
+                    assert!(verdict.starts_with("FAIL — 1 regressed · 2 warnings · 1 improved · "), "{at}");
+                    // Its change base → now, labelled, and beside it what the gate judged net of
+                    // the runner (the shift itself on hover).
+                    assert_eq!(
+                        m["firstChange"],
+                        serde_json::json!(["typical +120.5% net +124.9%", "+124.9% net of the runner's -2.3% (the verdict rests on it)"]),
+                        "{at}"
+                    );
                     assert_eq!(m["redCells"], 3 + 6, "{at}");
                 }
                 _ => {}
             }
             if width == 1280 {
                 assert_eq!(m["clippedNames"], 0, "at 1280 no name is shortened: {at}");
+                assert!(m["tableOverflow"].as_i64().unwrap() <= 1, "at 1280 the whole table shows: {at}");
             }
         }
     }
@@ -390,7 +425,8 @@ fn reviewer_pages_at_1280_and_390() {
     assert_eq!((cols, ticks), (used, used), "{lat}");
     assert!(cols < all, "trimmed: {lat}");
     // The drill-down of the regression: its histogram has labelled ticks, its locations are
-    // relative to the directory the logs share, its rows one line tall.
+    // relative to the working directory (no absolute path, and no root to state), its rows one
+    // line tall.
     b.click("#handlers tbody tr[data-handler]");
     let dd = b.eval(
         "return [document.querySelectorAll('#histogram .tick').length,
@@ -400,8 +436,8 @@ fn reviewer_pages_at_1280_and_390() {
     );
     assert!(dd[0].as_u64().unwrap() >= 3 + 1 + 3, "x ticks, the axis title and 3 y ticks: {dd}");
     let locations: Vec<String> = serde_json::from_value(dd[1].clone()).unwrap();
-    assert!(!locations.is_empty() && locations.iter().all(|l| l.starts_with("suite.log:") || !l.starts_with('/')), "{locations:?}");
-    assert!(dd[3].as_str().unwrap().contains(&format!("Log locations are relative to {}/", now.display())), "{dd}");
+    assert!(!locations.is_empty() && locations.iter().all(|l| l.starts_with("now/logs/run-")), "{locations:?}");
+    assert!(!dd[3].as_str().unwrap().contains("relative to"), "{dd}");
     assert!(dd[2].as_f64().unwrap() <= 40.0, "{dd}");
     shot(&b, "check-drilldown-1280");
     b.emulate(390, 844, true);

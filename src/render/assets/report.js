@@ -63,14 +63,13 @@
     (data.slowest ? "; slowest on average: " + shown(data.slowest) : "") + ".";
   if (comparison) {
     const v = document.getElementById("verdict");
-    const counts = Object.entries(comparison.counts).map(([k, n]) => n + " " + k).join(" · ");
-    v.textContent = comparison.outcome.toUpperCase() + " — " + counts + ". " + data.drift + ".";
+    v.textContent = data.outcome + " — " + data.counts + ". " + data.drift + ".";
     v.className = comparison.outcome;
   }
   const [b0, b1, b2] = data.bands;
   document.getElementById("legend").textContent = comparison
     ? "Each row coloured by its verdict: red fails the run, amber warns, green is faster; uncoloured passed. The change is the headline statistic's, base → now."
-    : "Times coloured by heat band: red above " + b2 + " ms, orange " + b1 + "–" + b2 + " ms, yellow " + b0 + "–" + b1 + " ms, green below " + b0 + " ms.";
+    : "Times coloured by heat band" + (data.bandsNote ? " (" + data.bandsNote + ")" : "") + ": red above " + b2 + " ms, orange " + b1 + "–" + b2 + " ms, yellow " + b0 + "–" + b1 + " ms, green below " + b0 + " ms.";
   document.getElementById("latency-legend").textContent =
     "Each row a handler, each column a duration bucket (doubling; labelled by its upper edge); the darker the cell, the larger the share of the handler's executions in it.";
   const d = report.diagnostics;
@@ -171,7 +170,8 @@
     ];
     // The headline statistic's change, base → now, labelled with the statistic.
     const change = (h) => { const w = (cmpOf(h) || {}).words; return w && w.stat && w.rawChange !== null ? w.stat + " " + pct(w.rawChange) : "–"; };
-    if (comparison) stats.push({ label: "change", value: change, color: rowTint, text: true, wide: true });
+    // First after the names, so that on a phone the change is what shows beside each name.
+    if (comparison) stats.unshift({ label: "change", value: change, color: rowTint, text: true, wide: true });
     for (const st of stats) if (comparison || st.byRow) st.byRow = true;
     const box = document.getElementById("heatmap");
     const cellW = 72, wideW = 124, cellH = 24, headH = 26;
@@ -321,6 +321,13 @@
         }
         // A check colours what its verdict says (red only for what fails); an analysis, the
         // average's heat band. The text is always there.
+        // Beside the change base → now, what the gate judged net of the runner's shift (said in full on hover).
+        const net = c.key === "change" && cmp && cmp.words.net;
+        if (net) {
+          const span = el("span", " net " + net[0], "net");
+          span.title = net[0] + " net of the runner's " + net[1] + " (the verdict rests on it)";
+          td.appendChild(span);
+        }
         if (comparison && (c.key === "verdict" || c.key === "change")) {
           td.style.background = severityTint(cmp ? cmp.severity : "");
           if (c.key === "verdict") td.classList.add("verdict", "sev-" + (cmp ? cmp.severity : "pass"));
@@ -405,6 +412,9 @@
     const hb = document.getElementById("dd-histogram");
     hb.replaceChildren();
     if (hist.counts.length) {
+      // A check's bars take the handler's verdict colour (a passing handler's are grey); an
+      // analysis's, the heat band of their durations.
+      const barColor = c ? () => severityColor(c.severity) : heatColor;
       const W = Math.max(300, Math.min(720, hb.clientWidth || 720)), H = 150, left = 44, right = 16, top = 8;
       const bins = hist.counts.length, span = hist.max - hist.min, max = Math.max(...hist.counts);
       const bw = (W - left - right) / bins;
@@ -413,7 +423,7 @@
       hist.counts.forEach((c, k) => {
         const hgt = max ? (c / max) * H : 0;
         const lo = hist.min + k * span / bins, hi = hist.min + (k + 1) * span / bins;
-        const bar = svg("rect", { x: left + k * bw + 1, y: top + H - hgt, width: Math.max(1, bw - 2), height: hgt, fill: heatColor((lo + hi) / 2), class: "bar" });
+        const bar = svg("rect", { x: left + k * bw + 1, y: top + H - hgt, width: Math.max(1, bw - 2), height: hgt, fill: barColor((lo + hi) / 2), class: "bar" });
         bar.appendChild(svg("title", {}, plural(c, "execution") + " between " + fmt(lo) + " and " + fmt(hi) + " ms"));
         root.appendChild(bar);
       });
