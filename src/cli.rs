@@ -294,6 +294,12 @@ pub struct CheckArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// After the terminal report, how each verdict was decided: the run-wide shift, the
+    /// family-wise test, and per changed handler its statistic net of the runner with its
+    /// interval, thresholds and p-value (the markdown folds the same under "How this was
+    /// decided"; the JSON has every number).
+    #[arg(long)]
+    pub explain: bool,
     /// Baseline file. Default: `[baseline] path`, else .perfgate/baseline.json.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -629,6 +635,7 @@ fn output(output: &OutputArgs, config: &Config, env: &dyn Fn(&str) -> Option<Str
             top,
             sort: output.sort.map_or(config.sort, SortKey::from),
             bands: config.bands,
+            explain: false,
             color: match output.color {
                 Color::Always => true,
                 Color::Never => false,
@@ -651,7 +658,8 @@ fn check(args: CheckArgs, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> R
     }
     let mut input = input(&args.input, Some(&args.output), cwd, false)?;
     input.config.gate.fail_on_warning = args.fail_on == FailOn::Warning;
-    let output = output(&args.output, &input.config, env)?;
+    let mut output = output(&args.output, &input.config, env)?;
+    output.view.explain = args.explain;
     // The publishers of a check: each target a line.
     let publishers: Vec<Box<dyn Publisher>> = vec![Box::new(github(&args.github, env)?)];
     Ok(pipeline::Check {

@@ -235,8 +235,13 @@ pub fn publish(p: &Publish) -> Result<i32, Error> {
         links: github.links(),
         markdown_limit: github.markdown_limit(),
     };
-    let view =
-        View { top: crate::config::Config::default().top, sort: crate::config::SortKey::Avg, bands: Default::default(), color: false };
+    let view = View {
+        top: crate::config::Config::default().top,
+        sort: crate::config::SortKey::Avg,
+        bands: Default::default(),
+        color: false,
+        explain: false,
+    };
     let markdown = render::markdown::Markdown.render(&run, &view);
     let context = &p.github.context;
     if context.token.is_none() || context.repo.is_none() {

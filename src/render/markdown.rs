@@ -240,7 +240,7 @@ fn how_rows(c: &Check<'_>) -> Vec<(usize, String)> {
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let detail = h.deciding_stat().or_else(|| words::headline(h)).map_or_else(|| words::reason(h), words::stat_detail);
+            let detail = words::verdict_detail(h);
             (i, format!("- {}: {}\n", comment_name(&h.key), escape::markdown_text(&detail)))
         })
         .collect()
@@ -366,15 +366,7 @@ fn markdown_rows(c: &Check<'_>, parts: &Parts, keep: usize) -> String {
         out.push('\n');
         out.push_str("<details><summary>How this was decided</summary>\n\n");
         let _ = writeln!(out, "{}.", words::drift_detail(cmp));
-        let f = &cmp.family;
-        let _ = writeln!(
-            out,
-            "A handler fails when its change is past its threshold and floor and significant across the run: {} tested at a family-wise false-alarm rate of {} (Holm), run-to-run jitter {:.1}% ({}). Each change below is net of the runner's shift, with its interval.\n",
-            words::plural(f.tests as u64, "statistic"),
-            f.level,
-            f.jitter * 100.0,
-            if f.jitter_estimated { "estimated from the baseline" } else { "assumed: one baseline run" }
-        );
+        let _ = writeln!(out, "{}\n", words::family_detail(cmp));
         for (_, line) in parts.how.iter().filter(|(i, _)| *i < n_changed) {
             out.push_str(line);
         }
@@ -460,7 +452,7 @@ mod tests {
             markdown_limit: None,
         };
         let c = Check { run: &run, judgement: run.judgement.unwrap(), limit: None };
-        let view = View { top: 20, sort: crate::config::SortKey::Avg, bands: Default::default(), color: false };
+        let view = View { top: 20, sort: crate::config::SortKey::Avg, bands: Default::default(), color: false, explain: false };
         let rows = table_rows(&c);
         assert_eq!(rows.len(), 3);
         let slow = &rows[0];

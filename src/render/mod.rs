@@ -44,6 +44,8 @@ pub struct View {
     pub bands: BandsSetting,
     /// ANSI colours in the terminal renderers (`--color`, `NO_COLOR`); never in files.
     pub color: bool,
+    /// The terminal report of a check ends with how each verdict was decided (`--explain`).
+    pub explain: bool,
 }
 
 /// `text` in the ANSI colour `code` (31 red, 32 green, 33 yellow, 2 dim) when `on`.

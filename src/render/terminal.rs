@@ -177,6 +177,13 @@ pub fn check(run: &Judged<'_>, j: &Judgement<'_>, view: &View) -> String {
         let _ = writeln!(out, "… {} (--top N shows more)", words::more(hidden));
     }
     out.push('\n');
+    if view.explain {
+        let _ = writeln!(out, "How this was decided:\n{}.\n{}", words::drift_detail(cmp), words::family_detail(cmp));
+        for h in cmp.changed() {
+            let _ = writeln!(out, "  {}: {}", escape::terminal(&h.key), escape::terminal(&words::verdict_detail(h)));
+        }
+        out.push('\n');
+    }
     out.push_str(&diagnostics_line(&run.report.diagnostics));
     out
 }

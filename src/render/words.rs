@@ -357,6 +357,24 @@ pub fn drift_detail(c: &Comparison) -> String {
     }
 }
 
+/// The family-wise test of a check, in one paragraph ("how this was decided").
+pub fn family_detail(c: &Comparison) -> String {
+    let f = &c.family;
+    format!(
+        "A handler fails when its change is past its threshold and floor and significant across the run: {} tested at a family-wise false-alarm rate of {} (Holm), run-to-run jitter {:.1}% ({}). Each change below is net of the runner's shift, with its interval.",
+        plural(f.tests as u64, "statistic"),
+        f.level,
+        f.jitter * 100.0,
+        if f.jitter_estimated { "estimated from the baseline" } else { "assumed: one baseline run" }
+    )
+}
+
+/// How a changed handler's verdict was decided: its deciding statistic net of the runner, with
+/// the interval, thresholds and family-wise test (or the reason, without a statistic).
+pub fn verdict_detail(h: &HandlerComparison) -> String {
+    h.deciding_stat().or_else(|| headline(h)).map_or_else(|| reason(h), stat_detail)
+}
+
 /// `1 file`, `3 files`.
 pub fn plural(n: u64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })

@@ -42,6 +42,13 @@ fn pass_regression_and_fail_on_warning() {
     let out = stdout(&o);
     assert!(out.starts_with("perfgate check: ❌ FAIL — 1 regressed"), "{out}");
     assert!(out.contains("❌ CanvasComponentPlugin.renderReact"), "{out}");
+    // The statistical detail is for --explain: plain words by default.
+    assert!(!out.contains("family-wise") && !out.contains("How this was decided"), "{out}");
+    let o = perfgate(dir.path(), &["check", "slow/logs", "--explain"]);
+    let explained = stdout(&o);
+    let how = explained.split("How this was decided:\n").nth(1).expect("the detail section");
+    assert!(how.starts_with("Run-wide shift: ") && how.contains("family-wise false-alarm rate of 0.01 (Holm)"), "{explained}");
+    assert!(how.contains("  CanvasComponentPlugin.renderReact: typical +") && how.contains("family-wise p "), "{explained}");
 
     // An across-the-board slowdown fails through the run-wide rule, not per handler.
     generate(dir.path(), "all", "6", &["--slow", "*=1.6"]);
