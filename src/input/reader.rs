@@ -626,7 +626,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
         /// On any bytes, blocks of any size own every line and every byte of the span exactly
-        /// once.
+        /// once; a block of a source in memory is the slice of it that the block read holds.
         #[test]
         fn any_bytes_any_blocks_partition(
             text in proptest::collection::vec(proptest::prop_oneof![proptest::prelude::Just(b'\n'), proptest::prelude::Just(b'\r'), proptest::prelude::any::<u8>()], 0..400),
@@ -643,32 +643,13 @@ mod tests {
                 block.fill(&text[..], start, end, begin, len).unwrap();
                 lines.extend_from_slice(&block.buf[block.lines.0..block.lines.1]);
                 own.extend_from_slice(&block.buf[block.own.0..block.own.1]);
+                let (in_lines, in_own) = bounds(&text, start, end, begin, len);
+                proptest::prop_assert_eq!(&text[in_lines], &block.buf[block.lines.0..block.lines.1]);
+                proptest::prop_assert_eq!(&text[in_own], &block.buf[block.own.0..block.own.1]);
                 start = end;
             }
             proptest::prop_assert_eq!(&lines[..], &text[begin as usize..]);
             proptest::prop_assert_eq!(&own[..], &text[begin as usize..]);
-        }
-
-        /// On any bytes and blocks of any size, a block of a source in memory is the slice of it
-        /// that a block read by copy holds: the same lines and the same own bytes.
-        #[test]
-        fn slices_of_memory_are_the_blocks_read(
-            text in proptest::collection::vec(proptest::prop_oneof![proptest::prelude::Just(b'\n'), proptest::prelude::Just(b'\r'), proptest::prelude::any::<u8>()], 0..400),
-            block_size in 1usize..40,
-            begin in 0u64..3,
-        ) {
-            let begin = begin.min(text.len() as u64);
-            let len = text.len() as u64;
-            let mut start = begin;
-            let mut block = Block::default();
-            while start < len {
-                let end = (start + block_size as u64).min(len);
-                block.fill(&text[..], start, end, begin, len).unwrap();
-                let (lines, own) = bounds(&text, start, end, begin, len);
-                proptest::prop_assert_eq!(&text[lines], &block.buf[block.lines.0..block.lines.1]);
-                proptest::prop_assert_eq!(&text[own], &block.buf[block.own.0..block.own.1]);
-                start = end;
-            }
         }
     }
 }
