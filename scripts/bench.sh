@@ -268,7 +268,7 @@ def timed(cmd, cwd=None):
     """Wall and CPU (user + sys) seconds of one run. A pipe, not /dev/null: GNU grep stops at
     the first match when its output is /dev/null."""
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=cwd)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
     p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -305,7 +305,7 @@ for shape, label, with_catalog in shapes:
     r = statistics.median(x[0] / y[0] for x, y in pairs)
     rc = statistics.median(x[1] / y[1] for x, y in pairs)
     size = sum(os.path.getsize(f) for f in logs)
-    print("%-48s %5.2f s (CPU %5.2f s) %5.2f GB/s | grep -c %5.2f s (CPU %5.2f s) | wall %4.2f× CPU %4.2f× | %5.1f MB peak RSS | %s, load %s"
+    print("%-56s %5.2f s (CPU %5.2f s) %5.2f GB/s | grep -c %5.2f s (CPU %5.2f s) | wall %4.2f× CPU %4.2f× | %5.1f MB peak RSS | %s, load %s"
           % ("perfgate analyze, " + label, p, pc, size / p / 1e9, g, gc, r, rc, rss(ours, cwd), cpu, load()))
 if not pairs_only:
     peaks = []
