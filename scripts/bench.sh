@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Throughput and peak memory of `perfgate analyze`, and the wall time of `perfgate check`.
 #
-#   scripts/bench.sh [RUNS]     (default 5 runs per case; prints medians)
-#   scripts/bench.sh --smoke    (CI: every case once, on small inputs, nothing timed)
+#   scripts/bench.sh [RUNS]          (default 5 runs per case, at least 5 pairs; prints medians)
+#   scripts/bench.sh --pairs [RUNS]  (only the shapes paired with `grep -c`, below)
+#   scripts/bench.sh --smoke         (CI: every case once, on small inputs, nothing timed)
 #
-# Generates, once, into $PERFGATE_BENCH_DATA (default /tmp/perfgate-bench, ~12 GiB; outside
+# Generates, once, into $PERFGATE_BENCH_DATA (default /tmp/perfgate-bench, ~13 GiB; outside
 # the repository, whose catalogs perfgate discovers by default), with perfgate's seeded
 # generator (realistic mix of envelopes and hard cases, ~15% timing lines):
 #   one/     one 1 GiB log (seed 42)
@@ -15,15 +16,23 @@
 #   mixed/   one 1 GiB log, envelopes mixed per line (seed 42, --envelopes line)
 #   chrome/  one 1 GiB log, one Chrome envelope throughout; chrome2/, chrome4/: it twice and
 #            four times over (peak RSS against size; ~7 GiB more in all)
-# The first three shapes and many/ are each paired with `grep -c 'completed in'` on the same
-# files in every run: the ratio of the two wall times is the figure to watch.
-# Reads them once to warm the page cache, then times each case RUNS times with /usr/bin/time
-# (wall seconds, peak RSS) and compares with `grep -c` of a timing literal on the same file.
+# and with a second generator written independently from the log grammar
+# (scripts/gen_console.py: ~1,800 handlers, envelopes mixed per line and stacked, every beat
+# named by a handler line too):
+#   py/      one 1 GiB log and its catalog
+# The shapes one/, mixed/, chrome/, py/ and many/ — and chrome/ and py/ again without a catalog
+# (handlers named by the log's own handler lines) — are each paired with `grep -c 'completed
+# in'` on the same files in every run (A B A B …): the ratios of the two wall times and of the
+# two CPU times (user + sys) are the figures to watch, printed with the machine's CPU model and
+# load average.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-smoke=false
+smoke=false pairs_only=false
 if [ "${1:-}" = "--smoke" ]; then
   smoke=true
+  shift
+elif [ "${1:-}" = "--pairs" ]; then
+  pairs_only=true
   shift
 fi
 runs="${1:-5}"
@@ -37,8 +46,12 @@ if $smoke; then
   trap 'rm -rf "$data"' EXIT
   runs=1 gib=4194304 mib16=262144 files=4 apps_copies=1
 fi
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+cpu=${cpu:-$(uname -m)}
 
 cargo build --release --locked --quiet
+bin=$(cd "$(dirname "$bin")" && pwd)/perfgate
+echo "machine: $cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg); perfgate $("$bin" --version | cut -d' ' -f2)"
 if ! $smoke && [ ! -x /usr/bin/time ]; then
   echo "needs /usr/bin/time (Debian package: time)" >&2
   exit 1
@@ -54,6 +67,7 @@ generate() { # dir, generator arguments...
 }
 generate one --seed 42 --bytes "$gib"
 generate many --seed 43 --files "$files" --bytes "$mib16"
+if ! $pairs_only; then
 generate quarter --seed 44 --bytes $((gib / 4))
 generate sparse --seed 45 --bytes "$gib" --noise 40
 
@@ -103,19 +117,22 @@ measure() { # name, bytes, command...
     echo "ran: $name"
     return
   fi
-  local times=() rss=()
+  local times=() cpus=() rss=()
   for _ in $(seq "$runs"); do
     local out
     # Not /dev/null: GNU grep stops at the first match when its output is /dev/null.
-    out=$( { /usr/bin/time -f "%e %M" "$@" > "$data/stdout"; } 2>&1 | tail -1)
-    times+=("${out% *}")
-    rss+=("${out#* }")
+    out=$( { /usr/bin/time -f "%e %U %S %M" "$@" > "$data/stdout"; } 2>&1 | tail -1)
+    read -r wall user sys peak <<< "$out"
+    times+=("$wall")
+    cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')")
+    rss+=("$peak")
   done
-  local t r
+  local t c r
   t=$(printf '%s\n' "${times[@]}" | median)
+  c=$(printf '%s\n' "${cpus[@]}" | median)
   r=$(printf '%s\n' "${rss[@]}" | median)
-  awk -v n="$name" -v t="$t" -v r="$r" -v b="$bytes" -v k="$runs" \
-    'BEGIN { printf "%-46s %7.2f s  %6.2f GB/s  %7.1f MB peak RSS  (median of %d)\n", n, t, b / t / 1e9, r / 1024, k }'
+  awk -v n="$name" -v t="$t" -v c="$c" -v r="$r" -v b="$bytes" -v k="$runs" -v cpu="$cpu" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
+    'BEGIN { printf "%-46s %7.2f s  CPU %6.2f s  %6.2f GB/s  %7.1f MB peak RSS  (median of %d; %s, load %s)\n", n, t, c, b / t / 1e9, r / 1024, k, cpu, load }'
   last_rss=$r
 }
 
@@ -125,7 +142,6 @@ samples_of() { # dir
 
 size_of() { cat "$@" | wc -c; }
 one_bytes=$(size_of "$data"/one/logs/*.log)
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); perfgate $("$bin" --version | cut -d' ' -f2)"
 measure "perfgate analyze, 1 file of 1 GiB" "$one_bytes" "$bin" analyze "$data/one/logs" --catalog "$data/one/json-sequences"
 rss_one=${last_rss:-0}
 measure "perfgate analyze, $files files of 16 MiB" "$(size_of "$data"/many/logs/*.log)" "$bin" analyze "$data/many/logs" --catalog "$data/many/json-sequences"
@@ -211,57 +227,93 @@ print("perfgate check, %s distinct handlers, every report: %.2f s (median of %d)
 PY
 fi
 
+fi # not --pairs
+
 # The log shapes users' consoles have, paired with `grep -c` on the same file in each run (the
 # limit to chase): envelopes mixed per line (a console of several tabs and workers), and one
 # Chrome envelope throughout; then peak RSS against size with the same content repeated (1, 2
 # and 4 times the Chrome log), where memory should not grow with executions.
 generate mixed --seed 42 --bytes "$gib" --envelopes line
 generate chrome --seed 42 --bytes "$gib" --envelopes chrome
-for k in 2 4; do
-  if [ ! -f "$data/chrome$k/done" ]; then
-    mkdir -p "$data/chrome$k/logs"
-    for _ in $(seq "$k"); do cat "$data/chrome/logs/run-00.log"; done > "$data/chrome$k/logs/run-00.log"
-    cp -r "$data/chrome/json-sequences" "$data/chrome$k/"
-    touch "$data/chrome$k/done"
-  fi
-done
+if [ ! -f "$data/py/done" ]; then
+  rm -rf "${data:?}/py"
+  python3 scripts/gen_console.py "$data/py" "$gib" --seed 42 > /dev/null
+  touch "$data/py/done"
+fi
+if ! $pairs_only; then
+  for k in 2 4; do
+    if [ ! -f "$data/chrome$k/done" ]; then
+      mkdir -p "$data/chrome$k/logs"
+      for _ in $(seq "$k"); do cat "$data/chrome/logs/run-00.log"; done > "$data/chrome$k/logs/run-00.log"
+      cp -r "$data/chrome/json-sequences" "$data/chrome$k/"
+      touch "$data/chrome$k/done"
+    fi
+  done
+fi
 if $smoke; then
-  for shape in mixed chrome chrome2 chrome4; do
+  for shape in mixed chrome chrome2 chrome4 py; do
     "$bin" analyze "$data/$shape/logs" --catalog "$data/$shape/json-sequences" > /dev/null
     echo "ran: perfgate analyze, $shape"
   done
+  for shape in chrome py; do
+    # No catalog: run where none is discovered (the logs' directory, outside any repository).
+    (cd "$data/$shape/logs" && "$bin" analyze run-00.log > /dev/null)
+    echo "ran: perfgate analyze, $shape, no catalog"
+  done
 else
-  python3 - "$bin" "$data" "$runs" <<'PY'
-import glob, os, statistics, subprocess, sys, time, resource
-bin, data, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def timed(cmd):
-    # A pipe, not /dev/null: GNU grep stops at the first match when its output is /dev/null.
+  python3 - "$bin" "$data" "$runs" "$cpu" "$pairs_only" <<'PY'
+import glob, os, statistics, subprocess, sys, time
+bin, data, runs, cpu, pairs_only = sys.argv[1], sys.argv[2], max(5, int(sys.argv[3])), sys.argv[4], sys.argv[5] == "true"
+def timed(cmd, cwd=None):
+    """Wall and CPU (user + sys) seconds of one run. A pipe, not /dev/null: GNU grep stops at
+    the first match when its output is /dev/null."""
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.PIPE, check=cmd[0] != "grep")
-    return time.perf_counter() - t
-def rss(cmd):
-    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
+    p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t
+    if cmd[0] != "grep" and p.returncode != 0:
+        sys.exit("failed: %s" % " ".join(cmd))
+    return wall, ru.ru_utime + ru.ru_stime
+def rss(cmd, cwd=None):
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True, cwd=cwd)
     return int(out.stderr.strip().splitlines()[-1]) / 1024
+def load():
+    return open("/proc/loadavg").read().split()[0]
 # Each shape, then `grep -c` on the same bytes, alternately (the page cache warmed first).
-shapes = [("one", "envelopes per execution"), ("mixed", "envelopes mixed per line"), ("chrome", "one Chrome envelope"),
-          ("many", "64 files of 16 MiB")]
-for shape, label in shapes:
+# (directory, label, with its catalog)
+shapes = [("one", "envelopes per execution", True), ("mixed", "envelopes mixed per line", True),
+          ("chrome", "one Chrome envelope", True), ("chrome", "one Chrome envelope, no catalog", False),
+          ("py", "2nd generator (stacked, mixed, 1.8k handlers)", True), ("py", "2nd generator, no catalog", False),
+          ("many", "64 files of 16 MiB", True)]
+print("paired with grep -c 'completed in' on the same files, A B A B ..., medians of %d pairs; CPU = user + sys" % runs)
+for shape, label, with_catalog in shapes:
     logs = sorted(glob.glob(f"{data}/{shape}/logs/*.log"))
     subprocess.run(["cat"] + logs, stdout=subprocess.DEVNULL, check=True)
-    ours = [bin, "analyze", f"{data}/{shape}/logs", "--catalog", f"{data}/{shape}/json-sequences"]
+    if with_catalog:
+        ours, cwd = [bin, "analyze", f"{data}/{shape}/logs", "--catalog", f"{data}/{shape}/json-sequences"], None
+    else:
+        # No catalog is discovered in the logs' directory (outside any repository).
+        ours, cwd = [bin, "analyze"] + [os.path.basename(f) for f in logs], f"{data}/{shape}/logs"
     grep = ["grep", "-c", "completed in"] + logs
-    pairs = [(timed(ours), timed(grep)) for _ in range(runs)]
-    p, g = statistics.median(x for x, _ in pairs), statistics.median(y for _, y in pairs)
-    r = statistics.median(x / y for x, y in pairs)
+    pairs = [(timed(ours, cwd), timed(grep)) for _ in range(runs)]
+    p = statistics.median(x[0] for x, _ in pairs)
+    pc = statistics.median(x[1] for x, _ in pairs)
+    g = statistics.median(y[0] for _, y in pairs)
+    gc = statistics.median(y[1] for _, y in pairs)
+    r = statistics.median(x[0] / y[0] for x, y in pairs)
+    rc = statistics.median(x[1] / y[1] for x, y in pairs)
     size = sum(os.path.getsize(f) for f in logs)
-    print("%-46s %7.2f s  %6.2f GB/s  grep -c %5.2f s  ratio %4.2f×  %6.1f MB peak RSS  (median of %d pairs)"
-          % ("perfgate analyze, " + label, p, size / p / 1e9, g, r, rss(ours), runs))
-peaks = []
-for k in [1, 2, 4]:
-    shape = "chrome" if k == 1 else f"chrome{k}"
-    cmd = [bin, "analyze", f"{data}/{shape}/logs", "--catalog", f"{data}/{shape}/json-sequences"]
-    peaks.append(statistics.median(rss(cmd) for _ in range(3)))
-    print("peak RSS, the Chrome log ×%d (%d GiB): %.1f MB (median of 3)" % (k, k, peaks[-1]))
-print("peak RSS growth per GiB: 1 → 2 GiB %.1f MB, 2 → 4 GiB %.1f MB" % (peaks[1] - peaks[0], (peaks[2] - peaks[1]) / 2))
+    print("%-56s %5.2f s (CPU %5.2f s) %5.2f GB/s | grep -c %5.2f s (CPU %5.2f s) | wall %4.2f× CPU %4.2f× | %5.1f MB peak RSS | %s, load %s"
+          % ("perfgate analyze, " + label, p, pc, size / p / 1e9, g, gc, r, rc, rss(ours, cwd), cpu, load()))
+if not pairs_only:
+    peaks = []
+    for k in [1, 2, 4]:
+        shape = "chrome" if k == 1 else f"chrome{k}"
+        cmd = [bin, "analyze", f"{data}/{shape}/logs", "--catalog", f"{data}/{shape}/json-sequences"]
+        peaks.append(statistics.median(rss(cmd) for _ in range(3)))
+        print("peak RSS, the Chrome log ×%d (%d GiB): %.1f MB (median of 3)" % (k, k, peaks[-1]))
+    print("peak RSS growth per GiB: 1 → 2 GiB %.1f MB, 2 → 4 GiB %.1f MB" % (peaks[1] - peaks[0], (peaks[2] - peaks[1]) / 2))
 PY
 fi

@@ -22,11 +22,71 @@ type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 /// Handler lines by event, each with the number of executions started before it (its "tag").
 #[derive(Debug, Default)]
 pub struct Hints {
-    by_event: FxMap<Arc<str>, VecDeque<(u64, HandlerHint)>>,
+    by_event: FxMap<Arc<str>, EventHints>,
     /// Every kept line's tag and event, in the order read (tags never decrease).
     order: VecDeque<(u64, Arc<str>)>,
     /// Lines dropped from the window, by event.
     dropped: FxMap<Arc<str>, u64>,
+}
+
+/// The handler lines of one event, and what answers most look-ups without reading them: the
+/// handlers they name and the request ids they carry.
+#[derive(Debug, Default)]
+pub struct EventHints {
+    lines: VecDeque<(u64, HandlerHint)>,
+    /// The distinct (handler, plugin) pairs the lines name, with how many name each (one, in
+    /// logs whose handler lines agree).
+    pub names: Vec<(Arc<str>, Option<Arc<str>>, u32)>,
+    /// Lines without a request id.
+    pub no_request: u32,
+    /// The request ids of the others, with how many carry each.
+    requests: FxMap<Arc<str>, u32>,
+}
+
+impl EventHints {
+    /// The lines, in the order read.
+    pub fn lines(&self) -> impl Iterator<Item = &HandlerHint> + Clone {
+        self.lines.iter().map(|(_, h)| h)
+    }
+
+    /// Whether a line carries the request id `request`.
+    pub fn has_request(&self, request: &str) -> bool {
+        self.requests.contains_key(request)
+    }
+
+    fn push(&mut self, tag: u64, hint: HandlerHint) {
+        match self.names.iter_mut().find(|(h, p, _)| *h == hint.handler && *p == hint.plugin) {
+            Some((_, _, n)) => *n += 1,
+            None => self.names.push((hint.handler.clone(), hint.plugin.clone(), 1)),
+        }
+        match &hint.request {
+            Some(r) => *self.requests.entry(r.clone()).or_default() += 1,
+            None => self.no_request += 1,
+        }
+        self.lines.push_back((tag, hint));
+    }
+
+    fn pop_front(&mut self) -> Option<(u64, HandlerHint)> {
+        let (tag, hint) = self.lines.pop_front()?;
+        if let Some(i) = self.names.iter().position(|(h, p, _)| *h == hint.handler && *p == hint.plugin) {
+            self.names[i].2 -= 1;
+            if self.names[i].2 == 0 {
+                self.names.remove(i);
+            }
+        }
+        match &hint.request {
+            Some(r) => {
+                if let Some(n) = self.requests.get_mut(r) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.requests.remove(r);
+                    }
+                }
+            }
+            None => self.no_request -= 1,
+        }
+        Some((tag, hint))
+    }
 }
 
 impl Hints {
@@ -42,12 +102,12 @@ impl Hints {
 
     pub fn push(&mut self, tag: u64, hint: HandlerHint) {
         self.order.push_back((tag, hint.event.clone()));
-        self.by_event.entry(hint.event.clone()).or_default().push_back((tag, hint));
+        self.by_event.entry(hint.event.clone()).or_default().push(tag, hint);
     }
 
-    /// The lines of `event`, in the order read.
-    pub fn of_event(&self, event: &str) -> Option<impl Iterator<Item = &HandlerHint> + Clone> {
-        self.by_event.get(event).map(|v| v.iter().map(|(_, h)| h))
+    /// The lines of `event`.
+    pub fn of_event(&self, event: &str) -> Option<&EventHints> {
+        self.by_event.get(event)
     }
 
     /// Drops the lines tagged before `tag`.
@@ -59,7 +119,7 @@ impl Hints {
             let (_, event) = self.order.pop_front().expect("a front line");
             if let Some(lines) = self.by_event.get_mut(&event) {
                 lines.pop_front();
-                if lines.is_empty() {
+                if lines.lines.is_empty() {
                     self.by_event.remove(&event);
                 }
             }
@@ -77,7 +137,7 @@ impl Hints {
         let Hints { mut by_event, order, dropped } = self;
         let lines = order
             .into_iter()
-            .map(|(_, event)| by_event.get_mut(&event).and_then(VecDeque::pop_front).expect("a kept line of its event").1)
+            .map(|(_, event)| by_event.get_mut(&event).and_then(EventHints::pop_front).expect("a kept line of its event").1)
             .collect();
         (lines, dropped.into_keys().collect())
     }
@@ -99,7 +159,7 @@ mod tests {
         hints.push(3, hint("a", "h3"));
         hints.push(9, hint("a", "h4"));
         hints.drop_before(4);
-        let names: Vec<&str> = hints.of_event("a").unwrap().map(|h| &*h.handler).collect();
+        let names: Vec<&str> = hints.of_event("a").unwrap().lines().map(|h| &*h.handler).collect();
         assert_eq!(names, ["h4"]);
         assert!(hints.of_event("b").is_none());
         assert!(hints.dropped_for("a") && hints.dropped_for("b") && !hints.dropped_for("c"));

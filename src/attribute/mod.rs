@@ -17,7 +17,7 @@ use std::sync::Arc;
 use catalog::{BeatRef, Catalog};
 use hints::Hints;
 use source::{SourceIndex, SourceRef};
-use tracker::{BeatOutcome, BeatRecord, ExecutionInfo, FileTrace, HandlerHint, OrphanRecord, TimedBy, Tracker};
+use tracker::{BeatOutcome, BeatRecord, ExecutionInfo, FileTrace, OrphanRecord, TimedBy, Tracker};
 
 use crate::input::Document;
 pub use crate::input::InputFormat;
@@ -278,20 +278,71 @@ impl HandlerData {
 }
 
 /// The handler a beat is attributed to.
-enum Resolved {
+enum Resolved<'r> {
     /// A beat of the catalog: its handler's key is made once per catalog beat (see
     /// `Attributor::catalog_slots`), not once per beat attributed.
     Catalog(BeatRef),
-    /// Named otherwise (by the input, the handler lines, or as unmapped).
-    Named(HandlerKey, Mapping),
+    /// Named otherwise (by the input, the handler lines, or as unmapped), by borrowed parts: a
+    /// key is made only for a new handler (see `Attributor::named_slots`).
+    Named { plugin: &'r str, name: Name<'r>, mapping: Mapping },
 }
 
-impl Resolved {
+impl Resolved<'_> {
     fn mapping(&self) -> Mapping {
         match self {
             Resolved::Catalog(_) => Mapping::Catalog,
-            Resolved::Named(_, mapping) => *mapping,
+            Resolved::Named { mapping, .. } => *mapping,
         }
+    }
+}
+
+/// A handler's name, by parts.
+#[derive(Clone, Copy)]
+enum Name<'r> {
+    Whole(&'r str),
+    /// `sequence#beat what`.
+    Unmapped {
+        sequence: &'r str,
+        beat: u32,
+        what: &'r str,
+    },
+}
+
+impl Name<'_> {
+    fn to_owned(self) -> String {
+        match self {
+            Name::Whole(name) => name.to_owned(),
+            Name::Unmapped { sequence, beat, what } => format!("{sequence}#{beat} {what}"),
+        }
+    }
+
+    /// Whether `name` is this one (compared without writing it).
+    fn is(self, name: &str) -> bool {
+        match self {
+            Name::Whole(whole) => whole == name,
+            Name::Unmapped { sequence, beat, what } => {
+                let Some((number, rest)) = name.strip_prefix(sequence).and_then(|r| r.strip_prefix('#')).and_then(|r| r.split_once(' '))
+                else {
+                    return false;
+                };
+                rest == what
+                    && (number == "0" || !number.starts_with('0'))
+                    && number.bytes().all(|b| b.is_ascii_digit())
+                    && number.parse() == Ok(beat)
+            }
+        }
+    }
+
+    /// A hash of the handler `plugin`.`self` (FxHash: equal names hash alike).
+    fn hash(self, plugin: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        plugin.hash(&mut h);
+        match self {
+            Name::Whole(name) => (0u8, name).hash(&mut h),
+            Name::Unmapped { sequence, beat, what } => (1u8, sequence, beat, what).hash(&mut h),
+        }
+        h.finish()
     }
 }
 
@@ -311,6 +362,9 @@ pub struct Attributor<'c, 's> {
     slot_of: rustc_hash::FxHashMap<HandlerKey, usize>,
     /// The slot of each catalog beat's handler: most beats find theirs without a string.
     catalog_slots: rustc_hash::FxHashMap<BeatRef, usize>,
+    /// The slots of handlers named otherwise, by the hash of their name's parts (see
+    /// [`Name::hash`]; checked against the slot's key): found without making a key.
+    named_slots: rustc_hash::FxHashMap<u64, usize>,
     out: Attribution,
 }
 
@@ -335,6 +389,7 @@ impl<'c, 's> Attributor<'c, 's> {
             slots: Vec::new(),
             slot_of: Default::default(),
             catalog_slots: Default::default(),
+            named_slots: Default::default(),
             out: Attribution::default(),
         }
     }
@@ -384,6 +439,24 @@ impl<'c, 's> Attributor<'c, 's> {
         self.slots.push(Slot { key: key.clone(), data, last_sequence: None, last_event: None });
         self.slot_of.insert(key.clone(), self.slots.len() - 1);
         Some(self.slots.len() - 1)
+    }
+
+    /// The slot of the handler `plugin`.`name`, found by the hash of its parts, else made (see
+    /// [`Attributor::slot`]).
+    fn named_slot(&mut self, plugin: &str, name: Name<'_>, mapping: Mapping, at: Location) -> Option<usize> {
+        let h = name.hash(plugin);
+        if let Some(&i) = self.named_slots.get(&h) {
+            let key = &self.slots[i].key;
+            if key.plugin == plugin && name.is(&key.name) {
+                return Some(i);
+            }
+        }
+        let key = HandlerKey { plugin: plugin.to_owned(), name: name.to_owned() };
+        let i = self.slot(&key, mapping, at)?;
+        // A hash already taken by another name (a collision) keeps its slot: this name is then
+        // found through its key.
+        self.named_slots.entry(h).or_insert(i);
+        Some(i)
     }
 
     /// Adds a file's trace, consuming it from the back so that its memory is released as the
@@ -447,7 +520,7 @@ impl<'c, 's> Attributor<'c, 's> {
                 let plugin = catalog.sequences[r.sequence].plugin.clone();
                 return beat.handler.clone().map(|name| HandlerKey { plugin, name });
             }
-            let (handler, plugin) = hinted(hints.of_event(e)?, None)?;
+            let (handler, plugin) = hinted(hints, e, None)?;
             Some(HandlerKey { plugin: plugin.map(|p| p.to_string()).unwrap_or_default(), name: handler.to_string() })
         });
         if let Some(key) = &handler {
@@ -468,10 +541,12 @@ impl<'c, 's> Attributor<'c, 's> {
     /// catalog (or the input itself) names its handler; returns it when it needs the file's
     /// handler lines to be named (see [`Attributor::with_hints`]).
     pub fn try_early(&mut self, record: BeatRecord, info: &ExecutionInfo) -> Option<BeatRecord> {
-        let resolved = resolve(&record, None, info, self.catalog, &Hints::default());
-        if resolved.mapping() == Mapping::Unmapped {
+        // Without handler lines, a beat is named only by the catalog or by the input itself.
+        if record.stated_handler.is_none() && catalog_beat(&record, None, info, self.catalog).0.is_none() {
             return Some(record);
         }
+        let (catalog, no_hints) = (self.catalog, Hints::default());
+        let resolved = resolve(&record, None, info, catalog, &no_hints);
         self.record(&record, info, resolved);
         None
     }
@@ -504,7 +579,7 @@ impl<'c, 's> Attributor<'c, 's> {
         let sequence = info.id.as_ref().or(info.name.as_ref());
         let mapping = resolved.mapping();
         let i = match &resolved {
-            Resolved::Named(key, mapping) => self.slot(key, *mapping, record.at),
+            Resolved::Named { plugin, name, mapping } => self.named_slot(plugin, *name, *mapping, record.at),
             Resolved::Catalog(r) => match self.catalog_slots.get(r) {
                 Some(&i) => Some(i),
                 None => {
@@ -600,9 +675,16 @@ impl<'c, 's> Attributor<'c, 's> {
     }
 }
 
-/// The one handler the hints of an event name (for a request id, when both sides have one).
-fn hinted<'h>(hints: impl Iterator<Item = &'h HandlerHint> + Clone, request: Option<&str>) -> Option<(&'h Arc<str>, Option<&'h Arc<str>>)> {
-    let mut matching = hints.filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request);
+/// The one handler the handler lines of `event` name (for a request id, when both sides have
+/// one), with the plugin the first of them that names one names. When all the lines name the
+/// same handler and plugin (most logs), the answer is looked up, not read off every line.
+fn hinted<'h>(hints: &'h Hints, event: &str, request: Option<&str>) -> Option<(&'h Arc<str>, Option<&'h Arc<str>>)> {
+    let of_event = hints.of_event(event)?;
+    if let [(handler, plugin, _)] = &of_event.names[..] {
+        let any = request.is_none_or(|r| of_event.no_request > 0 || of_event.has_request(r));
+        return any.then_some((handler, plugin.as_ref()));
+    }
+    let mut matching = of_event.lines().filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request);
     let first = matching.clone().next()?;
     if matching.clone().any(|h| h.handler != first.handler) {
         return None;
@@ -611,36 +693,41 @@ fn hinted<'h>(hints: impl Iterator<Item = &'h HandlerHint> + Clone, request: Opt
     Some((&first.handler, plugin))
 }
 
-fn resolve(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catalog: &Catalog, hints: &Hints) -> Resolved {
+/// The catalog beat of `record` that names a handler, if any.
+fn catalog_beat(record: &BeatRecord, title: Option<&str>, info: &ExecutionInfo, catalog: &Catalog) -> (Option<BeatRef>, Option<usize>) {
     let event = record.event.as_deref();
     let sequence = catalog.sequence_of(info.id.as_deref(), info.name.as_deref());
     let found = sequence
         .and_then(|s| catalog.beat_in(s, record.beat, event, title))
         .or_else(|| event.and_then(|e| catalog.beat_by_event(e, Some(record.beat)).or_else(|| catalog.beat_by_event(e, None))));
-    if let Some(r) = found
-        && catalog.beat(r).handler.is_some()
-    {
+    (found.filter(|&r| catalog.beat(r).handler.is_some()), sequence)
+}
+
+fn resolve<'r>(
+    record: &'r BeatRecord,
+    title: Option<&'r str>,
+    info: &'r ExecutionInfo,
+    catalog: &'r Catalog,
+    hints: &'r Hints,
+) -> Resolved<'r> {
+    let (found, sequence) = catalog_beat(record, title, info, catalog);
+    if let Some(r) = found {
         return Resolved::Catalog(r);
     }
+    let event = record.event.as_deref();
     let catalog_plugin = sequence.map(|s| catalog.sequences[s].plugin.as_str());
-    let plugin_of = |stated: Option<&Arc<str>>| {
-        stated
-            .map(|p| p.to_string())
-            .or_else(|| info.plugin.as_deref().map(str::to_owned))
-            .or_else(|| catalog_plugin.map(str::to_owned))
-            .unwrap_or_default()
-    };
+    let plugin_of = |stated: Option<&'r Arc<str>>| stated.map(|p| &**p).or(info.plugin.as_deref()).or(catalog_plugin).unwrap_or_default();
     if let Some((handler, plugin)) = record.stated_handler.as_deref() {
         let mapping =
             if matches!(record.outcome, BeatOutcome::Sample { source: TimedBy::Pattern, .. }) { Mapping::Pattern } else { Mapping::Report };
-        return Resolved::Named(HandlerKey { plugin: plugin_of(plugin.as_ref()), name: handler.to_string() }, mapping);
+        return Resolved::Named { plugin: plugin_of(plugin.as_ref()), name: Name::Whole(handler), mapping };
     }
-    if let Some((handler, plugin)) = event.and_then(|e| hinted(hints.of_event(e)?, info.request.as_deref())) {
-        return Resolved::Named(HandlerKey { plugin: plugin_of(plugin), name: handler.to_string() }, Mapping::Log);
+    if let Some((handler, plugin)) = event.and_then(|e| hinted(hints, e, info.request.as_deref())) {
+        return Resolved::Named { plugin: plugin_of(plugin), name: Name::Whole(handler), mapping: Mapping::Log };
     }
-    let seq = info.id.as_deref().or(info.name.as_deref()).unwrap_or("?");
+    let sequence = info.id.as_deref().or(info.name.as_deref()).unwrap_or("?");
     let what = event.or(title).unwrap_or("?");
-    Resolved::Named(HandlerKey { plugin: plugin_of(None), name: format!("{seq}#{} {what}", record.beat) }, Mapping::Unmapped)
+    Resolved::Named { plugin: plugin_of(None), name: Name::Unmapped { sequence, beat: record.beat, what }, mapping: Mapping::Unmapped }
 }
 
 #[cfg(test)]

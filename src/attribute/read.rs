@@ -423,6 +423,10 @@ mod tests {
                 let parts = console_in_blocks(&text[..], span, 0, block, &[], None, None).unwrap();
                 assert_eq!(parts.lines, whole.lines, "{name} block {block}");
                 assert_eq!(format!("{:?}", parts.trace), format!("{:?}", whole.trace), "{name} block {block}");
+                // The same as slices of the bytes in memory (a mapped file), nothing copied.
+                let mapped = console_in_blocks(&reader::Mapped::new(&text), span, 0, block, &[], None, None).unwrap();
+                assert_eq!((mapped.lines, mapped.bytes), (whole.lines, whole.bytes), "{name} block {block}");
+                assert_eq!(format!("{:?}", mapped.trace), format!("{:?}", whole.trace), "{name} block {block}");
                 // The same read front to back (a pipe), from a reader that gives few bytes at a
                 // time, its head read already.
                 let head = text.len().min(100);
@@ -483,6 +487,9 @@ mod tests {
             proptest::prop_assert_eq!((piped.lines, piped.bytes), (whole.lines, whole.bytes));
             proptest::prop_assert_eq!(format!("{:?}", parts.trace), format!("{:?}", whole.trace));
             proptest::prop_assert_eq!(format!("{:?}", piped.trace), format!("{:?}", whole.trace));
+            let mapped = console_in_blocks(&reader::Mapped::new(&text), span, 0, block_size, &[], None, None).unwrap();
+            proptest::prop_assert_eq!((mapped.lines, mapped.bytes), (whole.lines, whole.bytes));
+            proptest::prop_assert_eq!(format!("{:?}", mapped.trace), format!("{:?}", whole.trace));
         }
     }
 }

@@ -389,3 +389,77 @@ fn a_duration_out_of_range_is_rejected_where_it_is_read() {
     assert_eq!(t.rejected.first, vec![(2, 1e12), (5, 1e23)]);
     assert_eq!(outcomes(&t)[1], BeatOutcome::Incomplete);
 }
+
+/// A handler named otherwise than by the catalog is found by the parts of its name: they match
+/// the name they write, and only it.
+#[test]
+fn names_by_parts_match_the_names_they_write() {
+    let unmapped = Name::Unmapped { sequence: "Library Load #2", beat: 12, what: "lib:load two" };
+    assert_eq!(unmapped.to_owned(), "Library Load #2#12 lib:load two");
+    assert!(unmapped.is("Library Load #2#12 lib:load two"));
+    for other in [
+        "Library Load #2#012 lib:load two",
+        "Library Load #2#1 lib:load two",
+        "Library Load #2#12 lib:load",
+        "Library Load #2#12",
+        "",
+        "#12 lib:load two",
+        "Library Load #2#+12 lib:load two",
+    ] {
+        assert!(!unmapped.is(other), "{other}");
+    }
+    assert!(Name::Unmapped { sequence: "S", beat: 0, what: "?" }.is("S#0 ?"));
+    assert!(Name::Whole("initConfig").is("initConfig") && !Name::Whole("initConfig").is("initConfig2"));
+    assert_ne!(Name::Whole("S#1 e").hash("P"), unmapped.hash("P"));
+    assert_eq!(unmapped.hash("P"), Name::Unmapped { sequence: "Library Load #2", beat: 12, what: "lib:load two" }.hash("P"));
+    assert_ne!(unmapped.hash("P"), unmapped.hash("Q"));
+}
+
+/// The handler lines of an event are looked up, not read, when they all name one handler and
+/// plugin; the answer is the one reading them gives, for a request id or none, as lines come
+/// and leave the window.
+#[test]
+fn handler_lines_looked_up_answer_as_read() {
+    use super::hints::Hints;
+    use super::tracker::HandlerHint;
+    fn read<'h>(hints: &'h Hints, event: &str, request: Option<&str>) -> Option<(&'h str, Option<&'h str>)> {
+        let lines = hints.of_event(event)?.lines();
+        let mut matching = lines.filter(|h| request.is_none() || h.request.is_none() || h.request.as_deref() == request);
+        let first = matching.clone().next()?;
+        if matching.clone().any(|h| h.handler != first.handler) {
+            return None;
+        }
+        Some((&*first.handler, matching.find_map(|h| h.plugin.as_deref())))
+    }
+    let hint = |handler: &str, plugin: Option<&str>, request: Option<&str>| HandlerHint {
+        event: "e".into(),
+        handler: handler.into(),
+        plugin: plugin.map(Into::into),
+        request: request.map(Into::into),
+    };
+    let lines = [
+        hint("h", Some("P"), Some("r1")),
+        hint("h", Some("P"), Some("r2")),
+        hint("h", Some("P"), None),
+        hint("h", None, Some("r3")),
+        hint("g", Some("P"), Some("r4")),
+        hint("h", Some("P"), Some("r5")),
+        hint("h", Some("P"), Some("r5")),
+    ];
+    let mut hints = Hints::default();
+    for (tag, line) in lines.into_iter().enumerate() {
+        hints.push(tag as u64, line);
+        for request in [None, Some("r1"), Some("r2"), Some("r3"), Some("r4"), Some("r5"), Some("r9")] {
+            let looked_up = hinted(&hints, "e", request).map(|(h, p)| (&**h, p.map(|p| &**p)));
+            assert_eq!(looked_up, read(&hints, "e", request), "{tag}: {request:?}");
+        }
+        assert_eq!(hinted(&hints, "other", None), None);
+    }
+    for tag in 0..8 {
+        hints.drop_before(tag);
+        for request in [None, Some("r1"), Some("r3"), Some("r5"), Some("r9")] {
+            let looked_up = hinted(&hints, "e", request).map(|(h, p)| (&**h, p.map(|p| &**p)));
+            assert_eq!(looked_up, read(&hints, "e", request), "dropped before {tag}, {request:?}");
+        }
+    }
+}

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::parse::user::UserRule;
-use reader::{BLOCK, MIN_BLOCK, ReadAt, Sink, Span, Stream};
+use reader::{BLOCK, MIN_BLOCK, Mapped, ReadAt, Sink, Span, Stream};
 
 /// The path that names the standard input.
 pub const STDIN: &str = "-";
@@ -154,7 +154,35 @@ pub fn read_file(
     // Smaller files get smaller blocks, so that the batch fed last (while no block is left to
     // recognize) is a small part of the file.
     let block = usize::try_from(size / 64).unwrap_or(BLOCK).clamp(MIN_BLOCK, BLOCK);
+    if let Some(map) = map(&f, size) {
+        return stream_console(&Mapped::of(&map), head.starts_with(BOM), size, block, format, &how, sink);
+    }
     stream_console(&f, head.starts_with(BOM), size, block, format, &how, sink)
+}
+
+/// Files at least this large are memory-mapped (see [`map`]); smaller ones are read.
+pub const MMAP_MIN: u64 = 16 << 20;
+
+/// The regular file `f`, of `size` bytes, memory-mapped — the way ripgrep decides: only a
+/// regular file (never a pipe or the standard input, which the caller reads as streams), only
+/// one of at least [`MMAP_MIN`] bytes (below, the map's setup costs more than the copies it
+/// saves), and not when `PERFGATE_MMAP=0` is set. `None` when the map cannot be made (the
+/// caller reads the file instead) or does not hold `size` bytes.
+fn map(f: &std::fs::File, size: u64) -> Option<memmap2::Mmap> {
+    if size < MMAP_MIN || std::env::var_os("PERFGATE_MMAP").is_some_and(|v| v == "0") {
+        return None;
+    }
+    // SAFETY: the map is read-only and private to this process, and only read while the file
+    // is. What no process can guarantee is that nobody else truncates or rewrites the file in
+    // the meantime: a rewrite would change the bytes under the reader (lines read half old,
+    // half new, as a `read` racing a writer gives), a truncation would make the pages past the
+    // new end raise SIGBUS. ripgrep accepts the same for the same reason — logs are written by
+    // appending, which a map of the size read at open never sees — and so does perfgate;
+    // `PERFGATE_MMAP=0` reads instead.
+    let map = unsafe { memmap2::MmapOptions::new().len(usize::try_from(size).ok()?).map(f) }.ok()?;
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
+    (map.len() as u64 == size).then_some(map)
 }
 
 /// [`read_file`] of bytes in memory, as a file named `*.{extension}` (tests, and the
@@ -560,6 +588,40 @@ mod tests {
             got.sort();
             assert_eq!((got, looped), (want, None), "{pattern}");
         }
+    }
+
+    /// A large regular file is read through a memory map, with the counts and the hash of
+    /// reading it (slices of the map, given back as they are fed); a small one, or with
+    /// below the threshold, is read.
+    #[test]
+    fn large_files_are_mapped_and_read_alike() {
+        struct Count(u64);
+        impl Sink for Count {
+            fn line(&mut self, _: u32, _: Option<i64>, _: crate::parse::Event<'_>) {
+                self.0 += 1;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.log");
+        let line = "EventBus.ts:56 2025-11-15T16:38:23.985Z ⏱️ PerformanceTracker: Beat 1 completed in 15.20ms\n";
+        let mut text = BOM.to_vec();
+        while (text.len() as u64) < MMAP_MIN + 1000 {
+            text.extend_from_slice(line.as_bytes());
+        }
+        std::fs::write(&path, &text).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        assert!(map(&f, text.len() as u64).is_some());
+        assert!(map(&f, MMAP_MIN - 1).is_none(), "below the threshold: read");
+        let mut mapped = Count(0);
+        let read = read_file(&path, InputFormat::Auto, true, &[], 2, &mut mapped).unwrap();
+        let mut copied = Count(0);
+        let how = How { format: InputFormat::Auto, hash: true, rules: &[], threads: 2, ext: Some("log") };
+        let size = text.len() as u64;
+        let by_read = stream_console(&f, true, size, BLOCK, InputFormat::Console, &how, &mut copied).unwrap();
+        let lines = (text.len() - BOM.len()) / line.len();
+        assert_eq!((mapped.0, copied.0), (lines as u64, lines as u64));
+        assert_eq!((read.bytes, read.sha256.as_deref()), (size, Some(sha256_hex(&text).as_str())));
+        assert_eq!((by_read.bytes, by_read.sha256), (read.bytes, read.sha256));
     }
 
     #[test]

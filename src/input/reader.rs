@@ -87,12 +87,23 @@ pub fn read_blocks(
     let mut reader =
         Reader { src, cursor, threads, rules, scratches: std::sync::Mutex::new(Vec::new()), spare: std::sync::Mutex::new(spare) };
     let mut ready = reader.prepare(&mut set_a, None)?;
+    // A source in memory gives back the bytes of the batches fed (a sequential one forgets
+    // them as it reads: see `prepare`).
+    let release = |fed: u64| {
+        if src.in_memory().is_some() {
+            src.release(fed);
+        }
+    };
     while !ready.is_empty() {
+        let fed = reader.cursor.next;
         let next = reader.prepare(&mut set_b, Some((&mut pusher, ready)))?;
+        release(fed);
         if next.is_empty() || pusher.sink.stopped() {
             break;
         }
+        let fed = reader.cursor.next;
         ready = reader.prepare(&mut set_a, Some((&mut pusher, next)))?;
+        release(fed);
         if pusher.sink.stopped() {
             break;
         }
@@ -197,6 +208,23 @@ impl Block {
     }
 }
 
+/// What [`Block::fill`] reads of the block `[start, end)`, as ranges of `all`, the whole source
+/// in memory (its span ends at `len`): the lines the block owns, and its own bytes. Nothing is
+/// copied.
+fn bounds(all: &[u8], start: u64, end: u64, begin: u64, len: u64) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let at = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
+    let len = at(len).min(all.len());
+    let (start, end, begin) = (at(start).min(len), at(end).min(len), at(begin));
+    let own = start..end;
+    let first = if start > begin { memchr::memchr(b'\n', &all[start - 1..len]).map_or(len, |i| start + i) } else { start };
+    if first >= end {
+        // No line starts in this block (a line longer than a block crosses it).
+        return (0..0, own);
+    }
+    let last = memchr::memchr(b'\n', &all[end - 1..len]).map_or(len, |i| end + i);
+    (first..last, own)
+}
+
 /// A recognized block: its events, its number of lines, its own bytes (for the hash), and
 /// whether it holds a NUL byte (looked for only when nothing in it was recognized).
 struct Part<'b> {
@@ -263,16 +291,22 @@ impl<'a, S: ReadAt + ?Sized> Reader<'a, S> {
                     }
                     (index, block, start, end)
                 };
-                if !sequential {
-                    // Positioned reads, in parallel.
-                    block.fill(src, start, end, begin, len)?;
-                }
-                let block: &'s Block = block;
-                let lines = &block.buf[block.lines.0..block.lines.1];
+                let (lines, own): (&'s [u8], &'s [u8]) = if let Some(all) = src.in_memory() {
+                    // The block is a slice of the source's bytes: nothing is copied.
+                    let (lines, own) = bounds(all, start, end, begin, len);
+                    (&all[lines], &all[own])
+                } else {
+                    if !sequential {
+                        // Positioned reads, in parallel.
+                        block.fill(src, start, end, begin, len)?;
+                    }
+                    let block: &'s Block = block;
+                    (&block.buf[block.lines.0..block.lines.1], &block.buf[block.own.0..block.own.1])
+                };
                 let out = spare.lock().expect("no thread panics holding it").pop().map(recycle).unwrap_or_default();
                 let (events, count) = recognize_block(lines, rules, scratch.as_mut(), out);
                 let nul = events.is_empty() && memchr::memchr(0, lines).is_some();
-                done.push((index, Part { events, lines: count, own: &block.buf[block.own.0..block.own.1], nul }));
+                done.push((index, Part { events, lines: count, own, nul }));
             }
             if let Some(scratch) = scratch {
                 scratches.lock().expect("no thread panics holding it").push(scratch);
@@ -341,6 +375,65 @@ pub trait ReadAt: Sync {
 
     /// No read will ask for bytes before `before` (a sequential source may forget them).
     fn release(&self, _before: u64) {}
+
+    /// All the source's bytes, when they are in memory already (a mapped file, see [`Mapped`]):
+    /// blocks are then slices of them, not copies.
+    fn in_memory(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// Bytes in memory read as slices, never copied: a memory-mapped file (`input::read_file`).
+/// (Bytes read as `[u8]` are copied into blocks like a file's: the path the tests compare.)
+pub struct Mapped<'m> {
+    bytes: &'m [u8],
+    /// The map, whose pages already fed are given back as the reading goes (else the process's
+    /// resident set would grow by the whole file, page cache that it no longer reads).
+    map: Option<&'m memmap2::Mmap>,
+    /// Bytes given back so far (from the start).
+    released: std::sync::atomic::AtomicUsize,
+}
+
+impl<'m> Mapped<'m> {
+    /// Bytes in memory (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn new(bytes: &'m [u8]) -> Self {
+        Mapped { bytes, map: None, released: Default::default() }
+    }
+
+    /// A mapped file.
+    pub fn of(map: &'m memmap2::Mmap) -> Self {
+        Mapped { bytes: map, map: Some(map), released: Default::default() }
+    }
+}
+
+/// Pages are given back in multiples of this (a multiple of every page size in use).
+const RELEASE_ALIGN: usize = 64 << 10;
+
+impl ReadAt for Mapped<'_> {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        self.bytes.read_at(buf, offset)
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        Some(self.bytes)
+    }
+
+    fn release(&self, before: u64) {
+        use std::sync::atomic::Ordering;
+        let Some(map) = self.map else { return };
+        let end = usize::try_from(before).unwrap_or(usize::MAX).min(map.len()) / RELEASE_ALIGN * RELEASE_ALIGN;
+        let start = self.released.load(Ordering::Relaxed);
+        if end <= start {
+            return;
+        }
+        self.released.store(end, Ordering::Relaxed);
+        #[cfg(unix)]
+        // SAFETY: the pages before `before` were read and their lines fed; nothing borrows them
+        // any more (the sink copies what it keeps). MADV_DONTNEED on a read-only shared file map
+        // only unmaps them: a later access would fault the file's bytes in again, never zeros.
+        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+    }
 }
 
 /// A source read once, front to back (a pipe, the standard input): positioned reads are served
@@ -533,7 +626,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
         /// On any bytes, blocks of any size own every line and every byte of the span exactly
-        /// once.
+        /// once; a block of a source in memory is the slice of it that the block read holds.
         #[test]
         fn any_bytes_any_blocks_partition(
             text in proptest::collection::vec(proptest::prop_oneof![proptest::prelude::Just(b'\n'), proptest::prelude::Just(b'\r'), proptest::prelude::any::<u8>()], 0..400),
@@ -550,6 +643,9 @@ mod tests {
                 block.fill(&text[..], start, end, begin, len).unwrap();
                 lines.extend_from_slice(&block.buf[block.lines.0..block.lines.1]);
                 own.extend_from_slice(&block.buf[block.own.0..block.own.1]);
+                let (in_lines, in_own) = bounds(&text, start, end, begin, len);
+                proptest::prop_assert_eq!(&text[in_lines], &block.buf[block.lines.0..block.lines.1]);
+                proptest::prop_assert_eq!(&text[in_own], &block.buf[block.own.0..block.own.1]);
                 start = end;
             }
             proptest::prop_assert_eq!(&lines[..], &text[begin as usize..]);
