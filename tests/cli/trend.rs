@@ -106,21 +106,7 @@ fn an_empty_history_begins_with_the_baselines_runs() {
 fn the_comment_shows_a_changed_handlers_recent_main_runs_and_this_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for i in 1..=8 {
-        let out = format!("r{i}");
-        generate(d, &out, &i.to_string(), &[]);
-        let args = [
-            "update-baseline",
-            &format!("{out}/logs"),
-            "--catalog",
-            &format!("{out}/json-sequences"),
-            "--baseline",
-            "baseline.json",
-            "--commit",
-        ];
-        let o = perfgate(d, &[&args[..], &[&format!("c{i:02}")]].concat());
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    }
+    record_main(d, 8);
     generate(d, "pr", "99", &["--slow", &format!("{TARGET}=1.5")]);
     let o = perfgate(
         d,
@@ -161,21 +147,7 @@ fn the_comment_shows_a_changed_handlers_recent_main_runs_and_this_one() {
 fn the_history_teaches_the_run_wide_rule_how_much_mains_runners_drift() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for i in 1..=10 {
-        let out = format!("r{i}");
-        generate(d, &out, &i.to_string(), &[]);
-        let args = [
-            "update-baseline",
-            &format!("{out}/logs"),
-            "--catalog",
-            &format!("{out}/json-sequences"),
-            "--baseline",
-            "baseline.json",
-            "--commit",
-        ];
-        let o = perfgate(d, &[&args[..], &[&format!("c{i:02}")]].concat());
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    }
+    record_main(d, 10);
     // Every handler 30% slower: under `drift_max_increase` (35%), which is all a baseline alone
     // knows of runners; far past what ten steady runs of main allow.
     generate(d, "pr", "99", &["--drift", "1.3"]);
@@ -198,4 +170,16 @@ fn the_history_teaches_the_run_wide_rule_how_much_mains_runners_drift() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let r = json(&d.join("check.json"));
     assert!(r["comparison"]["drift"]["main"].is_null() && r["comparison"]["drift"]["failAbove"].as_f64().unwrap() >= 0.35);
+}
+
+/// `runs` unchanged runs of main recorded in `d` (commits c01…), the history beside
+/// `baseline.json`.
+fn record_main(d: &std::path::Path, runs: usize) {
+    for i in 1..=runs {
+        let out = format!("r{i}");
+        generate(d, &out, &i.to_string(), &[]);
+        let (logs, catalog, commit) = (format!("{out}/logs"), format!("{out}/json-sequences"), format!("c{i:02}"));
+        let o = perfgate(d, &["update-baseline", &logs, "--catalog", &catalog, "--baseline", "baseline.json", "--commit", &commit]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
 }
