@@ -360,28 +360,10 @@ fn assert_well_formed(markdown: &str) {
 fn a_reviewer_sees_what_changed_first() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let suite = |out: &str, seed: &str, extra: &[&str]| {
-        let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "84", "--executions", "1000"];
-        args.extend_from_slice(extra);
-        let o = perfgate(d, &args);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    };
-    for seed in ["1", "2", "3"] {
-        suite(&format!("base{seed}"), seed, &[]);
-        let o = perfgate(d, &["update-baseline", &format!("base{seed}/logs"), "--commit", &format!("{seed}{seed}{seed}0000")]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    }
     // One handler twice as slow and one twice as fast, both of the 40–80-execution kind.
-    let truth = json(&d.join("base1/truth.json"));
-    let mid: Vec<String> = truth["samples"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len()))
-        .map(|(k, _)| k.clone())
-        .collect();
+    let mid = suite_baseline(d);
     let (slow, fast) = (&mid[0], &mid[1]);
-    suite("now", "4", &["--slow", &format!("{slow}=2"), "--slow", &format!("{fast}=0.5")]);
+    suite(d, "now", "4", &["--slow", &format!("{slow}=2"), "--slow", &format!("{fast}=0.5")]);
     let o = perfgate(d, &["check", "now/logs", "--format", "markdown"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let md = stdout(&o);

@@ -197,19 +197,9 @@ fn a_check_page_leads_with_the_regression_and_fits_1280() {
     let Some(b) = Browser::start("a_check_page_leads_with_the_regression_and_fits_1280") else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let suite = |out: &str, seed: &str, extra: &[&str]| {
-        let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "84", "--executions", "1000"];
-        args.extend_from_slice(extra);
-        assert_eq!(perfgate(d, &args).status.code(), Some(0));
-    };
-    for seed in ["1", "2", "3"] {
-        suite(&format!("base{seed}"), seed, &[]);
-        assert_eq!(perfgate(d, &["update-baseline", &format!("base{seed}/logs")]).status.code(), Some(0));
-    }
-    let truth = json(&d.join("base1/truth.json"));
-    let slow =
-        truth["samples"].as_object().unwrap().iter().find(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len())).unwrap().0.clone();
-    suite("now", "4", &["--slow", &format!("{slow}=2")]);
+    let mid = suite_baseline(d);
+    let slow = mid[0].clone();
+    suite(d, "now", "4", &["--slow", &format!("{slow}=2")]);
     let o = perfgate(d, &["check", "now/logs", "--html", "check.html"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     b.resize(1280, 900);
@@ -316,25 +306,9 @@ fn reviewer_pages_at_1280_and_390() {
     let Some(b) = Browser::start("reviewer_pages_at_1280_and_390") else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let suite = |out: &str, seed: &str, extra: &[&str]| {
-        let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "84", "--executions", "1000"];
-        args.extend_from_slice(extra);
-        assert_eq!(perfgate(d, &args).status.code(), Some(0));
-    };
-    for seed in ["1", "2", "3"] {
-        suite(&format!("base{seed}"), seed, &[]);
-        assert_eq!(perfgate(d, &["update-baseline", &format!("base{seed}/logs")]).status.code(), Some(0));
-    }
-    let truth = json(&d.join("base1/truth.json"));
-    let mid: Vec<String> = truth["samples"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len()))
-        .map(|(k, _)| k.clone())
-        .collect();
+    let mid = suite_baseline(d);
     let (slow, fast) = (&mid[0], &mid[1]);
-    suite("now", "4", &["--slow", &format!("{slow}=2"), "--slow", &format!("{fast}=0.5")]);
+    suite(d, "now", "4", &["--slow", &format!("{slow}=2"), "--slow", &format!("{fast}=0.5")]);
     // Absolute paths, as a CI machine gives them: the page shows them relative to the working
     // directory (the repository's root in CI).
     let now = d.canonicalize().unwrap().join("now/logs");

@@ -98,3 +98,30 @@ pub fn expected(items: &[(&str, &[f64])]) -> Vec<(String, Vec<f64>)> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
+
+/// A run of a real-shaped suite (`generate --suite 84 --executions 1000`) in `d`: `out/logs`,
+/// `out/json-sequences`, `out/truth.json`.
+pub fn suite(d: &Path, out: &str, seed: &str, extra: &[&str]) {
+    let mut args = vec!["generate", "--out", out, "--seed", seed, "--suite", "84", "--executions", "1000"];
+    args.extend_from_slice(extra);
+    let o = perfgate(d, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// Three runs of [`suite`] (`base1`…`base3`, commits `1110000`…) as the baseline in `d`; the
+/// suite's handlers of 40–80 executions a run.
+pub fn suite_baseline(d: &Path) -> Vec<String> {
+    for seed in ["1", "2", "3"] {
+        suite(d, &format!("base{seed}"), seed, &[]);
+        let o = perfgate(d, &["update-baseline", &format!("base{seed}/logs"), "--commit", &format!("{seed}{seed}{seed}0000")]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let truth = json(&d.join("base1/truth.json"));
+    truth["samples"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| (40..=80).contains(&v.as_array().unwrap().len()))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
