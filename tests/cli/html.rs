@@ -378,6 +378,17 @@ fn reviewer_pages_at_1280_and_390() {
                 }
                 _ => {}
             }
+            if m["clippedNames"].as_u64().unwrap() > 0 {
+                // A shortened name shows whole when the keyboard reaches it.
+                let whole = b.eval(
+                    "const td = [...document.querySelectorAll('#handlers td.name')].find((td) => [...td.querySelectorAll('.pl, .hn')].some((s) => s.scrollWidth > s.clientWidth + 1));
+                     td.focus();
+                     const ok = document.activeElement === td && [...td.querySelectorAll('.pl, .hn')].every((s) => s.scrollWidth <= s.clientWidth + 1);
+                     td.blur();
+                     return ok",
+                );
+                assert_eq!(whole, serde_json::json!(true), "a shortened name, focused, shows whole: {at}");
+            }
             if width == 1280 {
                 assert_eq!(m["clippedNames"], 0, "at 1280 no name is shortened: {at}");
                 assert!(m["tableOverflow"].as_i64().unwrap() <= 1, "at 1280 the whole table shows: {at}");

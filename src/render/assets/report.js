@@ -309,7 +309,7 @@
         const v = c.value(h);
         const td = el("td", c.num ? (c.render ? c.render(v, h) : fmt(v, c.digits === undefined ? 2 : c.digits)) : c.key === "name" ? null : v, c.num ? "num" : "");
         if (c.key === "name") {
-          // The plugin once, as a muted prefix that gives way first; the whole name on hover.
+          // The plugin once, as a muted prefix that gives way first; the whole name on hover or focus.
           const dot = el("span", null, "dot");
           dot.style.background = comparison ? severityColor(cmp ? cmp.severity : "") : heatColor(t(h, "avg"));
           const name = el("span", null, "nm");
@@ -318,6 +318,8 @@
           td.append(dot, name);
           td.title = shown(keyOf(h)) + (cmp ? " — " + cmp.verdict : "");
           td.classList.add("name");
+          // Reached by the keyboard, a shortened name shows whole (CSS: td.name:focus).
+          td.tabIndex = 0;
         }
         // A check colours what its verdict says (red only for what fails); an analysis, the
         // average's heat band. The text is always there.
