@@ -26,15 +26,17 @@ use super::tracker::TimedBy;
 use crate::parse::Location;
 
 /// Executions kept for drill-down by all the handlers of a run together (per attributor: one
-/// per file read at the same time). 100,000 is 100 handlers at the default `--max-executions`
-/// (1000) — every handler in most runs — and about 6 MB of kept executions (56 bytes each, plus
-/// the request ids they share with nothing else): the run of 1,661 handlers per GiB that kept
-/// 1.6 M executions (441 MB) keeps 60 per handler.
-pub const BUDGET: usize = 100_000;
+/// per file read at the same time). What a kept execution costs is mostly the report's: about
+/// 740 bytes each at the peak (its strings in the report and its text in the JSON, measured:
+/// 56 of them are the kept execution while reading). 15,000 is about 11 MB of that: the margin
+/// between the 47 MB a GiB of 1,800 handlers takes without a drill-down and the 60 MB bound
+/// of issue #28, with room for the load's noise; 15 handlers at the default
+/// `--max-executions` (1,000) keep them all.
+pub const BUDGET: usize = 15_000;
 
-/// Executions a handler keeps at least, whatever the number of handlers (its slowest and 9 of
-/// the sample): 10,000 handlers (`[sources] max_handlers`' default) keep 100,000 more at most.
-pub const FLOOR: usize = 10;
+/// Executions a handler keeps at least, whatever the number of handlers: its slowest and 3 of
+/// the sample (10,000 handlers, `[sources] max_handlers`' default, keep 40,000 at most).
+pub const FLOOR: usize = 4;
 
 /// The cap of each handler's selection when there are `handlers`: `max` (`--max-executions`)
 /// while `budget` allows it, else the budget shared equally, but never below [`FLOOR`].
@@ -243,9 +245,11 @@ impl Drill {
         self.enters_slowest(ms, at) || self.enters_sample(location_hash(at), at)
     }
 
-    /// How many of the kept executions are the slowest, and how many the hash sample.
+    /// How many of the kept executions are the slowest, and how many the hash sample: a tenth
+    /// of the cap, but at least one when the budget lowered the cap (from 10 or more) — each
+    /// shrinks with the cap, so a lowered cap keeps a subset.
     fn sizes(&self) -> (usize, usize) {
-        let top = self.cap / 10;
+        let top = if self.cap < self.max && self.max >= 10 { (self.cap / 10).max(1) } else { self.cap / 10 };
         (top, self.cap - top)
     }
 
@@ -475,7 +479,7 @@ mod tests {
     /// that cap from the start: its slowest, and the lowest hashes.
     #[test]
     fn a_lowered_cap_keeps_what_it_would_have_from_the_start() {
-        for handlers in [2, 5, 40, 100, 1_000] {
+        for handlers in [2, 5, 40, 100, 300, 1_000] {
             let (mut lowered, mut from_start) = (Drill::with_budget(1000, 2_000), Drill::with_budget(1000, 2_000));
             from_start.fit(handlers);
             for i in 0..5_000u32 {
@@ -493,7 +497,8 @@ mod tests {
             let mut all: Vec<(f64, u32)> = (0..5_000u32).map(|i| (f64::from(i.wrapping_mul(2_654_435_761) % 1000) / 10.0, i)).collect();
             all.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
             let kept: Vec<u32> = lines(&lowered);
-            assert!(all[..cap / 10].iter().all(|(_, i)| kept.contains(i)), "{handlers} handlers");
+            let top = lowered.sizes().0;
+            assert!(top >= 1 && all[..top].iter().all(|(_, i)| kept.contains(i)), "{handlers} handlers");
         }
         // The cap never goes below the floor, nor above the budget.
         assert_eq!(cap(1000, 2_000, 1_000), FLOOR);
