@@ -466,10 +466,11 @@ impl<'c, 's> Attributor<'c, 's> {
         self.slots.push(Slot { key: key.clone(), data, last_sequence: None, last_event: None });
         // The budget shared by one more handler: each lowers its own cap at its next beat, and
         // all of them at once whenever the cap has fallen by a quarter since they last did, so
-        // that the handlers that see no more beats hold at most 4/3 of their share.
+        // that the handlers that see no more beats hold at most 4/3 of their share (a pass over
+        // the handlers each time the cap falls by a quarter: a few passes, never one a handler).
         let n = self.slots.len();
         let cap = drill::cap(self.max_executions, self.drill_budget, n);
-        if cap.saturating_mul(4) <= self.drill_cap.saturating_mul(3) {
+        if cap < self.drill_cap && cap.saturating_mul(4) <= self.drill_cap.saturating_mul(3) {
             for s in &mut self.slots {
                 s.data.drill.fit(n);
             }
