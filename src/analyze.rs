@@ -430,4 +430,54 @@ mod tests {
         };
         assert_eq!(without(shown), without(hidden));
     }
+
+    /// Many handlers share the drill-down budget: each list is capped below `--max-executions`
+    /// and the JSON says so (a handler with fewer executions lists them all and says nothing),
+    /// the same whether the files are read one by one or several at a time.
+    #[test]
+    fn the_drill_down_budget_is_shared_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in 0..3 {
+            let mut log = String::new();
+            for i in 0..300 {
+                for h in 0..20 {
+                    log.push_str(&format!("{{\"h\":\"h{h}\",\"ms\":{}}}\n", (i * 7 + h + f) % 97 + 1));
+                }
+            }
+            if f == 1 {
+                log.push_str("{\"h\":\"small\",\"ms\":3}\n{\"h\":\"small\",\"ms\":4}\n");
+            }
+            std::fs::write(dir.path().join(format!("{f}.log")), log).unwrap();
+        }
+        let config = "[[sources.json]]\nhandler = \"h\"\nduration = \"ms\"\n";
+        let config = crate::config::Config::parse(config, &dir.path().join("perfgate.toml")).unwrap();
+        let opts = AnalyzeOptions {
+            paths: vec![dir.path().join("*.log").display().to_string()],
+            format: InputFormat::Auto,
+            catalog_paths: Vec::new(),
+            source_root: dir.path().to_path_buf(),
+            max_executions: 1000,
+            allow_empty: false,
+            skip_unreadable: false,
+            hash_sources: false,
+            rules: config.rules,
+            max_handlers: usize::MAX,
+            drill: true,
+        };
+        let report = |plan: (usize, usize)| crate::report::build(&analyze_with(&opts, |_| plan).unwrap(), crate::config::SortKey::Avg);
+        let r = report((1, 1));
+        let cap = attribute::drill::cap(1000, attribute::drill::BUDGET, 21);
+        assert!(cap < 900);
+        let kept: usize = r.handlers.iter().map(|h| h.execution_list.len()).sum();
+        assert!(kept <= attribute::drill::BUDGET, "{kept}");
+        for h in &r.handlers {
+            let capped = if h.name == "small" { None } else { Some(cap) };
+            assert_eq!((h.executions_capped, h.executions_truncated), (capped, capped.is_some()), "{}", h.name);
+        }
+        let json = crate::render::json::render(&r);
+        assert_eq!(json.matches(&format!("\"executionsCapped\": {cap}")).count(), 20);
+        for plan in [(3, 1), (2, 2)] {
+            assert_eq!(crate::render::json::render(&report(plan)), json, "{plan:?}");
+        }
+    }
 }

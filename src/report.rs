@@ -50,6 +50,11 @@ pub struct HandlerReport {
     /// `executionsTruncated`), in log order.
     pub execution_list: Vec<ExecutionReport>,
     pub executions_truncated: bool,
+    /// The executions listed at most for this handler when the run's many handlers lowered it
+    /// below `--max-executions` (the drill-down budget is shared by all handlers), and it left
+    /// executions out; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executions_capped: Option<usize>,
     /// Failed and incomplete beats, in log order.
     pub issues: Vec<IssueReport>,
     /// Every duration, binned (the HTML drill-down; not in the JSON report).
@@ -201,6 +206,7 @@ impl Report {
                 orphans: 0,
                 execution_list: Vec::new(),
                 executions_truncated: false,
+                executions_capped: None,
                 issues: Vec::new(),
                 histogram: Histogram::default(),
             })
@@ -294,6 +300,7 @@ fn handler_report(key: &HandlerKey, data: &Measured, m: &Measurements) -> Handle
             })
             .collect(),
         executions_truncated: truncated,
+        executions_capped: data.drill.capped(),
         histogram: Histogram::of(data.samples.as_ref().map_or(&[][..], |s| s.sorted())),
         issues: {
             let mut issues: Vec<&crate::attribute::BeatIssue> = data.issues.iter().collect();

@@ -249,6 +249,11 @@ impl Attribution {
                 }
             }
         }
+        // The drill-down budget shared by the handlers of both.
+        let n = self.handlers.len();
+        for data in self.handlers.values_mut() {
+            data.drill.fit(n);
+        }
         self.orphans.extend(orphans);
         let c = &mut self.counts;
         c.samples += counts.samples;
@@ -351,6 +356,10 @@ impl Name<'_> {
 pub struct Attributor<'c, 's> {
     catalog: &'c Catalog,
     max_executions: usize,
+    /// Executions kept for drill-down by all handlers together (see [`drill::BUDGET`]).
+    drill_budget: usize,
+    /// The drill cap every handler was last lowered to (see [`Attributor::slot`]).
+    drill_cap: usize,
     /// Distinct handlers at most: past it, nothing more is attributed (see [`Limit::Handlers`]).
     max_handlers: usize,
     /// Shared by the attributors of files read at the same time.
@@ -383,6 +392,8 @@ impl<'c, 's> Attributor<'c, 's> {
         Attributor {
             catalog,
             max_executions,
+            drill_budget: drill::BUDGET,
+            drill_cap: max_executions,
             max_handlers: usize::MAX,
             sources,
             source_cache: Default::default(),
@@ -392,6 +403,14 @@ impl<'c, 's> Attributor<'c, 's> {
             named_slots: Default::default(),
             out: Attribution::default(),
         }
+    }
+
+    /// Shares `budget` executions among the handlers' drill-down selections instead of
+    /// [`drill::BUDGET`].
+    #[cfg(test)]
+    pub fn with_drill_budget(mut self, budget: usize) -> Self {
+        self.drill_budget = budget;
+        self
     }
 
     /// Bounds the distinct handlers: the first beat of one more stops the attribution.
@@ -407,7 +426,15 @@ impl<'c, 's> Attributor<'c, 's> {
 
     pub fn finish(self) -> Attribution {
         let mut out = self.out;
-        out.handlers = self.slots.into_iter().map(|s| (s.key, s.data)).collect();
+        let n = self.slots.len();
+        out.handlers = self
+            .slots
+            .into_iter()
+            .map(|mut s| {
+                s.data.drill.fit(n);
+                (s.key, s.data)
+            })
+            .collect();
         out
     }
 
@@ -432,11 +459,23 @@ impl<'c, 's> Attributor<'c, 's> {
             beats: BTreeSet::new(),
             events: BTreeSet::new(),
             durations: Vec::new(),
-            drill: drill::Drill::new(self.max_executions),
+            drill: drill::Drill::with_budget(self.max_executions, self.drill_budget),
             issues: Vec::new(),
             orphans: 0,
         };
         self.slots.push(Slot { key: key.clone(), data, last_sequence: None, last_event: None });
+        // The budget shared by one more handler: each lowers its own cap at its next beat, and
+        // all of them at once whenever the cap has fallen by a quarter since they last did, so
+        // that the handlers that see no more beats hold at most 4/3 of their share (a pass over
+        // the handlers each time the cap falls by a quarter: a few passes, never one a handler).
+        let n = self.slots.len();
+        let cap = drill::cap(self.max_executions, self.drill_budget, n);
+        if cap < self.drill_cap && cap.saturating_mul(4) <= self.drill_cap.saturating_mul(3) {
+            for s in &mut self.slots {
+                s.data.drill.fit(n);
+            }
+            self.drill_cap = cap;
+        }
         self.slot_of.insert(key.clone(), self.slots.len() - 1);
         Some(self.slots.len() - 1)
     }
@@ -596,6 +635,7 @@ impl<'c, 's> Attributor<'c, 's> {
             },
         };
         let Some(i) = i else { return };
+        let handlers = self.slots.len();
         let slot = &mut self.slots[i];
         let data = &mut slot.data;
         if let Resolved::Catalog(r) = resolved {
@@ -644,7 +684,7 @@ impl<'c, 's> Attributor<'c, 's> {
             BeatOutcome::Sample { ms, source } => {
                 out.counts.samples += 1;
                 data.durations.push(ms);
-                data.drill.push_with(ms, record.at, || Execution {
+                data.drill.push_with(handlers, ms, record.at, || Execution {
                     ts: record.ts,
                     sequence,
                     beat: record.beat,

@@ -463,3 +463,50 @@ fn handler_lines_looked_up_answer_as_read() {
         }
     }
 }
+
+/// Many handlers share the drill-down budget: each keeps its share (its slowest first) and says
+/// it was capped, and the executions kept by all of them stay within the budget while the log
+/// is read, not only at the end.
+#[test]
+fn many_handlers_share_the_drill_down_budget() {
+    let (handlers, per_handler, budget) = (200u32, 50u32, 4_000);
+    let mut log = String::new();
+    // Handler after handler: the first ones keep all theirs until the later ones come.
+    for h in 0..handlers {
+        for i in 0..per_handler {
+            let ms = (i * 7 % per_handler) + 1;
+            log.push_str(&format!(
+                "⏱️ PerformanceTracker: Started timing beat 1 for A\n✅ BeatExecutor: Beat 1 (ev:{h}) completed in {ms}ms\n"
+            ));
+        }
+    }
+    let catalog = Catalog::default();
+    let sources = std::sync::Mutex::new(SourceIndex::new(std::path::Path::new(".")));
+    let mut a = Attributor::new(&catalog, &sources, 1000).with_drill_budget(budget);
+    let mut t = trace(&log);
+    let mut most = 0;
+    for chunk in std::mem::take(&mut t.beats).chunks(500).rev() {
+        let mut part = t.clone();
+        part.beats = chunk.to_vec();
+        a.add(part);
+        most = most.max(a.slots.iter().map(|s| s.data.drill.len()).sum::<usize>());
+    }
+    assert!(most <= budget * 4 / 3 + 1000, "{most} kept while reading");
+    let out = a.finish();
+    assert_eq!(out.handlers.len(), handlers as usize);
+    let cap = drill::cap(1000, budget, handlers as usize);
+    assert_eq!(cap, 20);
+    let mut kept = 0;
+    for (key, data) in &out.handlers {
+        let list = data.drill.kept();
+        kept += list.len();
+        // Its slowest and its sample may share an execution.
+        assert!((cap - cap / 10..=cap).contains(&list.len()), "{}: {}", key.display(), list.len());
+        assert_eq!((data.drill.capped(), data.drill.truncated()), (Some(cap), true), "{}", key.display());
+        // The slowest tenth: 50 ms and 49 ms.
+        let mut ms: Vec<f64> = list.iter().map(|e| e.ms).collect();
+        ms.sort_by(f64::total_cmp);
+        assert_eq!(ms[ms.len() - 2..], [49.0, 50.0], "{}", key.display());
+    }
+    assert!(kept <= budget, "{kept}");
+}
