@@ -41,6 +41,27 @@ pub struct AnalyzeOptions {
     pub drill: bool,
 }
 
+#[cfg(test)]
+impl AnalyzeOptions {
+    /// The options a test reads `paths` with under `root`: no catalog, the default drill-down
+    /// shown, no hashes, no rules; a test sets what it is about.
+    pub(crate) fn for_test(paths: Vec<String>, root: &std::path::Path) -> AnalyzeOptions {
+        AnalyzeOptions {
+            paths,
+            format: InputFormat::Auto,
+            catalog_paths: Vec::new(),
+            source_root: root.to_path_buf(),
+            max_executions: 1000,
+            allow_empty: false,
+            skip_unreadable: false,
+            hash_sources: false,
+            rules: Default::default(),
+            max_handlers: usize::MAX,
+            drill: true,
+        }
+    }
+}
+
 /// Runs the pipeline. An input that cannot be read is an error unless `skip_unreadable`
 /// (then a warning); other per-file problems (nothing recognized, invalid frames JSON, rejected
 /// durations) become warnings in the diagnostics, and the run fails (exit 2) when nothing usable
@@ -373,17 +394,10 @@ mod tests {
         };
         crate::generate::run(&args).unwrap();
         let opts = AnalyzeOptions {
-            paths: vec![dir.path().join("logs").display().to_string()],
-            format: InputFormat::Auto,
             catalog_paths: vec![dir.path().join("json-sequences")],
-            source_root: dir.path().to_path_buf(),
             max_executions: 20,
-            allow_empty: false,
-            skip_unreadable: false,
             hash_sources: true,
-            rules: Default::default(),
-            max_handlers: usize::MAX,
-            drill: true,
+            ..AnalyzeOptions::for_test(vec![dir.path().join("logs").display().to_string()], dir.path())
         };
         let json = |plan: (usize, usize)| {
             let m = analyze_with(&opts, |_| plan).unwrap();
@@ -405,17 +419,10 @@ mod tests {
             crate::generate::GenerateArgs { seed: 6, files: 2, executions: 200, ..crate::generate::GenerateArgs::writing_to(dir.path()) };
         crate::generate::run(&args).unwrap();
         let opts = |drill: bool| AnalyzeOptions {
-            paths: vec![dir.path().join("logs").display().to_string()],
-            format: InputFormat::Auto,
             catalog_paths: vec![dir.path().join("json-sequences")],
-            source_root: dir.path().to_path_buf(),
             max_executions: 20,
-            allow_empty: false,
-            skip_unreadable: false,
-            hash_sources: false,
-            rules: Default::default(),
-            max_handlers: usize::MAX,
             drill,
+            ..AnalyzeOptions::for_test(vec![dir.path().join("logs").display().to_string()], dir.path())
         };
         let report = |drill: bool| crate::report::build(&analyze(&opts(drill)).unwrap(), crate::config::SortKey::Avg);
         let (shown, hidden) = (report(true), report(false));
@@ -452,17 +459,8 @@ mod tests {
         let config = "[[sources.json]]\nhandler = \"h\"\nduration = \"ms\"\n";
         let config = crate::config::Config::parse(config, &dir.path().join("perfgate.toml")).unwrap();
         let opts = AnalyzeOptions {
-            paths: vec![dir.path().join("*.log").display().to_string()],
-            format: InputFormat::Auto,
-            catalog_paths: Vec::new(),
-            source_root: dir.path().to_path_buf(),
-            max_executions: 1000,
-            allow_empty: false,
-            skip_unreadable: false,
-            hash_sources: false,
             rules: config.rules,
-            max_handlers: usize::MAX,
-            drill: true,
+            ..AnalyzeOptions::for_test(vec![dir.path().join("*.log").display().to_string()], dir.path())
         };
         let report = |plan: (usize, usize)| crate::report::build(&analyze_with(&opts, |_| plan).unwrap(), crate::config::SortKey::Avg);
         let r = report((1, 1));

@@ -182,17 +182,9 @@ pub mod testing {
         )
         .unwrap();
         crate::analyze::analyze(&crate::analyze::AnalyzeOptions {
-            paths: vec![log.to_string_lossy().into_owned()],
-            format: crate::input::InputFormat::Auto,
-            catalog_paths: Vec::new(),
-            source_root: dir.path().to_path_buf(),
             max_executions: 2,
-            allow_empty: false,
-            skip_unreadable: false,
-            hash_sources: false,
             rules: config.rules,
-            max_handlers: usize::MAX,
-            drill: true,
+            ..crate::analyze::AnalyzeOptions::for_test(vec![log.to_string_lossy().into_owned()], dir.path())
         })
         .unwrap()
     }

@@ -360,17 +360,11 @@ mod tests {
     fn a_handler_without_samples_has_no_timing() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let m = crate::analyze::analyze(&crate::analyze::AnalyzeOptions {
-            paths: vec![root.join("fixtures/logs/plain-console.log").to_string_lossy().into_owned()],
-            format: crate::input::InputFormat::Auto,
             catalog_paths: vec![root.join("fixtures/packages")],
-            source_root: root.to_path_buf(),
-            max_executions: 1000,
-            allow_empty: false,
-            skip_unreadable: false,
-            hash_sources: false,
-            rules: Default::default(),
-            max_handlers: usize::MAX,
-            drill: true,
+            ..crate::analyze::AnalyzeOptions::for_test(
+                vec![root.join("fixtures/logs/plain-console.log").to_string_lossy().into_owned()],
+                root,
+            )
         })
         .unwrap();
         let r = build(&m, SortKey::Avg);
