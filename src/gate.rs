@@ -470,8 +470,9 @@ pub fn compare_with(baseline: &Baseline, run: &Run, gate: &GateConfig, main: &Ma
 
     // 6. Holm within each family: gated increases, warn-only increases, decreases.
     // With a history, three tests share the false-alarm rate: the run-wide rule against main's
-    // runners (½), the baseline's family and main's (¼ each).
-    let alpha = if main.is_empty() { gate.false_alarm_rate } else { gate.false_alarm_rate * (1.0 - MAIN_DRIFT_SHARE) / 2.0 };
+    // runners (½, when the history has their shifts), the baseline's family and main's.
+    let drift_share = if main.runner_shifts.len() >= MAIN_DRIFT_MIN_RUNS { MAIN_DRIFT_SHARE } else { 0.0 };
+    let alpha = if main.is_empty() { gate.false_alarm_rate } else { gate.false_alarm_rate * (1.0 - drift_share) / 2.0 };
     let gated = family::holm_family(&handlers, |s| s.gated, |p| p);
     let tests = gated.len();
     let warn_only = family::holm_family(&handlers, |s| !s.gated, |p| p);
