@@ -87,6 +87,16 @@ fn record(run: &mut Run, h: usize, durations: &[f64], factor: f64) {
     run.add("Plugin", &format!("h{h:02}"), durations.iter().map(|x| (x * factor * 100.0).round() / 100.0).collect());
 }
 
+/// A run's draws (per handler its durations) summarized as a run is, each handler's times
+/// `factor(h)`.
+fn summarize(draws: &[Vec<f64>], factor: impl Fn(usize) -> f64) -> Run {
+    let mut run = Run::default();
+    for (h, d) in draws.iter().enumerate() {
+        record(&mut run, h, d, factor(h));
+    }
+    run
+}
+
 fn entry(run: &Run, r: usize) -> Entry {
     Entry::of(run, Some(&format!("c{r:02}")), 1_800_000_000_000 + r as i64 * 3_600_000, None)
 }
@@ -114,17 +124,7 @@ fn branches(seed: u64) -> [Branch; 4] {
     let mut rng = Rng::new(seed);
     let suite = Suite::draw(&mut rng);
     let draws: Vec<Vec<Vec<f64>>> = (0..RUNS).map(|_| suite.draws(&mut rng)).collect();
-    let base: Vec<Entry> = draws
-        .iter()
-        .enumerate()
-        .map(|(r, run)| {
-            let mut out = Run::default();
-            for (h, d) in run.iter().enumerate() {
-                record(&mut out, h, d, 1.0);
-            }
-            entry(&out, r)
-        })
-        .collect();
+    let base: Vec<Entry> = draws.iter().enumerate().map(|(r, run)| entry(&summarize(run, |_| 1.0), r)).collect();
     [Scenario::Unchanged, Scenario::SlowRunner, Scenario::Step, Scenario::Creep].map(|scenario| {
         let target = suite.target(&mut rng);
         let at = match scenario {
@@ -136,11 +136,7 @@ fn branches(seed: u64) -> [Branch; 4] {
             let factor = match scenario {
                 Scenario::Unchanged => continue,
                 Scenario::SlowRunner if r == at => {
-                    let mut out = Run::default();
-                    for (h, d) in draws[r].iter().enumerate() {
-                        record(&mut out, h, d, 1.5);
-                    }
-                    *e = entry(&out, r);
+                    *e = entry(&summarize(&draws[r], |_| 1.5), r);
                     continue;
                 }
                 Scenario::SlowRunner => continue,
@@ -269,17 +265,10 @@ fn check_trial(seed: u64) -> CheckOutcome {
     use crate::gate::{Outcome, compare, compare_with};
     let mut rng = Rng::new(seed);
     let suite = Suite::draw(&mut rng);
-    let summarize = |draws: &[Vec<f64>], factor: f64| {
-        let mut run = Run::default();
-        for (h, d) in draws.iter().enumerate() {
-            record(&mut run, h, d, factor);
-        }
-        run
-    };
     let mut entries = Vec::new();
     let mut baseline = Baseline::empty(BASELINE_RUNS);
     for r in 0..RUNS {
-        let run = summarize(&suite.draws(&mut rng), 1.0);
+        let run = summarize(&suite.draws(&mut rng), |_| 1.0);
         entries.push(entry(&run, r));
         baseline = baseline.append(&run, BASELINE_RUNS);
     }
@@ -288,15 +277,12 @@ fn check_trial(seed: u64) -> CheckOutcome {
     let fails = |run: &Run| {
         (compare_with(&baseline, run, &gate, &levels).outcome == Outcome::Fail, compare(&baseline, run, &gate).outcome == Outcome::Fail)
     };
-    let (unchanged_fails, unchanged_fails_plain) = fails(&summarize(&suite.draws(&mut rng), 1.0));
-    let (all_slower_fails, all_slower_fails_plain) = fails(&summarize(&suite.draws(&mut rng), 1.5));
+    let (unchanged_fails, unchanged_fails_plain) = fails(&summarize(&suite.draws(&mut rng), |_| 1.0));
+    let (all_slower_fails, all_slower_fails_plain) = fails(&summarize(&suite.draws(&mut rng), |_| 1.5));
     let mids: Vec<usize> = (0..HANDLERS).filter(|&h| (40.0..=80.0).contains(&suite.handlers[h].2)).collect();
     let target = mids[rng.below(mids.len())];
     let draws = suite.draws(&mut rng);
-    let mut run = Run::default();
-    for (h, d) in draws.iter().enumerate() {
-        record(&mut run, h, d, if h == target { 1.5 } else { 1.0 });
-    }
+    let run = summarize(&draws, |h| if h == target { 1.5 } else { 1.0 });
     let key = format!("Plugin.h{target:02}");
     let caught = |c: crate::gate::Comparison| {
         c.outcome == Outcome::Fail && c.handlers.iter().any(|h| h.key == key && h.verdict == crate::gate::Verdict::Regressed)
