@@ -299,46 +299,36 @@ fn check_trial(seed: u64) -> CheckOutcome {
     }
 }
 
-/// [`check_trial`] over `BRANCHES` main branches (two threads).
-fn check_outcomes() -> Vec<CheckOutcome> {
+/// `trial(t)` for every branch `t` of `BRANCHES`, on two threads, in branch order.
+fn per_branch<T: Send>(trial: fn(u64) -> T) -> Vec<T> {
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2u64)
-            .map(|w| scope.spawn(move || (0..BRANCHES).filter(|t| t % 2 == w).map(|t| check_trial(5_000 + t)).collect::<Vec<_>>()))
+            .map(|w| scope.spawn(move || (0..BRANCHES).filter(|t| t % 2 == w).map(|t| (t, trial(t))).collect::<Vec<_>>()))
             .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
+        let mut all: Vec<(u64, T)> = workers.into_iter().flat_map(|w| w.join().expect("worker")).collect();
+        all.sort_by_key(|(t, _)| *t);
+        all.into_iter().map(|(_, o)| o).collect()
     })
 }
 
-/// Every scenario's outcomes over `BRANCHES` suites (two threads), in scenario order.
+/// [`check_trial`] over `BRANCHES` main branches.
+fn check_outcomes() -> Vec<CheckOutcome> {
+    per_branch(|t| check_trial(5_000 + t))
+}
+
+/// Every scenario's outcomes over `BRANCHES` suites, in scenario order.
 fn outcomes() -> [Vec<Outcome>; 4] {
-    let per_branch: Vec<[Outcome; 4]> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2u64)
-            .map(|w| {
-                scope.spawn(move || {
-                    (0..BRANCHES)
-                        .filter(|t| t % 2 == w)
-                        .map(|t| {
-                            let [a, b, c, d] = branches(1_000 + t);
-                            let plain = detect(&a.history, &TrendConfig::default());
-                            (
-                                t,
-                                [
-                                    outcome(&a, Scenario::Unchanged, &plain),
-                                    outcome(&b, Scenario::SlowRunner, &plain),
-                                    outcome(&c, Scenario::Step, &plain),
-                                    outcome(&d, Scenario::Creep, &plain),
-                                ],
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all: Vec<(u64, [Outcome; 4])> = workers.into_iter().flat_map(|w| w.join().expect("worker")).collect();
-        all.sort_by_key(|(t, _)| *t);
-        all.into_iter().map(|(_, o)| o).collect()
+    let rows: Vec<[Outcome; 4]> = per_branch(|t| {
+        let [a, b, c, d] = branches(1_000 + t);
+        let plain = detect(&a.history, &TrendConfig::default());
+        [
+            outcome(&a, Scenario::Unchanged, &plain),
+            outcome(&b, Scenario::SlowRunner, &plain),
+            outcome(&c, Scenario::Step, &plain),
+            outcome(&d, Scenario::Creep, &plain),
+        ]
     });
-    std::array::from_fn(|i| per_branch.iter().map(|o| o[i]).collect())
+    std::array::from_fn(|i| rows.iter().map(|o| o[i]).collect())
 }
 
 fn share(v: &[Outcome], f: impl Fn(&Outcome) -> bool) -> f64 {
