@@ -9,6 +9,7 @@
 //! unmapped while handler lines of its event had been dropped is counted (see
 //! [`Hints::dropped_for`]). A file read whole (markdown, frames) keeps all its lines.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -20,30 +21,43 @@ pub const WINDOW: u64 = 4096;
 type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Handler lines by event, each with the number of executions started before it (its "tag").
+///
+/// A line's event is looked up once, when it is pushed: the window's order holds the number of
+/// the event's entry, so dropping a line hashes nothing. Every line costs that one look-up, a
+/// move and a comparison of its handler with the names already seen; what only a look-up needs
+/// (the request ids of an event's lines) is counted from the first look-up that asks for it on.
 #[derive(Debug, Default)]
 pub struct Hints {
-    by_event: FxMap<Arc<str>, EventHints>,
-    /// Every kept line's tag and event, in the order read (tags never decrease).
-    order: VecDeque<(u64, Arc<str>)>,
-    /// Lines dropped from the window, by event.
-    dropped: FxMap<Arc<str>, u64>,
+    /// The entry of each event that has had lines (entries are never removed: events are few).
+    slot_of: FxMap<Arc<str>, u32>,
+    events: Vec<EventHints>,
+    /// Every kept line's tag and event entry, in the order read (tags never decrease).
+    order: VecDeque<(u64, u32)>,
 }
 
 /// The handler lines of one event, and what answers most look-ups without reading them: the
 /// handlers they name and the request ids they carry.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EventHints {
+    event: Arc<str>,
     lines: VecDeque<(u64, HandlerHint)>,
     /// The distinct (handler, plugin) pairs the lines name, with how many name each (one, in
     /// logs whose handler lines agree).
     pub names: Vec<(Arc<str>, Option<Arc<str>>, u32)>,
     /// Lines without a request id.
     pub no_request: u32,
-    /// The request ids of the others, with how many carry each.
-    requests: FxMap<Arc<str>, u32>,
+    /// The request ids of the others, with how many carry each: counted when first asked for
+    /// (see [`EventHints::has_request`]), then kept as lines come and go.
+    requests: RefCell<Option<FxMap<Arc<str>, u32>>>,
+    /// Lines dropped from the window.
+    dropped: u64,
 }
 
 impl EventHints {
+    fn new(event: Arc<str>) -> Self {
+        EventHints { event, lines: VecDeque::new(), names: Vec::new(), no_request: 0, requests: RefCell::new(None), dropped: 0 }
+    }
+
     /// The lines, in the order read.
     pub fn lines(&self) -> impl Iterator<Item = &HandlerHint> + Clone {
         self.lines.iter().map(|(_, h)| h)
@@ -51,7 +65,15 @@ impl EventHints {
 
     /// Whether a line carries the request id `request`.
     pub fn has_request(&self, request: &str) -> bool {
-        self.requests.contains_key(request)
+        let mut requests = self.requests.borrow_mut();
+        let requests = requests.get_or_insert_with(|| {
+            let mut counted = FxMap::default();
+            for r in self.lines().filter_map(|h| h.request.as_ref()) {
+                *counted.entry(r.clone()).or_default() += 1;
+            }
+            counted
+        });
+        requests.contains_key(request)
     }
 
     fn push(&mut self, tag: u64, hint: HandlerHint) {
@@ -60,7 +82,11 @@ impl EventHints {
             None => self.names.push((hint.handler.clone(), hint.plugin.clone(), 1)),
         }
         match &hint.request {
-            Some(r) => *self.requests.entry(r.clone()).or_default() += 1,
+            Some(r) => {
+                if let Some(requests) = self.requests.get_mut() {
+                    *requests.entry(r.clone()).or_default() += 1;
+                }
+            }
             None => self.no_request += 1,
         }
         self.lines.push_back((tag, hint));
@@ -76,10 +102,12 @@ impl EventHints {
         }
         match &hint.request {
             Some(r) => {
-                if let Some(n) = self.requests.get_mut(r) {
+                if let Some(requests) = self.requests.get_mut()
+                    && let Some(n) = requests.get_mut(r)
+                {
                     *n -= 1;
                     if *n == 0 {
-                        self.requests.remove(r);
+                        requests.remove(r);
                     }
                 }
             }
@@ -93,53 +121,63 @@ impl Hints {
     /// The lines left of a file, untagged, and the events of which lines were dropped while it
     /// was read (see [`Hints::into_parts`]).
     pub fn of(hints: Vec<HandlerHint>, dropped: Vec<Arc<str>>) -> Self {
-        let mut all = Hints { dropped: dropped.into_iter().map(|e| (e, 1)).collect(), ..Hints::default() };
+        let mut all = Hints::default();
+        for e in dropped {
+            let slot = all.slot(&e);
+            all.events[slot].dropped += 1;
+        }
         for h in hints {
             all.push(0, h);
         }
         all
     }
 
-    pub fn push(&mut self, tag: u64, hint: HandlerHint) {
-        self.order.push_back((tag, hint.event.clone()));
-        self.by_event.entry(hint.event.clone()).or_default().push(tag, hint);
+    /// The entry of `event`, made when new.
+    fn slot(&mut self, event: &Arc<str>) -> usize {
+        if let Some(&s) = self.slot_of.get(event) {
+            return s as usize;
+        }
+        let s = self.events.len();
+        self.events.push(EventHints::new(event.clone()));
+        self.slot_of.insert(event.clone(), u32::try_from(s).expect("fewer than 2^32 events"));
+        s
     }
 
-    /// The lines of `event`.
+    pub fn push(&mut self, tag: u64, hint: HandlerHint) {
+        let slot = self.slot(&hint.event);
+        self.order.push_back((tag, slot as u32));
+        self.events[slot].push(tag, hint);
+    }
+
+    /// The lines of `event` (`None` when none is kept).
     pub fn of_event(&self, event: &str) -> Option<&EventHints> {
-        self.by_event.get(event)
+        let &s = self.slot_of.get(event)?;
+        Some(&self.events[s as usize]).filter(|e| !e.lines.is_empty())
     }
 
     /// Drops the lines tagged before `tag`.
     pub fn drop_before(&mut self, tag: u64) {
-        while let Some((t, _)) = self.order.front() {
-            if *t >= tag {
+        while let Some(&(t, slot)) = self.order.front() {
+            if t >= tag {
                 break;
             }
-            let (_, event) = self.order.pop_front().expect("a front line");
-            if let Some(lines) = self.by_event.get_mut(&event) {
-                lines.pop_front();
-                if lines.lines.is_empty() {
-                    self.by_event.remove(&event);
-                }
-            }
-            *self.dropped.entry(event).or_default() += 1;
+            self.order.pop_front();
+            let lines = &mut self.events[slot as usize];
+            lines.pop_front();
+            lines.dropped += 1;
         }
     }
 
     /// Whether handler lines of `event` were dropped from the window.
     pub fn dropped_for(&self, event: &str) -> bool {
-        self.dropped.contains_key(event)
+        self.slot_of.get(event).is_some_and(|&s| self.events[s as usize].dropped > 0)
     }
 
     /// The lines kept, in the order read, and the events of which lines were dropped.
     pub fn into_parts(self) -> (Vec<HandlerHint>, Vec<Arc<str>>) {
-        let Hints { mut by_event, order, dropped } = self;
-        let lines = order
-            .into_iter()
-            .map(|(_, event)| by_event.get_mut(&event).and_then(EventHints::pop_front).expect("a kept line of its event").1)
-            .collect();
-        (lines, dropped.into_keys().collect())
+        let Hints { mut events, order, .. } = self;
+        let lines = order.into_iter().map(|(_, slot)| events[slot as usize].pop_front().expect("a kept line of its event").1).collect();
+        (lines, events.into_iter().filter(|e| e.dropped > 0).map(|e| e.event).collect())
     }
 }
 
@@ -149,6 +187,30 @@ mod tests {
 
     fn hint(event: &str, handler: &str) -> HandlerHint {
         HandlerHint { event: event.into(), handler: handler.into(), plugin: None, request: None }
+    }
+
+    /// The request ids of an event's lines are counted from the first look-up on, and kept
+    /// right as lines come and go (before and after it).
+    #[test]
+    fn request_ids_are_counted_from_the_first_look_up_and_kept() {
+        let with = |event: &str, request: &str| HandlerHint { request: Some(request.into()), ..hint(event, "h") };
+        let mut hints = Hints::default();
+        hints.push(0, with("a", "r1"));
+        hints.push(1, with("a", "r2"));
+        hints.push(1, with("b", "r9"));
+        let a = hints.of_event("a").unwrap();
+        assert!(a.has_request("r1") && a.has_request("r2") && !a.has_request("r3") && !a.has_request("r9"));
+        hints.push(2, with("a", "r3"));
+        hints.push(2, with("a", "r2"));
+        hints.drop_before(2);
+        let a = hints.of_event("a").unwrap();
+        assert!(!a.has_request("r1") && a.has_request("r2") && a.has_request("r3"));
+        hints.drop_before(3);
+        assert!(hints.of_event("a").is_none() && hints.dropped_for("a") && hints.dropped_for("b"));
+        hints.push(4, with("a", "r4"));
+        let a = hints.of_event("a").unwrap();
+        assert!(a.has_request("r4") && !a.has_request("r2") && !a.has_request("r3"));
+        assert_eq!(a.lines().count(), 1);
     }
 
     #[test]

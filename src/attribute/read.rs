@@ -128,7 +128,9 @@ impl reader::Sink for TraceSink<'_, '_, '_> {
             }
         });
         for (tag, hint) in self.tracker.take_hints() {
-            if let Some(beats) = self.unmapped.remove(&hint.event) {
+            if !self.unmapped.is_empty()
+                && let Some(beats) = self.unmapped.remove(&hint.event)
+            {
                 early.late_hints(beats);
             }
             self.hints.push(tag, hint);
