@@ -580,12 +580,14 @@ impl<'c, 's> Attributor<'c, 's> {
     /// catalog (or the input itself) names its handler; returns it when it needs the file's
     /// handler lines to be named (see [`Attributor::with_hints`]).
     pub fn try_early(&mut self, record: BeatRecord, info: &ExecutionInfo) -> Option<BeatRecord> {
-        // Without handler lines, a beat is named only by the catalog or by the input itself.
-        if record.stated_handler.is_none() && catalog_beat(&record, None, info, self.catalog).0.is_none() {
-            return Some(record);
-        }
-        let (catalog, no_hints) = (self.catalog, Hints::default());
-        let resolved = resolve(&record, None, info, catalog, &no_hints);
+        // Without handler lines, a beat is named only by the catalog or by the input itself
+        // (what `resolve` asks first: the catalog is asked once).
+        let no_hints = Hints::default();
+        let resolved = match catalog_beat(&record, None, info, self.catalog).0 {
+            Some(r) => Resolved::Catalog(r),
+            None if record.stated_handler.is_none() => return Some(record),
+            None => resolve(&record, None, info, self.catalog, &no_hints),
+        };
         self.record(&record, info, resolved);
         None
     }

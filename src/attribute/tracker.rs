@@ -192,6 +192,9 @@ enum Slot {
     Orphan(usize),
 }
 
+/// Request ids kept by [`Tracker::request`].
+const RECENT_REQUESTS: usize = 4;
+
 /// FxHash (rustc's, from `rustc-hash`): the interner hashes a short string per recognized
 /// line; SipHash's DoS resistance buys nothing here and costs a tenth of the scan.
 type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
@@ -270,6 +273,8 @@ pub struct Tracker {
     executions: Executions,
     open_execs: Vec<u32>,
     pending_plays: VecDeque<(Arc<str>, Arc<str>)>,
+    /// The last request ids read (see [`Tracker::request`]).
+    recent_requests: VecDeque<Arc<str>>,
     name_to_id: FxMap<Arc<str>, Arc<str>>,
     beats: Arena,
     /// Final beats of ended executions, handed out by [`Tracker::drain_released`].
@@ -305,6 +310,24 @@ impl Tracker {
         let a: Arc<str> = Arc::from(s);
         self.strings.insert(Box::from(s), a.clone());
         a
+    }
+
+    /// Keeps `request` among the last few request ids read.
+    fn remember_request(&mut self, request: &Arc<str>) {
+        if self.recent_requests.len() == RECENT_REQUESTS {
+            self.recent_requests.pop_front();
+        }
+        self.recent_requests.push_back(request.clone());
+    }
+
+    /// The request id `r` of a handler line: shared with the execution's when it is one of the
+    /// last few read (a handler line names the request of its execution, which has just run),
+    /// else a string of its own — no allocation per line.
+    fn request(&self, r: &str) -> Arc<str> {
+        match self.recent_requests.iter().rev().find(|a| &***a == r) {
+            Some(a) => a.clone(),
+            None => Arc::from(r),
+        }
     }
 
     fn new_execution(&mut self, info: ExecutionInfo, open: bool) -> u32 {
@@ -462,6 +485,7 @@ impl Tracker {
                 let sequence_id = sequence_id_of_request(&request).map(|s| self.intern(s));
                 // Unique per execution: interning would only grow the table.
                 let request: Arc<str> = Arc::from(&*request);
+                self.remember_request(&request);
                 let target = self.open_execs.iter().rev().copied().find(|&e| {
                     let info = self.executions.info(e);
                     info.request.is_none() && (info.id.is_none() || info.id == sequence_id)
@@ -526,7 +550,7 @@ impl Tracker {
                     event: self.intern(&event),
                     handler: self.intern(&handler),
                     plugin: plugin.map(|p| self.intern(&p)),
-                    request: request.map(|r| Arc::from(&*r)),
+                    request: request.map(|r| self.request(&r)),
                 };
                 self.hints.push((self.started(), hint));
             }
