@@ -344,11 +344,18 @@ impl Pusher<'_, '_> {
     fn feed<'b>(&mut self, batch: Batch<'b>) -> Vec<Vec<Recognized<'b>>> {
         use sha2::Digest;
         let mut emptied = Vec::with_capacity(batch.len());
-        for mut part in batch {
-            for r in part.events.drain(..) {
+        let mut parts = batch.into_iter().peekable();
+        while let Some(mut part) = parts.next() {
+            // The next block's bytes are brought into this core's cache while this one is fed:
+            // another core (or this one, a batch ago) recognized them, and the sink reads the
+            // names in them.
+            let mut ahead = Ahead::new(parts.peek().map_or(&[][..], |p| p.own), part.events.len());
+            for (i, r) in part.events.drain(..).enumerate() {
+                ahead.upto(i + 1);
                 let line = u32::try_from(self.lines + u64::from(r.line)).unwrap_or(u32::MAX);
                 self.sink.line(line, r.ts, r.event);
             }
+            ahead.upto(usize::MAX);
             emptied.push(part.events);
             self.lines += u64::from(part.lines);
             self.nul |= part.nul;
@@ -360,6 +367,42 @@ impl Pusher<'_, '_> {
         self.sink.batch_end();
         emptied
     }
+}
+
+/// Bytes prefetched into the cache as the events of another block are fed, in step with them.
+struct Ahead<'b> {
+    bytes: &'b [u8],
+    /// Bytes prefetched so far.
+    done: usize,
+    events: usize,
+}
+
+impl<'b> Ahead<'b> {
+    fn new(bytes: &'b [u8], events: usize) -> Self {
+        Ahead { bytes, done: 0, events: events.max(1) }
+    }
+
+    /// `fed` events of the block fed: the same share of the bytes has been prefetched.
+    #[inline]
+    fn upto(&mut self, fed: usize) {
+        let target = if fed >= self.events { self.bytes.len() } else { self.bytes.len() / self.events * fed };
+        while self.done < target {
+            prefetch(&self.bytes[self.done..]);
+            self.done += 64;
+        }
+    }
+}
+
+/// Asks the processor to bring the cache line at the start of `b` into its second-level cache.
+#[inline(always)]
+fn prefetch(b: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it reads nothing the program sees and cannot fault.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(b.as_ptr().cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = b;
 }
 
 /// Where a console log is read from: a file, by positioned reads (so that threads read their
