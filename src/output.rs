@@ -28,6 +28,12 @@ pub const STDOUT: &str = "<stdout>";
 
 /// Writes `contents` to what `path` names (see the module documentation).
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    write_with(path, &mut |out| out.write_all(contents))
+}
+
+/// Writes what `contents` writes to what `path` names, as [`write`] does, without holding the
+/// whole text in memory (a large JSON report is serialized straight into the file).
+pub fn write_with(path: &Path, contents: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
     let err = |source| Error::Write { path: path.to_path_buf(), source };
     let target = resolve_links(path).map_err(err)?;
     match std::fs::metadata(&target) {
@@ -39,9 +45,9 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
     }
 }
 
-fn write_device(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().write(true).open(path)?;
-    f.write_all(contents).and_then(|()| f.flush())
+fn write_device(path: &Path, contents: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(OpenOptions::new().write(true).open(path)?);
+    contents(&mut f).and_then(|()| f.flush())
 }
 
 /// Whether Windows takes `path` for a device: `NUL`, `CON`, `COM1`… in any directory and with
@@ -150,15 +156,20 @@ fn temp_prefix(name: &str) -> String {
     format!(".{name}.perfgate-tmp-")
 }
 
-fn replace(target: &Path, contents: &[u8], permissions: Option<std::fs::Permissions>) -> std::io::Result<()> {
+fn replace(
+    target: &Path,
+    contents: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<()> {
     let (dir, name) = (dir_of(target), name_of(target));
     std::fs::create_dir_all(dir)?;
     remove_stale_temps(dir, &name);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!("{}{}-{n}", temp_prefix(&name), std::process::id()));
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(contents)?;
+        let mut out = std::io::BufWriter::new(OpenOptions::new().write(true).create_new(true).open(&tmp)?);
+        contents(&mut out)?;
+        let f = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
         if let Some(p) = permissions {
             f.set_permissions(p)?;
         }
@@ -309,6 +320,26 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert!(names.iter().all(|n| !n.to_string_lossy().contains("perfgate-tmp")), "{names:?}");
         assert!(write(dir.path(), b"x").is_err(), "a directory is not replaced");
+    }
+
+    /// A report that fails while it is being written (a serializer's error, a full disk) leaves
+    /// the file it replaces as it was, and no temporary file: nothing half-written.
+    #[test]
+    fn a_write_that_fails_half_way_leaves_the_old_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report.json");
+        write(&target, b"old report").unwrap();
+        let e = write_with(&target, &mut |out| {
+            out.write_all(&[b'x'; 100_000])?;
+            Err(std::io::Error::other("the serializer failed"))
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("report.json") && e.to_string().contains("the serializer failed"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"old report");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["report.json"]);
+        write_with(&target, &mut |out| out.write_all(b"new ").and_then(|()| out.write_all(b"report"))).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new report");
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn inputs(m: &Measurements) -> Vec<(&'static str, &Path)> {
 /// Writes the report files and prints the stdout format, each rendered by its exporter.
 fn export(output: &Output, run: &Judged<'_>) -> Result<(), Error> {
     for f in &output.files {
-        crate::output::write(&f.path, f.format.render(run, &output.view).as_bytes())?;
+        crate::output::write_with(&f.path, &mut |out| f.format.write_to(run, &output.view, out))?;
     }
     crate::output::stdout(&output.stdout.render(run, &output.view))
 }

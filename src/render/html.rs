@@ -106,29 +106,57 @@ impl Exporter for Html {
     }
 
     fn render(&self, run: &Judged<'_>, view: &View) -> String {
-        render(run, view)
+        let mut out = Vec::new();
+        write_page(run, view, &mut out).expect("the page is written into memory");
+        String::from_utf8(out).expect("the page is UTF-8")
+    }
+
+    fn write_to(&self, run: &Judged<'_>, view: &View, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write_page(run, view, out)
     }
 }
 
 /// JSON that is safe inside `<script type="application/json">`.
 pub(crate) fn script_json(value: &impl Serialize) -> String {
-    let json = serde_json::to_string(value).expect("the report serializes");
-    let mut out = String::with_capacity(json.len() + json.len() / 16);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
+    let mut out = Vec::new();
+    write_script_json(&mut out, value).expect("the report serializes into memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes [`script_json`] of `value` to `out` as it serializes (a page's data is never held
+/// whole in memory twice).
+fn write_script_json(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, ScriptSafe);
+    value.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
+/// Compact JSON whose strings escape what could end the script element or the script (`<`,
+/// `>`, `&`; U+2028 and U+2029, line ends to old JavaScript): they occur only inside strings,
+/// which serde_json hands over in fragments of whole characters.
+struct ScriptSafe;
+
+impl serde_json::ser::Formatter for ScriptSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, fragment: &str) -> std::io::Result<()> {
+        let mut from = 0;
+        for (i, c) in fragment.char_indices() {
+            let escaped = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            writer.write_all(fragment[from..i].as_bytes())?;
+            writer.write_all(escaped.as_bytes())?;
+            from = i + c.len_utf8();
         }
+        writer.write_all(fragment[from..].as_bytes())
     }
-    out
 }
 
 /// The page; with the comparison and the baseline for a check.
-fn render(run: &Judged<'_>, view: &View) -> String {
+fn write_page(run: &Judged<'_>, view: &View, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let report = run.report;
     let comparison = run.judgement.map(|j| j.comparison);
     let baseline = run.judgement.map(|j| j.baseline);
@@ -176,7 +204,8 @@ fn render(run: &Judged<'_>, view: &View) -> String {
         file_root: file_root(report),
         comparison,
     };
-    format!(
+    write!(
+        out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>perfgate report</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
@@ -192,9 +221,10 @@ fn render(run: &Judged<'_>, view: &View) -> String {
 <h3>Executions</h3><p id=\"dd-note\"></p><div class=\"scroll\"><table id=\"dd-executions\"><thead><tr><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Request id</th><th>Duration (ms)</th><th>Source</th><th>Log location</th></tr></thead><tbody></tbody></table></div>\
 <h3>Failed and incomplete beats</h3><div class=\"scroll\"><table id=\"dd-issues\"><thead><tr><th>Status</th><th>Timestamp</th><th>Sequence</th><th>Beat</th><th>Event</th><th>Log location</th></tr></thead><tbody></tbody></table></div></section>\n\
 <footer id=\"diagnostics\"></footer>\n\
-<script type=\"application/json\" id=\"perfgate-data\">{}</script>\n<script>\n{JS}</script>\n</body>\n</html>\n",
-        script_json(&data)
-    )
+<script type=\"application/json\" id=\"perfgate-data\">"
+    )?;
+    write_script_json(out, &data)?;
+    write!(out, "</script>\n<script>\n{JS}</script>\n</body>\n</html>\n")
 }
 
 #[cfg(test)]

@@ -19,8 +19,14 @@ impl Exporter for Json {
     }
 
     fn render(&self, run: &Judged<'_>, view: &View) -> String {
-        let mut s = match run.judgement {
-            None => return render(run.report),
+        let mut out = Vec::new();
+        self.write_to(run, view, &mut out).expect("the report serializes into memory");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    fn write_to(&self, run: &Judged<'_>, view: &View, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match run.judgement {
+            None => serde_json::to_writer_pretty(&mut *out, run.report)?,
             Some(judgement) => {
                 #[derive(Serialize)]
                 struct Out<'a> {
@@ -34,19 +40,20 @@ impl Exporter for Json {
                     report: &'a Report,
                 }
                 let markdown = super::markdown::check(&super::markdown::Check { run, judgement, limit: run.markdown_limit }, view);
-                serde_json::to_string_pretty(&Out {
-                    id: judgement.id,
-                    outcome: judgement.comparison.outcome,
-                    markdown: &markdown,
-                    comparison: judgement.comparison,
-                    baseline: judgement.baseline,
-                    report: run.report,
-                })
+                serde_json::to_writer_pretty(
+                    &mut *out,
+                    &Out {
+                        id: judgement.id,
+                        outcome: judgement.comparison.outcome,
+                        markdown: &markdown,
+                        comparison: judgement.comparison,
+                        baseline: judgement.baseline,
+                        report: run.report,
+                    },
+                )?
             }
         }
-        .expect("the report serializes");
-        s.push('\n');
-        s
+        out.write_all(b"\n")
     }
 }
 

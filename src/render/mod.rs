@@ -25,6 +25,11 @@ pub trait Exporter: Sync {
     fn name(&self) -> &'static str;
     /// The whole report of a judged run.
     fn render(&self, run: &Judged<'_>, view: &View) -> String;
+    /// The same report written to `out` as it is made (the JSON report: a large one is never
+    /// held whole in memory); the same bytes as [`Exporter::render`].
+    fn write_to(&self, run: &Judged<'_>, view: &View, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.render(run, view).as_bytes())
+    }
 }
 
 /// Every report format.
