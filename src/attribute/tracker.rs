@@ -269,7 +269,9 @@ impl Executions {
 pub struct Tracker {
     /// The file being read (from the events' locations).
     file: u32,
-    strings: FxMap<Box<str>, Arc<str>>,
+    /// Interned strings: the set's keys are the shared strings themselves (a look-up reads the
+    /// string where its reference counts are, one allocation).
+    strings: rustc_hash::FxHashSet<Arc<str>>,
     executions: Executions,
     open_execs: Vec<u32>,
     pending_plays: VecDeque<(Arc<str>, Arc<str>)>,
@@ -308,7 +310,7 @@ impl Tracker {
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
-        self.strings.insert(Box::from(s), a.clone());
+        self.strings.insert(a.clone());
         a
     }
 
