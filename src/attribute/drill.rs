@@ -27,10 +27,11 @@ use crate::parse::Location;
 
 /// Executions kept for drill-down by all the handlers of a run together (per attributor: one
 /// per file read at the same time). What a kept execution costs is mostly the report's: about
-/// 740 bytes each at the peak (its strings in the report and its text in the JSON, measured:
-/// 56 of them are the kept execution while reading). 15,000 is about 11 MB of that: the margin
-/// between the 47 MB a GiB of 1,800 handlers takes without a drill-down and the 60 MB bound
-/// of issue #28, with room for the load's noise; 15 handlers at the default
+/// 740 bytes each at the peak while the JSON was built as one string, about 200 since it is
+/// written as it serializes (measured: `--json` against the terminal report on a GiB; 56 of
+/// them are the kept execution while reading). 15,000 was chosen as about 11 MB of the former:
+/// the margin between the 47 MB a GiB of 1,800 handlers takes without a drill-down and the
+/// 60 MB bound of issue #28, with room for the load's noise; 15 handlers at the default
 /// `--max-executions` (1,000) keep them all.
 pub const BUDGET: usize = 15_000;
 

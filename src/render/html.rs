@@ -147,11 +147,11 @@ impl serde_json::ser::Formatter for ScriptSafe {
                 '\u{2029}' => "\\u2029",
                 _ => continue,
             };
-            writer.write_all(fragment[from..i].as_bytes())?;
+            writer.write_all(&fragment.as_bytes()[from..i])?;
             writer.write_all(escaped.as_bytes())?;
             from = i + c.len_utf8();
         }
-        writer.write_all(fragment[from..].as_bytes())
+        writer.write_all(&fragment.as_bytes()[from..])
     }
 }
 
