@@ -177,11 +177,7 @@ impl Drill {
         self.cap = c;
         if !self.all.is_empty() {
             if self.seen > c as u64 {
-                let all = std::mem::take(&mut self.all);
-                self.seen = 0;
-                for old in all {
-                    self.sample(old);
-                }
+                self.spill();
             } else {
                 self.all.shrink_to_fit();
             }
@@ -234,8 +230,7 @@ impl Drill {
     pub fn push_with(&mut self, handlers: usize, ms: f64, at: Location, make: impl FnOnce() -> Execution) {
         self.fit(handlers);
         if !self.all.is_empty() || self.seen < self.cap as u64 || self.keeps(ms, at) {
-            let e = make();
-            self.push(e);
+            self.push(make());
         } else {
             self.seen += 1;
         }
@@ -274,14 +269,19 @@ impl Drill {
             return;
         }
         if !self.all.is_empty() {
-            // Past the cap: from now on, the slowest and the hash sample, as if from the start.
-            let all = std::mem::take(&mut self.all);
-            self.seen = 0;
-            for old in all {
-                self.sample(old);
-            }
+            self.spill();
         }
         self.sample(k);
+    }
+
+    /// Past the cap: the executions kept whole become the slowest and the hash sample, as if
+    /// selected from the start.
+    fn spill(&mut self) {
+        let all = std::mem::take(&mut self.all);
+        self.seen = 0;
+        for old in all {
+            self.sample(old);
+        }
     }
 
     fn sample(&mut self, k: Kept) {
@@ -318,9 +318,7 @@ impl Drill {
             self.all.extend(kept);
         } else {
             if !self.all.is_empty() {
-                for old in std::mem::take(&mut self.all) {
-                    self.sample(old);
-                }
+                self.spill();
             }
             for k in kept {
                 self.sample(k);
