@@ -106,9 +106,7 @@ impl Exporter for Html {
     }
 
     fn render(&self, run: &Judged<'_>, view: &View) -> String {
-        let mut out = Vec::new();
-        write_page(run, view, &mut out).expect("the page is written into memory");
-        String::from_utf8(out).expect("the page is UTF-8")
+        super::in_memory(|out| write_page(run, view, out))
     }
 
     fn write_to(&self, run: &Judged<'_>, view: &View, out: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -118,9 +116,7 @@ impl Exporter for Html {
 
 /// JSON that is safe inside `<script type="application/json">`.
 pub(crate) fn script_json(value: &impl Serialize) -> String {
-    let mut out = Vec::new();
-    write_script_json(&mut out, value).expect("the report serializes into memory");
-    String::from_utf8(out).expect("JSON is UTF-8")
+    super::in_memory(|out| write_script_json(out, value))
 }
 
 /// Writes [`script_json`] of `value` to `out` as it serializes (a page's data is never held

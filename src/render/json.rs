@@ -19,9 +19,7 @@ impl Exporter for Json {
     }
 
     fn render(&self, run: &Judged<'_>, view: &View) -> String {
-        let mut out = Vec::new();
-        self.write_to(run, view, &mut out).expect("the report serializes into memory");
-        String::from_utf8(out).expect("JSON is UTF-8")
+        super::in_memory(|out| self.write_to(run, view, out))
     }
 
     fn write_to(&self, run: &Judged<'_>, view: &View, out: &mut dyn std::io::Write) -> std::io::Result<()> {

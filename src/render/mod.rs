@@ -32,6 +32,14 @@ pub trait Exporter: Sync {
     }
 }
 
+/// What `write` writes, as text: the [`Exporter::render`] of the formats that write as they
+/// serialize (writing into memory cannot fail, and JSON and HTML are UTF-8).
+pub(crate) fn in_memory(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).expect("a report is written into memory");
+    String::from_utf8(out).expect("a report is UTF-8")
+}
+
 /// Every report format.
 pub static EXPORTERS: [&dyn Exporter; 4] = [&terminal::Terminal, &markdown::Markdown, &json::Json, &html::Html];
 
