@@ -48,6 +48,9 @@ pub struct Catalog {
     pub sequences: Vec<Sequence>,
     // FxHash: looked up for every beat attributed.
     by_id: rustc_hash::FxHashMap<String, usize>,
+    /// The sequences whose id is `X-symphony`, by `X` (the sequence player's id): found without
+    /// making the string.
+    by_stem: rustc_hash::FxHashMap<String, usize>,
     by_name: rustc_hash::FxHashMap<String, usize>,
     by_event: rustc_hash::FxHashMap<String, Vec<BeatRef>>,
     /// JSON files read.
@@ -118,6 +121,9 @@ impl Catalog {
         }
         let idx = self.sequences.len();
         self.by_id.insert(seq.id.clone(), idx);
+        if let Some(stem) = seq.id.strip_suffix("-symphony") {
+            self.by_stem.insert(stem.to_owned(), idx);
+        }
         self.by_name.entry(seq.name.clone()).or_insert(idx);
         for (b, beat) in seq.beats.iter().enumerate().filter(|(_, b)| !b.event.is_empty()) {
             self.by_event.entry(beat.event.clone()).or_default().push(BeatRef { sequence: idx, beat: b });
@@ -132,9 +138,7 @@ impl Catalog {
     /// The sequence an execution ran: by id, else by display name. The sequence player's
     /// reports give ids without the `-symphony` suffix (H24): `canvas-component-create`.
     pub fn sequence_of(&self, id: Option<&str>, name: Option<&str>) -> Option<usize> {
-        id.and_then(|i| self.by_id.get(i).or_else(|| self.by_id.get(&format!("{i}-symphony"))))
-            .or_else(|| name.and_then(|n| self.by_name.get(n)))
-            .copied()
+        id.and_then(|i| self.by_id.get(i).or_else(|| self.by_stem.get(i))).or_else(|| name.and_then(|n| self.by_name.get(n))).copied()
     }
 
     /// The sequence that holds every title of `beats` (beat N, title), for inputs that name
@@ -177,8 +181,8 @@ impl Catalog {
         match (event, title) {
             (Some(e), _) if e.contains([':', '.']) => unique(&|b| b.beat == beat && b.event == e).or_else(|| unique(&|b| b.event == e)),
             (Some(e), _) => {
-                let suffix = format!(":{e}");
-                let ends = |b: &CatalogBeat| b.event == e || b.event.ends_with(&suffix);
+                // The event, or one that ends with `:` and it.
+                let ends = |b: &CatalogBeat| b.event.strip_suffix(e).is_some_and(|head| head.is_empty() || head.ends_with(':'));
                 unique(&|b| b.beat == beat && ends(b)).or_else(|| unique(&ends)).or_else(|| unique(&|b| b.beat == beat))
             }
             (None, Some(t)) => unique(&|b| b.beat == beat && title_is(b, t))
