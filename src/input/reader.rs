@@ -86,27 +86,27 @@ pub fn read_blocks(
     set_b.resize_with(per_batch, Block::default);
     let mut reader =
         Reader { src, cursor, threads, rules, scratches: std::sync::Mutex::new(Vec::new()), spare: std::sync::Mutex::new(spare) };
-    let mut ready = reader.prepare(&mut set_a, None)?;
     // A source in memory gives back the bytes of the batches fed (a sequential one forgets
-    // them as it reads: see `prepare`).
-    let release = |fed: u64| {
-        if src.in_memory().is_some() {
-            src.release(fed);
-        }
-    };
+    // them as it reads: see `prepare`), while the next batch is read.
+    let in_memory = src.in_memory().is_some();
+    let mut ready = reader.prepare(&mut set_a, None, None)?;
+    let mut fed = None;
     while !ready.is_empty() {
-        let fed = reader.cursor.next;
-        let next = reader.prepare(&mut set_b, Some((&mut pusher, ready)))?;
-        release(fed);
+        let next_fed = in_memory.then_some(reader.cursor.next);
+        let next = reader.prepare(&mut set_b, Some((&mut pusher, ready)), fed)?;
+        fed = next_fed;
         if next.is_empty() || pusher.sink.stopped() {
             break;
         }
-        let fed = reader.cursor.next;
-        ready = reader.prepare(&mut set_a, Some((&mut pusher, next)))?;
-        release(fed);
+        let next_fed = in_memory.then_some(reader.cursor.next);
+        ready = reader.prepare(&mut set_a, Some((&mut pusher, next)), fed)?;
+        fed = next_fed;
         if pusher.sink.stopped() {
             break;
         }
+    }
+    if let Some(fed) = fed {
+        src.release(fed);
     }
     if let (Ok(mut kept), Ok(spare)) = (KEPT.lock(), reader.spare.into_inner()) {
         *kept = Some(Kept { sets: [set_a, set_b], spare });
@@ -260,8 +260,14 @@ fn recycle<'x, 'y>(mut v: Vec<Recognized<'x>>) -> Vec<Recognized<'y>> {
 
 impl<'a, S: ReadAt + ?Sized> Reader<'a, S> {
     /// Reads and recognizes the next batch of blocks into `set`; the calling thread first feeds
-    /// `feed` (the previous batch) and then takes blocks too.
-    fn prepare<'s>(&mut self, set: &'s mut [Block], feed: Option<(&mut Pusher, Batch<'_>)>) -> std::io::Result<Batch<'s>>
+    /// `feed` (the previous batch) and then takes blocks too. The bytes before `release` (those
+    /// of a batch fed before) are given back by another thread than the feeding one.
+    fn prepare<'s>(
+        &mut self,
+        set: &'s mut [Block],
+        feed: Option<(&mut Pusher, Batch<'_>)>,
+        release: Option<u64>,
+    ) -> std::io::Result<Batch<'s>>
     where
         'a: 's,
     {
@@ -314,7 +320,24 @@ impl<'a, S: ReadAt + ?Sized> Reader<'a, S> {
             Ok(done)
         };
         let mut parts = std::thread::scope(|scope| -> std::io::Result<Vec<(usize, Part<'s>)>> {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let give_back = move || {
+                if let Some(before) = release {
+                    src.release(before);
+                }
+            };
+            let helpers: Vec<_> = (1..threads)
+                .map(|i| {
+                    scope.spawn(move || {
+                        if i == 1 {
+                            give_back();
+                        }
+                        work()
+                    })
+                })
+                .collect();
+            if threads == 1 {
+                give_back();
+            }
             if let Some((pusher, batch)) = feed {
                 let emptied = pusher.feed(batch);
                 spare.lock().expect("no thread panics holding it").extend(emptied.into_iter().map(recycle));
