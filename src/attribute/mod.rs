@@ -384,6 +384,10 @@ struct Slot {
     data: HandlerData,
     last_sequence: Option<Arc<str>>,
     last_event: Option<Arc<str>>,
+    /// The beat number and catalog beat of its last beat: most handlers run one beat, always
+    /// the same, and a beat seen last needs no look-up in the sets.
+    last_beat: Option<u32>,
+    last_catalog: Option<BeatRef>,
 }
 
 impl<'c, 's> Attributor<'c, 's> {
@@ -463,7 +467,7 @@ impl<'c, 's> Attributor<'c, 's> {
             issues: Vec::new(),
             orphans: 0,
         };
-        self.slots.push(Slot { key: key.clone(), data, last_sequence: None, last_event: None });
+        self.slots.push(Slot { key: key.clone(), data, last_sequence: None, last_event: None, last_beat: None, last_catalog: None });
         // The budget shared by one more handler: each lowers its own cap at its next beat, and
         // all of them at once whenever the cap has fallen by a quarter since they last did, so
         // that the handlers that see no more beats hold at most 4/3 of their share (a pass over
@@ -640,7 +644,10 @@ impl<'c, 's> Attributor<'c, 's> {
         let handlers = self.slots.len();
         let slot = &mut self.slots[i];
         let data = &mut slot.data;
-        if let Resolved::Catalog(r) = resolved {
+        if let Resolved::Catalog(r) = resolved
+            && slot.last_catalog != Some(r)
+        {
+            slot.last_catalog = Some(r);
             let beat = catalog.beat(r);
             if data.source.is_none()
                 && let Some(handler) = &beat.handler
@@ -672,7 +679,10 @@ impl<'c, 's> Attributor<'c, 's> {
             }
             slot.last_sequence = Some(s.clone());
         }
-        data.beats.insert(record.beat);
+        if slot.last_beat != Some(record.beat) {
+            data.beats.insert(record.beat);
+            slot.last_beat = Some(record.beat);
+        }
         if let Some(e) = &record.event
             && !slot.last_event.as_ref().is_some_and(|l| Arc::ptr_eq(l, e))
         {
