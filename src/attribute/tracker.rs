@@ -195,6 +195,9 @@ enum Slot {
 /// Request ids kept by [`Tracker::request`].
 const RECENT_REQUESTS: usize = 4;
 
+/// Interned strings remembered by [`Tracker::intern`].
+const RECENT_NAMES: usize = 8;
+
 /// FxHash (rustc's, from `rustc-hash`): the interner hashes a short string per recognized
 /// line; SipHash's DoS resistance buys nothing here and costs a tenth of the scan.
 type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
@@ -272,6 +275,9 @@ pub struct Tracker {
     /// Interned strings: the set's keys are the shared strings themselves (a look-up reads the
     /// string where its reference counts are, one allocation).
     strings: rustc_hash::FxHashSet<Arc<str>>,
+    /// The strings interned last (see [`Tracker::intern`]), replaced in turn.
+    recent_names: [Option<Arc<str>>; RECENT_NAMES],
+    recent_next: usize,
     executions: Executions,
     open_execs: Vec<u32>,
     pending_plays: VecDeque<(Arc<str>, Arc<str>)>,
@@ -305,12 +311,23 @@ impl Tracker {
         Self::default()
     }
 
+    /// The shared string `s`: one of the last few asked for (an execution's lines repeat its
+    /// sequence's and beat's names), else from the set — a string compared with a few in the
+    /// cache costs less than its hash and a probe of the set, which misses it.
     fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.strings.get(s) {
+        if let Some(a) = self.recent_names.iter().flatten().find(|a| a.len() == s.len() && ***a == *s) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(s);
-        self.strings.insert(a.clone());
+        let a = match self.strings.get(s) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = Arc::from(s);
+                self.strings.insert(a.clone());
+                a
+            }
+        };
+        self.recent_names[self.recent_next] = Some(a.clone());
+        self.recent_next = (self.recent_next + 1) % RECENT_NAMES;
         a
     }
 
