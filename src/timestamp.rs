@@ -40,11 +40,16 @@ pub fn is_iso_shape(s: &[u8]) -> bool {
 
 /// Parses `YYYY-MM-DDTHH:MM:SS.mmmZ` at the start of `s`; returns (epoch ms, length).
 pub fn parse_iso(s: &[u8]) -> Option<(i64, usize)> {
+    parse_iso_with(s, &mut Days::default())
+}
+
+/// [`parse_iso`], with the day of the last date kept in `days` (a reader converts many).
+pub fn parse_iso_with(s: &[u8], days: &mut Days) -> Option<(i64, usize)> {
     let b = s.get(..24)?;
     if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'.' || b[23] != b'Z' {
         return None;
     }
-    let ms = civil_ms(b, 11)?;
+    let ms = civil_ms_with(b, 11, days)?;
     Some((ms, 24))
 }
 
@@ -77,17 +82,46 @@ fn num(s: &[u8]) -> Option<i64> {
 
 /// `b` holds `YYYY-MM-DD?HH:MM:SS.mmm` with the time at `time_at`.
 fn civil_ms(b: &[u8], time_at: usize) -> Option<i64> {
-    let y = num(&b[0..4])?;
-    let mo = num(&b[5..7])?;
-    let d = num(&b[8..10])?;
+    civil_ms_with(b, time_at, &mut Days::default())
+}
+
+/// The day of the last date converted: the lines of a log share a few dates, and the day of one
+/// costs as much as the rest of its timestamp.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Days {
+    date: [u8; 10],
+    /// The day of `date` (days since 1970-01-01), when a valid date was converted.
+    days: Option<i64>,
+}
+
+impl Days {
+    /// The day of `YYYY-MM-DD` (`None` when it is not a date).
+    fn of(&mut self, date: &[u8; 10]) -> Option<i64> {
+        if self.days.is_some() && self.date == *date {
+            return self.days;
+        }
+        let y = num(&date[0..4])?;
+        let mo = num(&date[5..7])?;
+        let d = num(&date[8..10])?;
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+            return None;
+        }
+        *self = Days { date: *date, days: Some(days_from_civil(y, mo, d)) };
+        self.days
+    }
+}
+
+/// [`civil_ms`], with the day of the last date kept in `days`.
+fn civil_ms_with(b: &[u8], time_at: usize, days: &mut Days) -> Option<i64> {
+    let date = b.first_chunk::<10>()?;
     let h = num(&b[time_at..time_at + 2])?;
     let mi = num(&b[time_at + 3..time_at + 5])?;
     let sec = num(&b[time_at + 6..time_at + 8])?;
     let ms = num(&b[time_at + 9..time_at + 12])?;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+    if h > 23 || mi > 59 || sec > 60 {
         return None;
     }
-    let days = days_from_civil(y, mo, d);
+    let days = days.of(date)?;
     Some((((days * 24 + h) * 60 + mi) * 60 + sec) * 1000 + ms)
 }
 
@@ -163,6 +197,33 @@ mod tests {
         assert_eq!(format_iso(ms), "2025-11-10T21:56:16.932Z");
         assert_eq!(format_iso(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format_iso(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    /// A day kept from one timestamp to the next changes nothing: dates that change, repeat,
+    /// are invalid (and then repeated), and times that are invalid on a known date.
+    #[test]
+    fn a_kept_day_converts_as_a_fresh_one() {
+        let stamps = [
+            "2025-11-10T21:56:16.932Z",
+            "2025-11-10T23:59:59.999Z",
+            "2025-11-11T00:00:00.000Z",
+            "2025-11-10T24:00:00.000Z",
+            "2025-11-10T21:60:00.000Z",
+            "2025-13-10T21:56:16.932Z",
+            "2025-13-10T21:56:16.932Z",
+            "2025-11-1xT21:56:16.932Z",
+            "2025-11-00T21:56:16.932Z",
+            "2025-11-10T21:56:16.932Z",
+            "2000-02-29T12:00:60.000Z",
+            "2000-02-29T1a:00:00.000Z",
+            "1969-12-31T23:59:59.999Z",
+        ];
+        let mut days = Days::default();
+        for s in stamps {
+            assert_eq!(parse_iso_with(s.as_bytes(), &mut days), parse_iso(s.as_bytes()), "{s}");
+        }
+        assert_eq!(parse_iso(b"2025-11-10T24:00:00.000Z"), None);
+        assert_eq!(parse_iso(b"1969-12-31T23:59:59.999Z"), Some((-1, 24)));
     }
 
     #[test]

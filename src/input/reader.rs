@@ -614,11 +614,12 @@ fn recognize_block<'b>(
     // Conductor logs recognize about one line in two (lines of about 100 bytes).
     out.reserve(block.len() / 128);
     let mut count = 0;
+    let mut days = crate::timestamp::Days::default();
     for (no, line) in parse::lines(block) {
         count = no;
         let peeled = envelope::peel(line);
         if let Some(event) = conductor::recognize(peeled.message) {
-            let ts = if event.needs_ts() { peeled.ts() } else { None };
+            let ts = if event.needs_ts() { peeled.ts_with(&mut days) } else { None };
             out.push(Recognized { line: no, ts, event });
         } else if let Some(scratch) = scratch.as_mut()
             && let Some(event) = user::recognize(rules, scratch, line)

@@ -32,6 +32,14 @@ impl<'a> Peeled<'a> {
     pub fn ts(&self) -> Option<i64> {
         self.stamp.ms()
     }
+
+    /// [`Peeled::ts`], with the day of the last date converted kept in `days`.
+    pub fn ts_with(&self, days: &mut timestamp::Days) -> Option<i64> {
+        match self.stamp {
+            Stamp::Iso(b) => timestamp::parse_iso_with(b, days).map(|t| t.0),
+            _ => self.stamp.ms(),
+        }
+    }
 }
 
 impl Stamp<'_> {
