@@ -193,9 +193,14 @@ fn data_baton(r: &[u8]) -> Option<Event<'_>> {
     let r = &r[at + 6..];
     let (sequence, r) = split(r, b" beat=")?;
     let (beat, r) = split(r, b" event=")?;
+    // The beat-level line (`beat=N … handler=?`), as common as the handler lines, never names
+    // the handler: it is left before the rest is read.
+    if beat != b"?" {
+        return None;
+    }
     let (event, r) = split(r, b" handler=")?;
     let handler = token(r);
-    if beat != b"?" || handler == b"?" || handler.is_empty() {
+    if handler == b"?" || handler.is_empty() {
         return None;
     }
     let rest = &r[handler.len()..];
