@@ -22,17 +22,25 @@ type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Handler lines by event, each with the number of executions started before it (its "tag").
 ///
-/// A line's event is looked up once, when it is pushed: the window's order holds the number of
-/// the event's entry, so dropping a line hashes nothing. Every line costs that one look-up, a
-/// move and a comparison of its handler with the names already seen; what only a look-up needs
-/// (the request ids of an event's lines) is counted from the first look-up that asks for it on.
+/// Lines are indexed by event only when a look-up is coming ([`Hints::index`]): where a catalog
+/// names every beat, none is, and a line costs a move in and a move out of the window. An
+/// indexed line's event is looked up once: the window's order holds the number of the event's
+/// entry, so dropping it hashes nothing. Indexing costs that one look-up and a comparison of the
+/// line's handler with the names already seen; what only a look-up needs (the request ids of an
+/// event's lines) is counted from the first look-up that asks for it on.
 #[derive(Debug, Default)]
 pub struct Hints {
     /// The entry of each event that has had lines (entries are never removed: events are few).
     slot_of: FxMap<Arc<str>, u32>,
     events: Vec<EventHints>,
-    /// Every kept line's tag and event entry, in the order read (tags never decrease).
+    /// Every kept indexed line's tag and event entry, in the order read (tags never decrease).
     order: VecDeque<(u64, u32)>,
+    /// The lines pushed since the last [`Hints::index`], in the order read (after `order`'s).
+    pending: VecDeque<(u64, HandlerHint)>,
+    /// The events of lines dropped before they were indexed (once each: by the address of the
+    /// shared string, which the list keeps alive), to be marked by the next [`Hints::index`].
+    dropped_pending: Vec<Arc<str>>,
+    dropped_seen: rustc_hash::FxHashSet<usize>,
 }
 
 /// The handler lines of one event, and what answers most look-ups without reading them: the
@@ -129,6 +137,7 @@ impl Hints {
         for h in hints {
             all.push(0, h);
         }
+        all.index();
         all
     }
 
@@ -144,9 +153,23 @@ impl Hints {
     }
 
     pub fn push(&mut self, tag: u64, hint: HandlerHint) {
-        let slot = self.slot(&hint.event);
-        self.order.push_back((tag, slot as u32));
-        self.events[slot].push(tag, hint);
+        self.pending.push_back((tag, hint));
+    }
+
+    /// Indexes the lines pushed since the last call by event, and marks the events of those
+    /// dropped meanwhile: the look-ups ([`Hints::of_event`], [`Hints::dropped_for`]) see every
+    /// line pushed before it.
+    pub fn index(&mut self) {
+        for e in std::mem::take(&mut self.dropped_pending) {
+            let slot = self.slot(&e);
+            self.events[slot].dropped += 1;
+        }
+        self.dropped_seen.clear();
+        while let Some((tag, hint)) = self.pending.pop_front() {
+            let slot = self.slot(&hint.event);
+            self.order.push_back((tag, slot as u32));
+            self.events[slot].push(tag, hint);
+        }
     }
 
     /// The lines of `event` (`None` when none is kept).
@@ -166,6 +189,12 @@ impl Hints {
             lines.pop_front();
             lines.dropped += 1;
         }
+        while self.pending.front().is_some_and(|(t, _)| *t < tag) {
+            let (_, hint) = self.pending.pop_front().expect("a pending line");
+            if self.dropped_seen.insert(Arc::as_ptr(&hint.event).cast::<u8>() as usize) {
+                self.dropped_pending.push(hint.event);
+            }
+        }
     }
 
     /// Whether handler lines of `event` were dropped from the window.
@@ -174,7 +203,8 @@ impl Hints {
     }
 
     /// The lines kept, in the order read, and the events of which lines were dropped.
-    pub fn into_parts(self) -> (Vec<HandlerHint>, Vec<Arc<str>>) {
+    pub fn into_parts(mut self) -> (Vec<HandlerHint>, Vec<Arc<str>>) {
+        self.index();
         let Hints { mut events, order, .. } = self;
         let lines = order.into_iter().map(|(_, slot)| events[slot as usize].pop_front().expect("a kept line of its event").1).collect();
         (lines, events.into_iter().filter(|e| e.dropped > 0).map(|e| e.event).collect())
@@ -198,19 +228,47 @@ mod tests {
         hints.push(0, with("a", "r1"));
         hints.push(1, with("a", "r2"));
         hints.push(1, with("b", "r9"));
+        hints.index();
         let a = hints.of_event("a").unwrap();
         assert!(a.has_request("r1") && a.has_request("r2") && !a.has_request("r3") && !a.has_request("r9"));
         hints.push(2, with("a", "r3"));
         hints.push(2, with("a", "r2"));
         hints.drop_before(2);
+        hints.index();
         let a = hints.of_event("a").unwrap();
         assert!(!a.has_request("r1") && a.has_request("r2") && a.has_request("r3"));
         hints.drop_before(3);
+        hints.index();
         assert!(hints.of_event("a").is_none() && hints.dropped_for("a") && hints.dropped_for("b"));
         hints.push(4, with("a", "r4"));
+        hints.index();
         let a = hints.of_event("a").unwrap();
         assert!(a.has_request("r4") && !a.has_request("r2") && !a.has_request("r3"));
         assert_eq!(a.lines().count(), 1);
+    }
+
+    /// Lines dropped before any look-up asked for them mark their events as an indexed line
+    /// does, and lines never indexed are kept, in order, by [`Hints::into_parts`].
+    #[test]
+    fn lines_dropped_before_they_are_indexed_mark_their_events() {
+        let mut hints = Hints::default();
+        hints.push(0, hint("a", "h1"));
+        hints.push(1, hint("b", "h2"));
+        hints.push(1, hint("a", "h3"));
+        hints.push(5, hint("a", "h4"));
+        hints.drop_before(2);
+        hints.push(6, hint("c", "h5"));
+        hints.index();
+        assert!(hints.dropped_for("a") && hints.dropped_for("b") && !hints.dropped_for("c"));
+        assert!(hints.of_event("b").is_none());
+        let names: Vec<&str> = hints.of_event("a").unwrap().lines().map(|h| &*h.handler).collect();
+        assert_eq!(names, ["h4"]);
+        hints.push(7, hint("b", "h6"));
+        hints.drop_before(6);
+        let (lines, mut dropped) = hints.into_parts();
+        dropped.sort();
+        assert_eq!(lines, vec![hint("c", "h5"), hint("b", "h6")]);
+        assert_eq!(dropped, vec![Arc::from("a"), Arc::from("b")]);
     }
 
     #[test]
@@ -221,6 +279,7 @@ mod tests {
         hints.push(3, hint("a", "h3"));
         hints.push(9, hint("a", "h4"));
         hints.drop_before(4);
+        hints.index();
         let names: Vec<&str> = hints.of_event("a").unwrap().lines().map(|h| &*h.handler).collect();
         assert_eq!(names, ["h4"]);
         assert!(hints.of_event("b").is_none());

@@ -139,6 +139,10 @@ impl reader::Sink for TraceSink<'_, '_, '_> {
         // lines no beat still waiting can use are dropped.
         let now = self.tracker.started();
         let past = now.saturating_sub(hints::WINDOW);
+        // The handler lines are indexed only for the beats and orphans about to be named.
+        if self.waiting.front().is_some_and(|(record, _)| u64::from(record.execution) < past) {
+            self.hints.index();
+        }
         while let Some((record, _)) = self.waiting.front() {
             if u64::from(record.execution) >= past {
                 break;
@@ -151,7 +155,11 @@ impl reader::Sink for TraceSink<'_, '_, '_> {
                 *self.unmapped.entry(e).or_default() += 1;
             }
         }
-        for orphan in self.tracker.take_orphans(past) {
+        let orphans = self.tracker.take_orphans(past);
+        if !orphans.is_empty() {
+            self.hints.index();
+        }
+        for orphan in orphans {
             let event = orphan.event.clone();
             if early.orphan(orphan, &self.hints)
                 && let Some(e) = event
