@@ -35,26 +35,27 @@ impl<'a> Peeled<'a> {
 
     /// [`Peeled::ts`], with the day of the last date converted kept in `days`.
     pub fn ts_with(&self, days: &mut timestamp::Days) -> Option<i64> {
-        match self.stamp {
-            Stamp::Iso(b) => timestamp::parse_iso_with(b, days).map(|t| t.0),
-            _ => self.stamp.ms(),
-        }
+        self.stamp.ms_with(days)
     }
 }
 
 impl Stamp<'_> {
     /// Epoch milliseconds UTC.
     pub fn ms(&self) -> Option<i64> {
+        self.ms_with(&mut timestamp::Days::default())
+    }
+
+    /// [`Stamp::ms`], with the day of the last date converted kept in `days`.
+    fn ms_with(&self, days: &mut timestamp::Days) -> Option<i64> {
         match *self {
             Stamp::None => None,
-            Stamp::Iso(b) => timestamp::parse_iso(b).map(|t| t.0),
+            Stamp::Iso(b) => timestamp::parse_iso_with(b, days).map(|t| t.0),
             Stamp::Ms(ms) => Some(ms),
         }
     }
 }
 
 /// Removes every envelope of LOG-FORMATS.md §2 from `line` (which has no `\r\n`).
-#[inline]
 pub fn peel(line: &[u8]) -> Peeled<'_> {
     let mut rest = line;
     let mut outer = Stamp::None;
@@ -334,24 +335,24 @@ fn trim_end(s: &[u8]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// The sixteen-byte scans agree with the table on every byte, at every position of a run.
     #[test]
     fn runs_agree_with_the_class_table() {
-        for class in [super::FILE_NAME, super::GLYPH] {
-            let by_table = |s: &[u8]| s.iter().take_while(|b| super::CLASS[usize::from(**b)] & class != 0).count();
-            let member = (0..=255u8).find(|b| super::CLASS[usize::from(*b)] & class != 0).unwrap();
+        for class in [FILE_NAME, GLYPH] {
+            let by_table = |s: &[u8]| s.iter().take_while(|b| CLASS[usize::from(**b)] & class != 0).count();
+            let member = (0..=255u8).find(|b| CLASS[usize::from(*b)] & class != 0).unwrap();
             for b in 0..=255u8 {
                 for at in [0, 1, 7, 15, 16, 17, 31, 40] {
                     let mut s = vec![member; 48];
                     s[at] = b;
-                    assert_eq!(super::run_of(&s, class), by_table(&s), "class {class}, byte {b:#x} at {at}");
-                    assert_eq!(super::run_of(&s[..at + 1], class), by_table(&s[..at + 1]));
+                    assert_eq!(run_of(&s, class), by_table(&s), "class {class}, byte {b:#x} at {at}");
+                    assert_eq!(run_of(&s[..at + 1], class), by_table(&s[..at + 1]));
                 }
             }
         }
     }
-
-    use super::*;
 
     fn msg(line: &str) -> String {
         String::from_utf8(strip_css_residue(peel(line.as_bytes()).message).to_vec()).unwrap()
